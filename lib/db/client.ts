@@ -1,0 +1,75 @@
+import "server-only";
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { env } from "../env";
+import * as schema from "./schema";
+
+export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+interface DbHandle {
+  db: Database;
+  kind: "postgres" | "pglite";
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const MIGRATIONS_FOLDER = path.join(process.cwd(), "drizzle");
+
+async function openPostgres(url: string): Promise<DbHandle> {
+  const { default: postgres } = await import("postgres");
+  const { drizzle } = await import("drizzle-orm/postgres-js");
+  const { migrate } = await import("drizzle-orm/postgres-js/migrator");
+  const client = postgres(url, { max: 10, onnotice: () => {} });
+  const db = drizzle(client, { schema });
+  return {
+    db,
+    kind: "postgres",
+    migrate: () => migrate(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+    close: () => client.end({ timeout: 5 }),
+  };
+}
+
+async function openPglite(dataDir: string): Promise<DbHandle> {
+  const { PGlite } = await import("@electric-sql/pglite");
+  const { drizzle } = await import("drizzle-orm/pglite");
+  const { migrate } = await import("drizzle-orm/pglite/migrator");
+  const dir = path.join(dataDir, "pglite");
+  mkdirSync(dir, { recursive: true });
+  const client = await PGlite.create(dir);
+  const db = drizzle(client, { schema });
+  const handle: DbHandle = {
+    db,
+    kind: "pglite",
+    migrate: () => migrate(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+    close: () => client.close(),
+  };
+  // The embedded database belongs to this one process: bring it up to date on open.
+  await handle.migrate();
+  return handle;
+}
+
+// One connection pool per process, kept on globalThis so dev hot reload does not leak pools.
+const cache = globalThis as unknown as { __backchannelDb?: Promise<DbHandle> };
+
+export function dbHandle(): Promise<DbHandle> {
+  if (!cache.__backchannelDb) {
+    const { DATABASE_URL, dataDir } = env();
+    const opening = DATABASE_URL ? openPostgres(DATABASE_URL) : openPglite(dataDir);
+    cache.__backchannelDb = opening.catch((error: unknown) => {
+      cache.__backchannelDb = undefined;
+      throw error;
+    });
+  }
+  return cache.__backchannelDb;
+}
+
+export async function getDb(): Promise<Database> {
+  return (await dbHandle()).db;
+}
+
+export async function closeDb(): Promise<void> {
+  const opening = cache.__backchannelDb;
+  cache.__backchannelDb = undefined;
+  if (opening) await (await opening).close();
+}

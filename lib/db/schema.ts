@@ -1,0 +1,85 @@
+import { sql } from "drizzle-orm";
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
+
+export const users = pgTable("users", {
+  id: uuid("id").primaryKey().defaultRandom(),
+  name: text("name").notNull(),
+  guest: boolean("guest").notNull().default(true),
+  createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+});
+
+export const chatSessions = pgTable(
+  "chat_sessions",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    title: text("title").notNull(),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    // Last activity (a send, a finished reply, a rename): the sidebar's order.
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+  },
+  (table) => [index("chat_sessions_user_updated_idx").on(table.userId, table.updatedAt.desc(), table.id.desc())],
+);
+
+export const messageRoles = ["user", "assistant"] as const;
+export const messageStatuses = ["queued", "generating", "completed", "error", "cancelled"] as const;
+export type MessageRole = (typeof messageRoles)[number];
+export type MessageStatus = (typeof messageStatuses)[number];
+
+export const messages = pgTable(
+  "messages",
+  {
+    id: uuid("id").primaryKey().defaultRandom(),
+    // Insert order. Replies of a session run in this order, and turns are read back in it.
+    ord: bigserial("ord", { mode: "number" }).notNull(),
+    sessionId: uuid("session_id")
+      .notNull()
+      .references(() => chatSessions.id, { onDelete: "cascade" }),
+    userId: uuid("user_id")
+      .notNull()
+      .references(() => users.id, { onDelete: "cascade" }),
+    role: text("role", { enum: messageRoles }).notNull(),
+    content: text("content").notNull().default(""),
+    status: text("status", { enum: messageStatuses }).notNull(),
+    attempt: integer("attempt").notNull().default(0),
+    inReplyTo: uuid("in_reply_to"),
+    clientMessageId: uuid("client_message_id"),
+    correlationId: uuid("correlation_id").notNull(),
+    model: text("model"),
+    inputTokens: integer("input_tokens"),
+    outputTokens: integer("output_tokens"),
+    ttftMs: integer("ttft_ms"),
+    latencyMs: integer("latency_ms"),
+    errorCode: text("error_code"),
+    errorMessage: text("error_message"),
+    createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
+    startedAt: timestamp("started_at", { withTimezone: true, mode: "date" }),
+    finishedAt: timestamp("finished_at", { withTimezone: true, mode: "date" }),
+  },
+  (table) => [
+    index("messages_session_ord_idx").on(table.sessionId, table.ord),
+    uniqueIndex("messages_session_client_id_uq").on(table.sessionId, table.clientMessageId),
+    // Sends are idempotent per user, also when the first send created the session.
+    uniqueIndex("messages_user_client_id_uq").on(table.userId, table.clientMessageId),
+    index("messages_running_idx")
+      .on(table.userId, table.status)
+      .where(sql`${table.status} in ('queued', 'generating')`),
+  ],
+);
+
+export type UserRow = typeof users.$inferSelect;
+export type SessionRow = typeof chatSessions.$inferSelect;
+export type MessageRow = typeof messages.$inferSelect;

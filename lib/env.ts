@@ -1,0 +1,75 @@
+import path from "node:path";
+import { z } from "zod";
+
+// Every variable the web app and the worker read, parsed once. An empty string counts as unset,
+// so `FOO=` in a .env file never turns into a surprising value.
+const emptyIsUnset = (value: unknown) => (value === "" ? undefined : value);
+const optionalString = z.preprocess(emptyIsUnset, z.string().optional());
+const intWithDefault = (fallback: number, min = 0) =>
+  z.preprocess(emptyIsUnset, z.coerce.number().int().min(min).default(fallback));
+
+const envSchema = z.object({
+  NODE_ENV: z.preprocess(emptyIsUnset, z.enum(["development", "production", "test"]).default("development")),
+  PORT: intWithDefault(3000, 1),
+  DATA_DIR: z.preprocess(emptyIsUnset, z.string().default(".data")),
+  REDIS_URL: z.preprocess(emptyIsUnset, z.url({ protocol: /^rediss?$/ }).optional()),
+  DATABASE_URL: z.preprocess(emptyIsUnset, z.url({ protocol: /^postgres(ql)?$/ }).optional()),
+  ANTHROPIC_API_KEY: optionalString,
+  ANTHROPIC_BASE_URL: z.preprocess(emptyIsUnset, z.url().optional()),
+  ANTHROPIC_MODEL: z.preprocess(emptyIsUnset, z.string().default("claude-sonnet-4-5")),
+  LLM_PROVIDER: z.preprocess(emptyIsUnset, z.enum(["mock", "anthropic"]).optional()),
+  AUTH_SECRET: optionalString,
+  AUTH_GUEST: z.preprocess(emptyIsUnset, z.enum(["on", "off"]).default("on")),
+  METRICS_TOKEN: optionalString,
+  MAX_MESSAGE_CHARS: intWithDefault(32_000, 1),
+  RATE_LIMIT_SENDS_PER_MINUTE: intWithDefault(30, 1),
+  MAX_RUNNING_REPLIES_PER_USER: intWithDefault(10, 1),
+  MAX_SSE_SECONDS: intWithDefault(270, 1),
+  SSE_HEARTBEAT_MS: intWithDefault(15_000, 100),
+  WORKER_CONCURRENCY: intWithDefault(50, 1),
+  MAX_ATTEMPTS: intWithDefault(4, 1),
+  RETRY_BACKOFF_MS: intWithDefault(1_000, 0),
+  FLUSH_INTERVAL_MS: intWithDefault(30, 1),
+  FLUSH_MAX_CHARS: intWithDefault(512, 1),
+  STREAM_TTL_SECONDS: intWithDefault(3_600, 1),
+  WORKER_LOCK_MS: intWithDefault(30_000, 1_000),
+  STUCK_AFTER_MS: intWithDefault(120_000, 1_000),
+  SWEEP_INTERVAL_MS: intWithDefault(60_000, 100),
+  LOG_LEVEL: z.preprocess(emptyIsUnset, z.enum(["debug", "info", "warn", "error", "silent"]).default("info")),
+});
+
+export type Env = z.infer<typeof envSchema> & {
+  mode: "embedded" | "redis";
+  llmProvider: "mock" | "anthropic";
+  dataDir: string;
+};
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
+}
+
+export function parseEnv(source: NodeJS.ProcessEnv): Env {
+  const parsed = envSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new Error(`Invalid environment: ${describeIssues(parsed.error)}`);
+  }
+  const values = parsed.data;
+  const llmProvider = values.LLM_PROVIDER ?? (values.ANTHROPIC_API_KEY ? "anthropic" : "mock");
+  if (llmProvider === "anthropic" && !values.ANTHROPIC_API_KEY) {
+    throw new Error("Invalid environment: LLM_PROVIDER=anthropic needs ANTHROPIC_API_KEY.");
+  }
+  return {
+    ...values,
+    mode: values.REDIS_URL ? "redis" : "embedded",
+    llmProvider,
+    dataDir: path.resolve(values.DATA_DIR),
+  };
+}
+
+const cache = globalThis as unknown as { __backchannelEnv?: Env };
+
+/** The parsed environment of this process. Throws, naming the variable, when it is invalid. */
+export function env(): Env {
+  cache.__backchannelEnv ??= parseEnv(process.env);
+  return cache.__backchannelEnv;
+}

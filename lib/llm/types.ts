@@ -1,0 +1,51 @@
+// The model boundary: a conversation in, a stream of text and usage out.
+// Knows nothing of Redis, queues or HTTP (see STYLE.md "Walls worth keeping").
+
+export interface ChatTurn {
+  role: "user" | "assistant";
+  content: string;
+}
+
+export interface GenerateInput {
+  /** Earlier turns and the message being answered (last), oldest first. */
+  messages: ChatTurn[];
+  /** Aborting stops the model call; the stream then throws an LlmError with code "cancelled". */
+  signal: AbortSignal;
+  /** 1 for the first attempt at this reply, 2 for the first retry, ... */
+  attempt: number;
+  maxTokens?: number;
+}
+
+export type LlmEvent =
+  | { type: "text"; text: string }
+  | { type: "usage"; inputTokens: number; outputTokens: number };
+
+export interface LlmProvider {
+  readonly name: "mock" | "anthropic";
+  readonly model: string;
+  stream(input: GenerateInput): AsyncIterable<LlmEvent>;
+}
+
+export type LlmErrorCode =
+  | "cancelled"
+  | "rate_limited"
+  | "overloaded"
+  | "model_unavailable"
+  | "bad_request"
+  | "auth_failed"
+  | "model_error";
+
+/** Every failure a provider raises. `retryable` says whether a new attempt may succeed. */
+export class LlmError extends Error {
+  readonly code: LlmErrorCode;
+  readonly retryable: boolean;
+  readonly retryAfterMs: number | undefined;
+
+  constructor(code: LlmErrorCode, message: string, options: { retryable: boolean; retryAfterMs?: number; cause?: unknown }) {
+    super(message, { cause: options.cause });
+    this.name = "LlmError";
+    this.code = code;
+    this.retryable = options.retryable;
+    this.retryAfterMs = options.retryAfterMs;
+  }
+}

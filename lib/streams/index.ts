@@ -1,0 +1,37 @@
+import "server-only";
+import { env } from "../env";
+import { redisConnection } from "../redis/connections";
+import { processRole } from "../runtime";
+import { MemoryChunkStore } from "./memory";
+import { RedisChunkStore } from "./redis";
+import type { ChunkStore } from "./types";
+
+export * from "./types";
+
+const cache = globalThis as unknown as { __backchannelStore?: Promise<ChunkStore> };
+
+async function openStore(): Promise<ChunkStore> {
+  const { REDIS_URL, STREAM_TTL_SECONDS } = env();
+  const options = { ttlSeconds: STREAM_TTL_SECONDS, runningTtlSeconds: 24 * 3600 };
+  if (!REDIS_URL) return new MemoryChunkStore(options);
+  const [client, subscriber] = await Promise.all([
+    redisConnection(REDIS_URL, processRole() === "worker" ? "worker" : "command"),
+    redisConnection(REDIS_URL, "subscriber"),
+  ]);
+  return new RedisChunkStore(client, subscriber, options);
+}
+
+/** The chunk store of this process: memory in the embedded mode, Redis when REDIS_URL is set. */
+export function getChunkStore(): Promise<ChunkStore> {
+  cache.__backchannelStore ??= openStore().catch((error: unknown) => {
+    cache.__backchannelStore = undefined;
+    throw error;
+  });
+  return cache.__backchannelStore;
+}
+
+export async function closeChunkStore(): Promise<void> {
+  const opening = cache.__backchannelStore;
+  cache.__backchannelStore = undefined;
+  await (await opening?.catch(() => null))?.close();
+}

@@ -1,0 +1,131 @@
+import { EventEmitter } from "node:events";
+import { channelNames, statusEventOf, terminalEventOf } from "./events";
+import {
+  type Channel,
+  type ChunkStore,
+  type ChunkStoreOptions,
+  type FinishOutcome,
+  isTerminal,
+  type ReplyInit,
+  type ReplyRef,
+  type ReplyState,
+  type StoredChunk,
+  type StreamEvent,
+  type SubscribeHandlers,
+  type Subscription,
+} from "./types";
+
+interface MemoryReply {
+  state: ReplyState;
+  chunks: StoredChunk[];
+  expiresAt: number;
+}
+
+/** The embedded chunk store: one process, no Redis. Same semantics as the Redis store. */
+export class MemoryChunkStore implements ChunkStore {
+  readonly kind = "memory";
+  private readonly replies = new Map<string, MemoryReply>();
+  private readonly bus = new EventEmitter().setMaxListeners(0);
+  private readonly sweepTimer: NodeJS.Timeout;
+
+  constructor(private readonly options: ChunkStoreOptions) {
+    this.sweepTimer = setInterval(() => this.sweepExpired(), 10_000);
+    this.sweepTimer.unref();
+  }
+
+  private key(ref: ReplyRef) {
+    return `${ref.sessionId}:${ref.messageId}`;
+  }
+
+  private live(ref: ReplyRef): MemoryReply | undefined {
+    const reply = this.replies.get(this.key(ref));
+    if (reply && reply.expiresAt <= Date.now()) {
+      this.replies.delete(this.key(ref));
+      return undefined;
+    }
+    return reply;
+  }
+
+  private publish(state: ReplyState, event: StreamEvent) {
+    for (const channel of channelNames(state)) this.bus.emit(channel, event);
+  }
+
+  async create(init: ReplyInit): Promise<void> {
+    if (this.live(init)) return;
+    const state: ReplyState = { ...init, status: "queued", attempt: 0, seq: 0, startedAt: 0, final: null };
+    this.replies.set(this.key(init), { state, chunks: [], expiresAt: Date.now() + this.options.runningTtlSeconds * 1000 });
+    this.publish(state, statusEventOf(state));
+  }
+
+  async startAttempt(ref: ReplyRef, attempt: number): Promise<boolean> {
+    const reply = this.live(ref);
+    if (!reply || isTerminal(reply.state.status) || attempt <= reply.state.attempt) return false;
+    const hadAttempt = reply.state.attempt > 0;
+    reply.chunks = [];
+    Object.assign(reply.state, { status: "generating", attempt, seq: 0, startedAt: Date.now() });
+    const base = { sessionId: ref.sessionId, messageId: ref.messageId, correlationId: reply.state.correlationId };
+    if (hadAttempt) this.publish(reply.state, { ...base, type: "reset", attempt });
+    this.publish(reply.state, statusEventOf(reply.state));
+    return true;
+  }
+
+  async append(ref: ReplyRef, attempt: number, text: string, ts: number): Promise<number | null> {
+    const reply = this.live(ref);
+    if (!reply || reply.state.status !== "generating" || reply.state.attempt !== attempt) return null;
+    const seq = reply.chunks.push({ seq: reply.chunks.length + 1, text, ts });
+    reply.state.seq = seq;
+    const { sessionId, messageId, correlationId } = reply.state;
+    this.publish(reply.state, { type: "chunk", sessionId, messageId, correlationId, attempt, seq, text, ts });
+    return seq;
+  }
+
+  async finish(ref: ReplyRef, attempt: number | null, outcome: FinishOutcome) {
+    const reply = this.live(ref);
+    if (!reply || isTerminal(reply.state.status)) return null;
+    if (attempt !== null && reply.state.attempt !== attempt) return null;
+    const final = terminalEventOf(reply.state, reply.state.attempt, reply.state.seq, outcome);
+    Object.assign(reply.state, { status: outcome.status, final });
+    reply.expiresAt = Date.now() + this.options.ttlSeconds * 1000;
+    this.publish(reply.state, final);
+    return final;
+  }
+
+  async getState(ref: ReplyRef): Promise<ReplyState | null> {
+    const reply = this.live(ref);
+    return reply ? { ...reply.state } : null;
+  }
+
+  async readChunks(ref: ReplyRef, afterSeq: number, uptoSeq?: number): Promise<StoredChunk[]> {
+    const reply = this.live(ref);
+    if (!reply) return [];
+    return reply.chunks.slice(Math.max(0, afterSeq), uptoSeq);
+  }
+
+  subscribe(channel: Channel, handlers: SubscribeHandlers): Subscription {
+    const name = channel.kind === "session" ? `chat:session:${channel.sessionId}` : `chat:user:${channel.userId}`;
+    const listener = (event: StreamEvent) => handlers.onEvent(event);
+    this.bus.on(name, listener);
+    return { ready: Promise.resolve(), close: () => this.bus.off(name, listener) };
+  }
+
+  async remove(ref: ReplyRef): Promise<void> {
+    this.replies.delete(this.key(ref));
+  }
+
+  /** Drops expired replies; the scheduled sweep calls it too. */
+  sweepExpired(now = Date.now()): number {
+    let removed = 0;
+    for (const [key, reply] of this.replies) {
+      if (reply.expiresAt <= now) {
+        this.replies.delete(key);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.sweepTimer);
+    this.bus.removeAllListeners();
+  }
+}

@@ -1,0 +1,110 @@
+// The chunk store: where a reply's text lives while it is written, and how readers are woken.
+// It knows Redis (or memory) and nothing of Postgres, HTTP or the model.
+
+export type ReplyStatus = "queued" | "generating" | "completed" | "error" | "cancelled";
+export const TERMINAL_STATUSES: readonly ReplyStatus[] = ["completed", "error", "cancelled"];
+export const isTerminal = (status: ReplyStatus) => TERMINAL_STATUSES.includes(status);
+
+export interface ReplyRef {
+  sessionId: string;
+  messageId: string;
+}
+
+export interface ReplyInit extends ReplyRef {
+  userId: string;
+  correlationId: string;
+}
+
+export interface ReplyState extends ReplyInit {
+  status: ReplyStatus;
+  attempt: number;
+  /** Number of chunks of the current attempt; the last chunk's seq. */
+  seq: number;
+  /** ms since the epoch when the current attempt started, 0 while queued. */
+  startedAt: number;
+  /** The reply's last event, once it ended. */
+  final: TerminalEvent | null;
+}
+
+export interface StoredChunk {
+  seq: number;
+  text: string;
+  ts: number;
+}
+
+interface EventBase {
+  sessionId: string;
+  messageId: string;
+  correlationId: string;
+}
+
+export type StatusEvent = EventBase & { type: "status"; status: ReplyStatus; attempt: number; seq?: number };
+export type ChunkEvent = EventBase & { type: "chunk"; attempt: number; seq: number; text: string; ts: number };
+export type ResetEvent = EventBase & { type: "reset"; attempt: number };
+export type DoneEvent = EventBase & {
+  type: "done";
+  attempt: number;
+  seq: number;
+  usage: { inputTokens: number; outputTokens: number };
+  latencyMs: number;
+  ttftMs: number | null;
+};
+export type ErrorEvent = EventBase & {
+  type: "error";
+  attempt: number;
+  seq: number;
+  code: string;
+  message: string;
+  retryable: boolean;
+};
+/** `status cancelled`, `done` or `error`: nothing of the reply follows it. `seq` is its final chunk count. */
+export type TerminalEvent = DoneEvent | ErrorEvent | (StatusEvent & { status: "cancelled"; seq: number });
+export type StreamEvent = StatusEvent | ChunkEvent | ResetEvent | DoneEvent | ErrorEvent;
+
+export type FinishOutcome =
+  | { status: "completed"; usage: DoneEvent["usage"]; latencyMs: number; ttftMs: number | null }
+  | { status: "error"; code: string; message: string; retryable: boolean }
+  | { status: "cancelled" };
+
+export type Channel = { kind: "session"; sessionId: string } | { kind: "user"; userId: string };
+
+export interface Subscription {
+  /** Resolves once events published from now on are sure to reach the listener. */
+  ready: Promise<void>;
+  close(): void;
+}
+
+export interface SubscribeHandlers {
+  onEvent(event: StreamEvent): void;
+  /** The connection to the store was lost and is back: events may have been missed. */
+  onResync?(): void;
+}
+
+export interface ChunkStore {
+  readonly kind: "memory" | "redis";
+  /** Registers a queued reply and announces it. A second call for the same reply changes nothing. */
+  create(init: ReplyInit): Promise<void>;
+  /**
+   * Starts attempt `attempt` (1, 2, …): drops the previous attempt's chunks and announces `reset`
+   * (from the second attempt on) and `status generating`. False when the reply ended or a newer
+   * attempt already started.
+   */
+  startAttempt(ref: ReplyRef, attempt: number): Promise<boolean>;
+  /** Appends text to the running attempt; its seq, or null when `attempt` is stale or the reply ended. */
+  append(ref: ReplyRef, attempt: number, text: string, ts: number): Promise<number | null>;
+  /** Ends the reply (only from queued/generating, and only for the running attempt when one is given). */
+  finish(ref: ReplyRef, attempt: number | null, outcome: FinishOutcome): Promise<TerminalEvent | null>;
+  getState(ref: ReplyRef): Promise<ReplyState | null>;
+  /** Chunks with seq > afterSeq (and ≤ uptoSeq when given) of the current attempt. */
+  readChunks(ref: ReplyRef, afterSeq: number, uptoSeq?: number): Promise<StoredChunk[]>;
+  subscribe(channel: Channel, handlers: SubscribeHandlers): Subscription;
+  remove(ref: ReplyRef): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface ChunkStoreOptions {
+  /** Seconds a reply's keys live after it ends. */
+  ttlSeconds: number;
+  /** Seconds an unfinished reply's keys live (a safety net for replies nobody ends). */
+  runningTtlSeconds: number;
+}

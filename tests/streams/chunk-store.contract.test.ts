@@ -1,0 +1,166 @@
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterAll, describe, expect, it } from "vitest";
+import { MemoryChunkStore } from "../../lib/streams/memory";
+import { RedisChunkStore } from "../../lib/streams/redis";
+import type { ChunkStore, StreamEvent } from "../../lib/streams/types";
+import { readReplyUntilEnd } from "../support/reader";
+import { TEST_REDIS_URL } from "../support/services";
+
+const options = { ttlSeconds: 1, runningTtlSeconds: 60 };
+const redisClients: Redis[] = [];
+
+function newRedisStore(): ChunkStore {
+  const client = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+  const subscriber = new Redis(TEST_REDIS_URL);
+  redisClients.push(client, subscriber);
+  return new RedisChunkStore(client, subscriber, options);
+}
+
+afterAll(async () => {
+  await Promise.all(redisClients.map((client) => client.quit()));
+});
+
+const implementations: Array<[string, () => ChunkStore]> = [
+  ["memory", () => new MemoryChunkStore(options)],
+  ["redis", newRedisStore],
+];
+
+function newReply() {
+  return { sessionId: randomUUID(), messageId: randomUUID(), userId: randomUUID(), correlationId: randomUUID() };
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const done = { status: "completed" as const, usage: { inputTokens: 1, outputTokens: 2 }, latencyMs: 3, ttftMs: 4 };
+
+describe.each(implementations)("chunk store contract: %s", (_name, makeStore) => {
+  const store = makeStore();
+  afterAll(() => store.close());
+
+  it("numbers appended chunks 1, 2, 3 and reads them back from any cursor", async () => {
+    const reply = newReply();
+    await store.create(reply);
+    expect(await store.startAttempt(reply, 1)).toBe(true);
+    expect(await store.append(reply, 1, "a", 10)).toBe(1);
+    expect(await store.append(reply, 1, "b\n\"quoted\" ☃", 11)).toBe(2);
+    expect(await store.append(reply, 1, "c", 12)).toBe(3);
+    expect(await store.readChunks(reply, 1)).toEqual([
+      { seq: 2, text: "b\n\"quoted\" ☃", ts: 11 },
+      { seq: 3, text: "c", ts: 12 },
+    ]);
+    expect(await store.readChunks(reply, 0, 1)).toEqual([{ seq: 1, text: "a", ts: 10 }]);
+    const state = await store.getState(reply);
+    expect(state).toMatchObject({ status: "generating", attempt: 1, seq: 3, userId: reply.userId });
+  });
+
+  it("announces create, start, chunks and the end to session and user subscribers in order", async () => {
+    const reply = newReply();
+    const bySession: StreamEvent[] = [];
+    const byUser: StreamEvent[] = [];
+    const s1 = store.subscribe({ kind: "session", sessionId: reply.sessionId }, { onEvent: (e) => bySession.push(e) });
+    const s2 = store.subscribe({ kind: "user", userId: reply.userId }, { onEvent: (e) => byUser.push(e) });
+    await Promise.all([s1.ready, s2.ready]);
+    await store.create(reply);
+    await store.create(reply);
+    await store.startAttempt(reply, 1);
+    await store.append(reply, 1, "hi", 5);
+    const final = await store.finish(reply, 1, done);
+    expect(final).toMatchObject({ type: "done", seq: 1, attempt: 1, usage: done.usage, correlationId: reply.correlationId });
+    await sleep(50);
+    const types = byUser.map((e) => (e.type === "status" ? `status:${e.status}` : e.type));
+    expect(types).toEqual(["status:queued", "status:generating", "chunk", "done"]);
+    expect(bySession).toEqual(byUser);
+    s1.close();
+    s2.close();
+  });
+
+  it("refuses a write from a stale attempt and restarts numbering after a reset", async () => {
+    const reply = newReply();
+    const events: StreamEvent[] = [];
+    const sub = store.subscribe({ kind: "user", userId: reply.userId }, { onEvent: (e) => events.push(e) });
+    await sub.ready;
+    await store.create(reply);
+    await store.startAttempt(reply, 1);
+    await store.append(reply, 1, "old", 1);
+    expect(await store.startAttempt(reply, 2)).toBe(true);
+    expect(await store.startAttempt(reply, 2)).toBe(false);
+    expect(await store.append(reply, 1, "stale", 2)).toBeNull();
+    expect(await store.append(reply, 2, "new", 3)).toBe(1);
+    expect(await store.finish(reply, 1, done)).toBeNull();
+    expect(await store.readChunks(reply, 0)).toEqual([{ seq: 1, text: "new", ts: 3 }]);
+    await sleep(50);
+    expect(events.some((e) => e.type === "reset" && e.attempt === 2)).toBe(true);
+    sub.close();
+  });
+
+  it("ends a reply once: no write and no second end after it", async () => {
+    const reply = newReply();
+    await store.create(reply);
+    await store.startAttempt(reply, 1);
+    await store.append(reply, 1, "part", 1);
+    const cancelled = await store.finish(reply, null, { status: "cancelled" });
+    expect(cancelled).toMatchObject({ type: "status", status: "cancelled", seq: 1 });
+    expect(await store.append(reply, 1, "late", 2)).toBeNull();
+    expect(await store.finish(reply, 1, done)).toBeNull();
+    expect(await store.startAttempt(reply, 2)).toBe(false);
+    expect((await store.getState(reply))?.final).toEqual(cancelled);
+  });
+
+  it("expires a reply's chunks after it ends", async () => {
+    const reply = newReply();
+    await store.create(reply);
+    await store.startAttempt(reply, 1);
+    await store.append(reply, 1, "x", 1);
+    await store.finish(reply, 1, done);
+    expect(await store.getState(reply)).not.toBeNull();
+    await sleep(1_300);
+    expect(await store.getState(reply)).toBeNull();
+    expect(await store.readChunks(reply, 0)).toEqual([]);
+  });
+
+  it("replays from any cursor then goes live with no gap and no duplicate while writes race", async () => {
+    const reply = newReply();
+    await store.create(reply);
+    await store.startAttempt(reply, 1);
+    const total = 400;
+    const writer = (async () => {
+      for (let i = 1; i <= total; i++) {
+        await store.append(reply, 1, `${i},`, i);
+        if (i % 25 === 0) await sleep(1);
+      }
+      await store.finish(reply, 1, done);
+    })();
+    const readers = [];
+    for (let r = 0; r < 12; r++) {
+      await sleep(2 + Math.random() * 6);
+      const state = await store.getState(reply);
+      const cursor = Math.floor(Math.random() * ((state?.seq ?? 0) + 1));
+      readers.push(readReplyUntilEnd(store, reply, cursor).then((result) => ({ cursor, ...result })));
+    }
+    await writer;
+    for (const { cursor, seqs, text } of await Promise.all(readers)) {
+      expect(seqs).toEqual(Array.from({ length: total - cursor }, (_, i) => cursor + i + 1));
+      expect(text).toBe(seqs.map((n) => `${n},`).join(""));
+    }
+  });
+
+  it("serves many readers of one reply from one subscription", async () => {
+    const reply = newReply();
+    const counts = new Array<number>(300).fill(0);
+    const subs = counts.map((_, i) =>
+      store.subscribe({ kind: "session", sessionId: reply.sessionId }, { onEvent: () => { counts[i] = (counts[i] ?? 0) + 1; } }),
+    );
+    await Promise.all(subs.map((s) => s.ready));
+    if (store instanceof RedisChunkStore) {
+      const probe = redisClients[0];
+      const numsub = (await probe?.pubsub("NUMSUB", `chat:session:${reply.sessionId}`)) as [string, number];
+      expect(Number(numsub[1])).toBe(1);
+    }
+    await store.create(reply);
+    await store.startAttempt(reply, 1);
+    for (let i = 0; i < 10; i++) await store.append(reply, 1, "t", i);
+    await sleep(100);
+    expect(new Set(counts)).toEqual(new Set([12]));
+    for (const s of subs) s.close();
+  });
+});
