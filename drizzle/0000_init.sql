@@ -15,6 +15,7 @@ CREATE TABLE "messages" (
 	"content" text DEFAULT '' NOT NULL,
 	"status" text NOT NULL,
 	"attempt" integer DEFAULT 0 NOT NULL,
+	"seq" integer DEFAULT 0 NOT NULL,
 	"in_reply_to" uuid,
 	"client_message_id" uuid,
 	"correlation_id" uuid NOT NULL,

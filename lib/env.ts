@@ -35,6 +35,7 @@ const envSchema = z.object({
   WORKER_LOCK_MS: intWithDefault(30_000, 1_000),
   STUCK_AFTER_MS: intWithDefault(120_000, 1_000),
   SWEEP_INTERVAL_MS: intWithDefault(60_000, 100),
+  SHUTDOWN_GRACE_MS: intWithDefault(10_000, 0),
   LOG_LEVEL: z.preprocess(emptyIsUnset, z.enum(["debug", "info", "warn", "error", "silent"]).default("info")),
 });
 

@@ -54,6 +54,8 @@ export const messages = pgTable(
     content: text("content").notNull().default(""),
     status: text("status", { enum: messageStatuses }).notNull(),
     attempt: integer("attempt").notNull().default(0),
+    // The number of chunks of the final attempt, so a finished reply's cursor stays placeable.
+    seq: integer("seq").notNull().default(0),
     inReplyTo: uuid("in_reply_to"),
     clientMessageId: uuid("client_message_id"),
     correlationId: uuid("correlation_id").notNull(),

@@ -31,3 +31,16 @@ export function terminalEventOf(
 export function channelNames(ref: { sessionId: string; userId: string }): [string, string] {
   return [`chat:session:${ref.sessionId}`, `chat:user:${ref.userId}`];
 }
+
+export const CONTROL_CHANNEL = "chat:control";
+
+export function channelName(channel: import("./types").Channel): string {
+  switch (channel.kind) {
+    case "session":
+      return `chat:session:${channel.sessionId}`;
+    case "user":
+      return `chat:user:${channel.userId}`;
+    case "control":
+      return CONTROL_CHANNEL;
+  }
+}

@@ -1,5 +1,5 @@
 import { EventEmitter } from "node:events";
-import { channelNames, statusEventOf, terminalEventOf } from "./events";
+import { CONTROL_CHANNEL, channelName, channelNames, statusEventOf, terminalEventOf } from "./events";
 import {
   type Channel,
   type ChunkStore,
@@ -87,6 +87,7 @@ export class MemoryChunkStore implements ChunkStore {
     Object.assign(reply.state, { status: outcome.status, final });
     reply.expiresAt = Date.now() + this.options.ttlSeconds * 1000;
     this.publish(reply.state, final);
+    if (outcome.status === "cancelled") this.bus.emit(CONTROL_CHANNEL, final);
     return final;
   }
 
@@ -102,7 +103,7 @@ export class MemoryChunkStore implements ChunkStore {
   }
 
   subscribe(channel: Channel, handlers: SubscribeHandlers): Subscription {
-    const name = channel.kind === "session" ? `chat:session:${channel.sessionId}` : `chat:user:${channel.userId}`;
+    const name = channelName(channel);
     const listener = (event: StreamEvent) => handlers.onEvent(event);
     this.bus.on(name, listener);
     return { ready: Promise.resolve(), close: () => this.bus.off(name, listener) };

@@ -60,4 +60,5 @@ redis.call('HSET', KEYS[1], 'status', ARGV[4], 'final', ev)
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('EXPIRE', KEYS[2], ARGV[6])
 ${PUBLISH}
+if ARGV[4] == 'cancelled' then redis.call('PUBLISH', 'chat:control', ev) end
 return ev`;

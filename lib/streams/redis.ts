@@ -1,4 +1,5 @@
-import type { Redis } from "ioredis";
+import type { Redis, Result } from "ioredis";
+import { channelName } from "./events";
 import { SharedSubscriber } from "./redis-subscriber";
 import { APPEND_SCRIPT, CREATE_SCRIPT, FINISH_SCRIPT, START_SCRIPT } from "./redis-scripts";
 import type {
@@ -122,7 +123,7 @@ export class RedisChunkStore implements ChunkStore {
   }
 
   subscribe(channel: Channel, handlers: SubscribeHandlers): Subscription {
-    const name = channel.kind === "session" ? `chat:session:${channel.sessionId}` : `chat:user:${channel.userId}`;
+    const name = channelName(channel);
     return this.subscriber.subscribe(name, handlers);
   }
 

@@ -66,7 +66,8 @@ export type FinishOutcome =
   | { status: "error"; code: string; message: string; retryable: boolean }
   | { status: "cancelled" };
 
-export type Channel = { kind: "session"; sessionId: string } | { kind: "user"; userId: string };
+/** "control" carries every cancellation, for workers to stop the model call. */
+export type Channel = { kind: "session"; sessionId: string } | { kind: "user"; userId: string } | { kind: "control" };
 
 export interface Subscription {
   /** Resolves once events published from now on are sure to reach the listener. */

@@ -1,0 +1,22 @@
+// GET /api/metrics — Prometheus text format; needs `Authorization: Bearer <METRICS_TOKEN>` when set.
+import { timingSafeEqual } from "node:crypto";
+import { env } from "@/lib/env";
+import { AppError } from "@/lib/errors";
+import { withRequest } from "@/lib/http/handler";
+import { metrics } from "@/lib/metrics";
+
+export const dynamic = "force-dynamic";
+
+function tokenMatches(given: string, expected: string) {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+export const GET = withRequest(async ({ request }) => {
+  const token = env().METRICS_TOKEN;
+  const given = request.headers.get("authorization")?.replace(/^Bearer\s+/i, "") ?? "";
+  if (token && !tokenMatches(given, token)) throw new AppError(401, "unauthorized", "A metrics token is required.");
+  const { registry } = metrics();
+  return new Response(await registry.metrics(), { headers: { "Content-Type": registry.contentType } });
+});

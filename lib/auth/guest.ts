@@ -1,0 +1,29 @@
+import "server-only";
+import { encode } from "next-auth/jwt";
+import { createGuestUser } from "../db/queries";
+import { guestName, SESSION_MAX_AGE_SECONDS } from "./index";
+import { authSecret } from "./secret";
+
+export interface GuestSession {
+  user: { id: string; name: string; guest: true };
+  cookie: { name: string; value: string; secure: boolean; maxAge: number };
+}
+
+/**
+ * Creates a guest user and the Auth.js session cookie for it: the same JWT, salt and cookie name
+ * that Auth.js itself issues, so `auth()` reads it like any other session.
+ */
+export async function createGuestSession({ secure }: { secure: boolean }): Promise<GuestSession> {
+  const user = await createGuestUser({ name: guestName() });
+  const name = `${secure ? "__Secure-" : ""}authjs.session-token`;
+  const value = await encode({
+    token: { sub: user.id, name: user.name, guest: true },
+    secret: authSecret(),
+    salt: name,
+    maxAge: SESSION_MAX_AGE_SECONDS,
+  });
+  return {
+    user: { id: user.id, name: user.name, guest: true },
+    cookie: { name, value, secure, maxAge: SESSION_MAX_AGE_SECONDS },
+  };
+}

@@ -1,0 +1,196 @@
+import "server-only";
+import {
+  endReply,
+  getNextReplyInSession,
+  getReplyById,
+  listTurnsBeforeReply,
+  startReplyAttempt,
+  touchReply,
+  touchSession,
+} from "../db/queries";
+import type { MessageRow } from "../db/schema";
+import { LlmError, type LlmProvider } from "../llm/types";
+import { describeError, log } from "../log";
+import type { GenerateReplyJob, JobOutcome, ReplyQueue } from "../queue/contracts";
+import type { ChunkStore, ReplyRef } from "../streams/types";
+import { Coalescer } from "./coalescer";
+import type { RunningReplies } from "./running";
+
+export interface GenerationDeps {
+  store: ChunkStore;
+  queue: ReplyQueue;
+  llm: LlmProvider;
+  running: RunningReplies;
+  config: { maxAttempts: number; retryBackoffMs: number; flushIntervalMs: number; flushMaxChars: number };
+}
+
+type AttemptResult =
+  | { kind: "completed"; content: string; seq: number; inputTokens: number; outputTokens: number; firstChunkAt: number | null }
+  | { kind: "failed"; error: LlmError }
+  | { kind: "stopped"; reason: "cancelled" | "shutdown" | "superseded" };
+
+const RUNNING = new Set(["queued", "generating"]);
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Writes one reply. Safe to run twice for the same job (the job id is the reply's id): a reply that
+ * already ended is left alone, and every write is fenced by the attempt number.
+ */
+export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps): Promise<JobOutcome> {
+  const reply = await getReplyById({ id: job.messageId });
+  if (!reply || !RUNNING.has(reply.status)) return "finished";
+  // Replies of a session run one at a time, in send order.
+  if ((await getNextReplyInSession({ sessionId: reply.sessionId })) !== reply.id) return "deferred";
+  const ref = { sessionId: reply.sessionId, messageId: reply.id };
+  await deps.store.create({ ...ref, userId: reply.userId, correlationId: reply.correlationId });
+
+  for (;;) {
+    const attempt = await startReplyAttempt({ id: reply.id });
+    if (attempt === null) return "finished";
+    if (attempt > deps.config.maxAttempts) {
+      await fail(ref, reply, deps, null, { code: "generation_failed", message: "The reply failed after several attempts.", retryable: true });
+      return "finished";
+    }
+    if (!(await deps.store.startAttempt(ref, attempt))) return "finished";
+    log.info("attempt started", { correlationId: reply.correlationId, messageId: reply.id, attempt });
+    const result = await runAttempt(ref, reply, attempt, deps);
+    if (result.kind === "stopped") {
+      // A shutdown hands the job back: the next run starts a new attempt. A cancel was recorded by
+      // whoever cancelled; a superseded attempt belongs to another worker now.
+      if (result.reason === "shutdown") return "deferred";
+      await wakeNext(reply, deps);
+      return "finished";
+    }
+    if (result.kind === "completed") {
+      await complete(ref, reply, attempt, result, deps);
+      return "finished";
+    }
+    const { error } = result;
+    log.warn("attempt failed", { correlationId: reply.correlationId, messageId: reply.id, attempt, code: error.code });
+    if (!error.retryable || attempt >= deps.config.maxAttempts) {
+      await fail(ref, reply, deps, attempt, { code: error.code, message: publicMessage(error), retryable: error.retryable });
+      return "finished";
+    }
+    const backoff = deps.config.retryBackoffMs * 2 ** (attempt - 1);
+    await sleep(Math.max(backoff, error.retryAfterMs ?? 0));
+  }
+}
+
+async function runAttempt(ref: ReplyRef, reply: MessageRow, attempt: number, deps: GenerationDeps): Promise<AttemptResult> {
+  const running = deps.running.start(reply.id);
+  const { signal } = running.controller;
+  let content = "";
+  let seq = 0;
+  let firstChunkAt: number | null = null;
+  const coalescer = new Coalescer(
+    async (text) => {
+      const ts = Date.now();
+      const written = await deps.store.append(ref, attempt, text, ts);
+      if (written === null) {
+        // The reply ended (cancelled) or a newer attempt took over: stop the model call.
+        deps.running.stop(reply.id, "superseded");
+        return;
+      }
+      seq = written;
+      firstChunkAt ??= ts;
+      content += text;
+    },
+    deps.config.flushIntervalMs,
+    deps.config.flushMaxChars,
+  );
+  const heartbeat = setInterval(() => void touchReply({ id: reply.id }).catch(() => {}), 30_000);
+  try {
+    const turns = await listTurnsBeforeReply({ sessionId: reply.sessionId, ord: reply.ord });
+    let usage = { inputTokens: 0, outputTokens: 0 };
+    for await (const event of deps.llm.stream({ messages: turns, signal, attempt })) {
+      if (event.type === "text") coalescer.push(event.text);
+      else usage = { inputTokens: event.inputTokens, outputTokens: event.outputTokens };
+    }
+    await coalescer.flush();
+    if (running.reason) return { kind: "stopped", reason: running.reason };
+    return { kind: "completed", content, seq, firstChunkAt, ...usage };
+  } catch (error) {
+    coalescer.discard();
+    if (running.reason) return { kind: "stopped", reason: running.reason };
+    if (error instanceof LlmError) return { kind: "failed", error };
+    log.error("attempt crashed", { correlationId: reply.correlationId, messageId: reply.id, error: describeError(error) });
+    return { kind: "failed", error: new LlmError("model_error", "The model call failed.", { retryable: true, cause: error }) };
+  } finally {
+    clearInterval(heartbeat);
+    deps.running.end(reply.id);
+  }
+}
+
+async function complete(
+  ref: ReplyRef,
+  reply: MessageRow,
+  attempt: number,
+  result: Extract<AttemptResult, { kind: "completed" }>,
+  deps: GenerationDeps,
+) {
+  const acceptedAt = reply.createdAt.getTime();
+  const latencyMs = Math.max(0, Date.now() - acceptedAt);
+  const ttftMs = result.firstChunkAt === null ? null : Math.max(0, result.firstChunkAt - acceptedAt);
+  // Postgres first, then `done`: a reader that sees `done` finds the stored reply complete.
+  const ended = await endReply({
+    id: reply.id,
+    attempt,
+    outcome: {
+      status: "completed",
+      content: result.content,
+      model: deps.llm.model,
+      inputTokens: result.inputTokens,
+      outputTokens: result.outputTokens,
+      ttftMs,
+      latencyMs,
+      seq: result.seq,
+    },
+  });
+  if (ended) {
+    const usage = { inputTokens: result.inputTokens, outputTokens: result.outputTokens };
+    await deps.store.finish(ref, attempt, { status: "completed", usage, latencyMs, ttftMs });
+    await touchSession({ id: reply.sessionId });
+    log.info("reply completed", { correlationId: reply.correlationId, messageId: reply.id, attempt, latencyMs, ttftMs });
+  }
+  await wakeNext(reply, deps);
+}
+
+async function fail(
+  ref: ReplyRef,
+  reply: MessageRow,
+  deps: GenerationDeps,
+  attempt: number | null,
+  error: { code: string; message: string; retryable: boolean },
+) {
+  const ended = await endReply({
+    id: reply.id,
+    attempt,
+    outcome: { status: "error", content: "", errorCode: error.code, errorMessage: error.message },
+  });
+  if (ended) {
+    await deps.store.finish(ref, null, { status: "error", ...error });
+    log.warn("reply failed", { correlationId: reply.correlationId, messageId: reply.id, code: error.code });
+  }
+  await wakeNext(reply, deps);
+}
+
+async function wakeNext(reply: MessageRow, deps: GenerationDeps) {
+  const next = await getNextReplyInSession({ sessionId: reply.sessionId });
+  if (next) await deps.queue.wake(next).catch(() => {});
+}
+
+function publicMessage(error: LlmError): string {
+  switch (error.code) {
+    case "rate_limited":
+      return "The model is rate limited right now. Please try again in a moment.";
+    case "overloaded":
+    case "model_unavailable":
+      return "The model is unavailable right now. Please try again.";
+    case "bad_request":
+      return "The model could not answer this conversation.";
+    case "auth_failed":
+      return "The server's model credentials were refused.";
+    default:
+      return "The reply could not be generated.";
+  }
+}

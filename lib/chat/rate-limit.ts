@@ -1,0 +1,52 @@
+import "server-only";
+import { env } from "../env";
+import { redisConnection } from "../redis/connections";
+
+export interface RateDecision {
+  allowed: boolean;
+  retryAfterSeconds: number;
+}
+
+export interface RateLimiter {
+  /** Counts one hit of `key` in a fixed window; refuses past `limit`. */
+  hit(key: string, limit: number, windowMs: number): Promise<RateDecision>;
+}
+
+class MemoryRateLimiter implements RateLimiter {
+  private readonly windows = new Map<string, { count: number; resetAt: number }>();
+
+  async hit(key: string, limit: number, windowMs: number): Promise<RateDecision> {
+    const now = Date.now();
+    let window = this.windows.get(key);
+    if (!window || window.resetAt <= now) {
+      if (this.windows.size > 10_000) for (const [k, w] of this.windows) if (w.resetAt <= now) this.windows.delete(k);
+      window = { count: 0, resetAt: now + windowMs };
+      this.windows.set(key, window);
+    }
+    window.count++;
+    return { allowed: window.count <= limit, retryAfterSeconds: Math.max(1, Math.ceil((window.resetAt - now) / 1000)) };
+  }
+}
+
+class RedisRateLimiter implements RateLimiter {
+  constructor(private readonly url: string) {}
+
+  async hit(key: string, limit: number, windowMs: number): Promise<RateDecision> {
+    const redis = await redisConnection(this.url, "command");
+    const redisKey = `chat:ratelimit:${key}`;
+    const results = await redis.multi().incr(redisKey).pexpire(redisKey, windowMs, "NX").pttl(redisKey).exec();
+    const count = Number(results?.[0]?.[1] ?? 0);
+    const ttl = Number(results?.[2]?.[1] ?? windowMs);
+    return { allowed: count <= limit, retryAfterSeconds: Math.max(1, Math.ceil(ttl / 1000)) };
+  }
+}
+
+const cache = globalThis as unknown as { __backchannelRateLimiter?: RateLimiter };
+
+export function getRateLimiter(): RateLimiter {
+  if (!cache.__backchannelRateLimiter) {
+    const { REDIS_URL } = env();
+    cache.__backchannelRateLimiter = REDIS_URL ? new RedisRateLimiter(REDIS_URL) : new MemoryRateLimiter();
+  }
+  return cache.__backchannelRateLimiter;
+}

@@ -1,0 +1,130 @@
+import type { MessageRow } from "../db/schema";
+import type { ChunkStore, StreamEvent, TerminalEvent } from "../streams/types";
+import type { Cursor } from "./cursor";
+
+export type Position = Pick<Cursor, "attempt" | "seq">;
+import type { WireEvent } from "./sse";
+
+/** What one SSE connection has sent of one reply. */
+export interface TrackedReply {
+  sessionId: string;
+  messageId: string;
+  correlationId: string;
+  attempt: number;
+  seq: number;
+  ended: boolean;
+  lastEventAt: number;
+}
+
+export type Emit = (event: WireEvent) => void;
+
+export function terminalFromRow(row: MessageRow, seq: number): TerminalEvent | null {
+  const base = { sessionId: row.sessionId, messageId: row.id, correlationId: row.correlationId, attempt: row.attempt, seq };
+  if (row.status === "completed") {
+    const usage = { inputTokens: row.inputTokens ?? 0, outputTokens: row.outputTokens ?? 0 };
+    return { ...base, type: "done", usage, latencyMs: row.latencyMs ?? 0, ttftMs: row.ttftMs };
+  }
+  if (row.status === "error") {
+    const message = row.errorMessage ?? "The reply could not be generated.";
+    return { ...base, type: "error", code: row.errorCode ?? "generation_failed", message, retryable: true };
+  }
+  if (row.status === "cancelled") return { ...base, type: "status", status: "cancelled" };
+  return null;
+}
+
+/**
+ * Brings a reply up to date from the store: what follows `from` (a cursor, or what this connection
+ * already sent), then the end if it ended. With no cursor the reply is sent from its first event.
+ */
+export async function catchUp(
+  store: ChunkStore,
+  reply: TrackedReply,
+  from: Position | null,
+  emit: Emit,
+  row: () => Promise<MessageRow | null>,
+): Promise<void> {
+  const ref = { sessionId: reply.sessionId, messageId: reply.messageId };
+  const state = await store.getState(ref);
+  if (!state) return catchUpFromDatabase(reply, from, emit, await row());
+  const base = { sessionId: reply.sessionId, messageId: reply.messageId, correlationId: state.correlationId };
+  let after = 0;
+  if (!from) {
+    if (!state.final) emit({ ...base, type: "status", status: state.status, attempt: state.attempt });
+  } else if (from.attempt < state.attempt) {
+    emit({ ...base, type: "reset", attempt: state.attempt });
+  } else if (from.attempt === state.attempt && from.seq <= state.seq) {
+    after = from.seq;
+  } else {
+    // A cursor we cannot place (ahead of the store): send the whole text so far.
+    const chunks = await store.readChunks(ref, 0);
+    const seq = chunks.at(-1)?.seq ?? 0;
+    emit({ ...base, type: "snapshot", attempt: state.attempt, seq, content: chunks.map((c) => c.text).join("") });
+    after = seq;
+  }
+  reply.attempt = state.attempt;
+  reply.seq = after;
+  for (const chunk of await store.readChunks(ref, after)) {
+    emit({ ...base, type: "chunk", attempt: state.attempt, ...chunk });
+    reply.seq = chunk.seq;
+  }
+  if (state.final) endWith(reply, state.final, emit);
+}
+
+async function catchUpFromDatabase(reply: TrackedReply, from: Position | null, emit: Emit, row: MessageRow | null) {
+  if (!row) return;
+  const base = { sessionId: row.sessionId, messageId: row.id, correlationId: row.correlationId };
+  const final = terminalFromRow(row, reply.seq);
+  if (!final) {
+    // Running, but the store has nothing yet (the worker has not started it): announce its status.
+    if (!from) emit({ ...base, type: "status", status: row.status, attempt: row.attempt });
+    return;
+  }
+  // The chunks expired: the stored text is the whole reply.
+  emit({ ...base, type: "snapshot", attempt: row.attempt, seq: reply.seq, content: row.content });
+  endWith(reply, final, emit);
+}
+
+export function endWith(reply: TrackedReply, final: TerminalEvent, emit: Emit) {
+  if (reply.ended) return;
+  reply.ended = true;
+  emit(final);
+}
+
+/** Applies one live event; returns the chunk range to fetch first when the event left a gap. */
+export function liveStep(reply: TrackedReply, event: StreamEvent, emit: Emit): { gapAfter: number; gapUpto: number } | null {
+  reply.lastEventAt = Date.now();
+  if (reply.ended || ("attempt" in event && event.attempt < reply.attempt)) return null;
+  if ("attempt" in event && event.attempt > reply.attempt && event.type !== "status") {
+    reply.attempt = event.attempt;
+    reply.seq = 0;
+    emit({ type: "reset", sessionId: event.sessionId, messageId: event.messageId, correlationId: event.correlationId, attempt: event.attempt });
+    if (event.type === "reset") return null;
+  }
+  switch (event.type) {
+    case "reset":
+      return null;
+    case "chunk":
+      if (event.seq <= reply.seq) return null;
+      if (event.seq > reply.seq + 1) return { gapAfter: reply.seq, gapUpto: event.seq - 1 };
+      reply.seq = event.seq;
+      emit(event);
+      return null;
+    case "status":
+      if (event.status === "cancelled") {
+        if (event.seq !== undefined && event.seq > reply.seq) return { gapAfter: reply.seq, gapUpto: event.seq };
+        endWith(reply, event as TerminalEvent, emit);
+        return null;
+      }
+      if (event.attempt >= reply.attempt) {
+        if (event.attempt > reply.attempt) reply.seq = 0;
+        reply.attempt = event.attempt;
+        emit(event);
+      }
+      return null;
+    case "done":
+    case "error":
+      if (event.seq > reply.seq) return { gapAfter: reply.seq, gapUpto: event.seq };
+      endWith(reply, event, emit);
+      return null;
+  }
+}

@@ -1,0 +1,101 @@
+import "server-only";
+import { z } from "zod";
+import { countRunningRepliesByUser, createTurn, getSessionById, getTurnByClientMessageId, type TurnIds } from "../db/queries";
+import { env } from "../env";
+import { AppError } from "../errors";
+import { describeError, log } from "../log";
+import { getReplyQueue } from "../queue/index";
+import { getChunkStore } from "../streams/index";
+import { getRateLimiter } from "./rate-limit";
+
+export const sendMessageSchema = z.object({
+  sessionId: z.uuid().optional(),
+  content: z.string().refine((text) => text.trim().length > 0, "must not be empty"),
+  clientMessageId: z.uuid(),
+});
+export type SendMessageInput = z.infer<typeof sendMessageSchema>;
+
+export interface SendResult {
+  sessionId: string;
+  userMessageId: string;
+  assistantMessageId: string;
+  status: "queued";
+  streamUrl: string;
+  statusUrl: string;
+  correlationId: string;
+}
+
+function resultOf(turn: TurnIds): SendResult {
+  return {
+    sessionId: turn.sessionId,
+    userMessageId: turn.userMessageId,
+    assistantMessageId: turn.assistantMessageId,
+    status: "queued",
+    streamUrl: `/api/chat/stream/${turn.sessionId}`,
+    statusUrl: `/api/chat/status/${turn.sessionId}/${turn.assistantMessageId}`,
+    correlationId: turn.correlationId,
+  };
+}
+
+export function titleFrom(content: string): string {
+  const firstLine = content.trim().split("\n")[0]?.replace(/\s+/g, " ").trim() ?? "";
+  const points = [...firstLine];
+  return points.length > 60 ? `${points.slice(0, 59).join("")}…` : firstLine || "New chat";
+}
+
+/** Stores the message, queues its reply and announces it. Idempotent per (user, clientMessageId). */
+export async function sendMessage(userId: string, input: SendMessageInput, correlationId: string): Promise<SendResult> {
+  const config = env();
+  const repeat = await getTurnByClientMessageId({ userId, clientMessageId: input.clientMessageId });
+  if (repeat) {
+    // The first try may have stored the message but failed to queue it (503): queue it now.
+    if (repeat.replyStatus === "queued") await announceAndEnqueue(userId, repeat);
+    return resultOf(repeat);
+  }
+  if (input.sessionId && !(await getSessionById({ id: input.sessionId, userId }))) {
+    throw new AppError(404, "session_not_found", "That chat does not exist.");
+  }
+  if ([...input.content].length > config.MAX_MESSAGE_CHARS) {
+    throw new AppError(413, "message_too_long", `A message may have at most ${config.MAX_MESSAGE_CHARS} characters.`);
+  }
+  const rate = await getRateLimiter().hit(`sends:${userId}`, config.RATE_LIMIT_SENDS_PER_MINUTE, 60_000);
+  if (!rate.allowed) {
+    throw new AppError(429, "rate_limited", "You are sending messages too fast. Please wait a moment.", {
+      headers: { "Retry-After": String(rate.retryAfterSeconds) },
+    });
+  }
+  if ((await countRunningRepliesByUser({ userId })) >= config.MAX_RUNNING_REPLIES_PER_USER) {
+    throw new AppError(429, "rate_limited", "Too many replies are being written at once. Please wait for one to finish.", {
+      headers: { "Retry-After": "5" },
+    });
+  }
+  const turn =
+    (await createTurn({
+      userId,
+      sessionId: input.sessionId ?? null,
+      title: titleFrom(input.content),
+      content: input.content,
+      clientMessageId: input.clientMessageId,
+      correlationId,
+    })) ?? (await getTurnByClientMessageId({ userId, clientMessageId: input.clientMessageId }));
+  if (!turn) throw new Error("turn vanished after a unique violation");
+  await announceAndEnqueue(userId, turn);
+  log.info("message accepted", { correlationId: turn.correlationId, sessionId: turn.sessionId, messageId: turn.assistantMessageId });
+  return resultOf(turn);
+}
+
+async function announceAndEnqueue(userId: string, turn: TurnIds) {
+  const job = { messageId: turn.assistantMessageId, sessionId: turn.sessionId, userId, correlationId: turn.correlationId };
+  try {
+    const store = await getChunkStore();
+    await store.create(job);
+    await getReplyQueue().enqueue(job);
+  } catch (error) {
+    // The message is stored; sending the same clientMessageId again enqueues it then.
+    log.error("enqueue failed", { correlationId: turn.correlationId, error: describeError(error) });
+    throw new AppError(503, "queue_unavailable", "Replies cannot be queued right now. Please try again shortly.", {
+      headers: { "Retry-After": "5" },
+      cause: error,
+    });
+  }
+}

@@ -1,0 +1,40 @@
+import type { StreamEvent } from "../streams/types";
+
+// SSE framing. A live event is one object shared by every reader of the process, so its frame is
+// built once and reused: no JSON re-serialisation per reader.
+const frames = new WeakMap<object, string>();
+const encoder = new TextEncoder();
+
+export type WireEvent =
+  | StreamEvent
+  | { type: "snapshot"; sessionId: string; messageId: string; correlationId: string; attempt: number; seq: number; content: string };
+
+export function eventFrame(event: WireEvent): string {
+  let frame = frames.get(event);
+  if (frame === undefined) {
+    const { type, ...data } = event;
+    const hasPosition = type === "chunk" || type === "snapshot";
+    const id = hasPosition ? `id: ${event.messageId}:${event.attempt}:${event.seq}\n` : "";
+    frame = `event: ${type}\n${id}data: ${JSON.stringify(data)}\n\n`;
+    frames.set(event, frame);
+  }
+  return frame;
+}
+
+export const HEARTBEAT_FRAME = ": hb\n\n";
+export const OPEN_FRAME = "retry: 1000\n: open\n\n";
+
+export function reconnectFrame(): string {
+  return "event: reconnect\ndata: {}\n\n";
+}
+
+export function encodeFrame(frame: string): Uint8Array {
+  return encoder.encode(frame);
+}
+
+export const SSE_HEADERS = {
+  "Content-Type": "text/event-stream; charset=utf-8",
+  "Cache-Control": "no-cache, no-transform",
+  "X-Accel-Buffering": "no",
+  Connection: "keep-alive",
+} as const;

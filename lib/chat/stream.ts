@@ -1,0 +1,145 @@
+import "server-only";
+import { getMessageByIdForUser, listRepliesInSessionFrom, listRunningRepliesByUser } from "../db/queries";
+import type { MessageRow } from "../db/schema";
+import { describeError, log } from "../log";
+import type { ChunkStore, StreamEvent, Subscription } from "../streams/types";
+import type { Cursor } from "./cursor";
+import { catchUp, type Emit, liveStep, type TrackedReply } from "./reply-tracker";
+
+export type StreamTarget = { kind: "session"; sessionId: string; userId: string } | { kind: "user"; userId: string };
+
+export interface ReplyStreamOptions {
+  store: ChunkStore;
+  target: StreamTarget;
+  cursors: Map<string, Cursor>;
+  emit: Emit;
+  /** Every reply this stream follows has ended (the one-session stream then closes). */
+  onAllEnded: () => void;
+}
+
+/**
+ * One SSE connection's view of the replies it follows. Subscribes first, then replays from the
+ * cursors, then applies live events, all through one serial chain: whatever the timing, each chunk
+ * goes out once, in order, with no gap.
+ */
+export class ReplyStream {
+  private readonly replies = new Map<string, TrackedReply>();
+  private chain: Promise<void> = Promise.resolve();
+  private subscription: Subscription | null = null;
+  private closed = false;
+
+  constructor(private readonly options: ReplyStreamOptions) {}
+
+  /** Subscribes and replays. False when there is nothing to send at all. */
+  async start(): Promise<boolean> {
+    const { store, target } = this.options;
+    const channel = target.kind === "session" ? { kind: "session" as const, sessionId: target.sessionId } : target;
+    this.subscription = store.subscribe(channel, {
+      onEvent: (event) => this.enqueue(() => this.onLive(event)),
+      onResync: () => this.enqueue(() => this.resync(0)),
+    });
+    await this.subscription.ready;
+    const initial = await this.initialReplies();
+    if (initial.length === 0 && target.kind === "session") return false;
+    this.enqueue(async () => {
+      for (const row of initial) await this.follow(row, this.options.cursors.get(row.id) ?? null);
+      this.checkAllEnded();
+    });
+    return true;
+  }
+
+  private async initialReplies(): Promise<MessageRow[]> {
+    const { target, cursors } = this.options;
+    const cursorRows: MessageRow[] = [];
+    for (const cursor of cursors.values()) {
+      const row = await getMessageByIdForUser({ id: cursor.messageId, userId: target.userId });
+      if (row && row.role === "assistant") cursorRows.push(row);
+    }
+    let rows: MessageRow[];
+    if (target.kind === "session") {
+      // The rest of the cursor's reply, then every later reply of the session.
+      const from = cursorRows.find((row) => row.sessionId === target.sessionId);
+      rows = from
+        ? await listRepliesInSessionFrom({ sessionId: target.sessionId, fromOrd: from.ord })
+        : await listRunningRepliesByUser({ userId: target.userId, sessionId: target.sessionId });
+    } else {
+      const running = await listRunningRepliesByUser({ userId: target.userId });
+      const byId = new Map([...cursorRows, ...running].map((row) => [row.id, row]));
+      rows = [...byId.values()].sort((a, b) => a.ord - b.ord);
+    }
+    return rows;
+  }
+
+  private async follow(row: Pick<MessageRow, "id" | "sessionId" | "correlationId">, cursor: Cursor | null) {
+    if (this.replies.has(row.id)) return;
+    const reply: TrackedReply = {
+      sessionId: row.sessionId,
+      messageId: row.id,
+      correlationId: row.correlationId,
+      attempt: cursor?.attempt ?? 0,
+      seq: cursor?.seq ?? 0,
+      ended: false,
+      lastEventAt: Date.now(),
+    };
+    this.replies.set(row.id, reply);
+    await catchUp(this.options.store, reply, cursor, this.emit, () => this.loadRow(row.id));
+  }
+
+  private async onLive(event: StreamEvent) {
+    const reply = this.replies.get(event.messageId);
+    if (!reply) {
+      // A reply that started after we subscribed: follow it from its first event.
+      await this.follow({ id: event.messageId, sessionId: event.sessionId, correlationId: event.correlationId }, null);
+    } else {
+      const gap = liveStep(reply, event, this.emit);
+      if (gap) {
+        await catchUp(this.options.store, reply, { attempt: reply.attempt, seq: reply.seq }, this.emit, () =>
+          this.loadRow(reply.messageId),
+        );
+        liveStep(reply, event, this.emit);
+      }
+    }
+    this.checkAllEnded();
+  }
+
+  /** Checks the store for replies quiet longer than `quietMs`, in case a pub/sub message was lost. */
+  resync(quietMs: number): Promise<void> {
+    return (async () => {
+      const now = Date.now();
+      for (const reply of this.replies.values()) {
+        if (reply.ended || now - reply.lastEventAt < quietMs) continue;
+        reply.lastEventAt = now;
+        await catchUp(this.options.store, reply, { attempt: reply.attempt, seq: reply.seq }, this.emit, () =>
+          this.loadRow(reply.messageId),
+        );
+      }
+      this.checkAllEnded();
+    })();
+  }
+
+  enqueue(work: () => Promise<void>): void {
+    this.chain = this.chain
+      .then(() => (this.closed ? undefined : work()))
+      .catch((error: unknown) => log.error("stream step failed", { error: describeError(error) }));
+  }
+
+  private readonly emit: Emit = (event) => {
+    if (!this.closed) this.options.emit(event);
+  };
+
+  private loadRow(messageId: string): Promise<MessageRow | null> {
+    return getMessageByIdForUser({ id: messageId, userId: this.options.target.userId });
+  }
+
+  private checkAllEnded() {
+    if (this.replies.size === 0) return;
+    for (const reply of this.replies.values()) if (!reply.ended) return;
+    this.options.onAllEnded();
+  }
+
+  close(): void {
+    this.closed = true;
+    this.subscription?.close();
+  }
+}
+

@@ -1,0 +1,93 @@
+import "server-only";
+import { listAllRunningReplies } from "../db/queries";
+import { env } from "../env";
+import { createLlmProvider } from "../llm";
+import { describeError, log } from "../log";
+import { startBullWorker } from "../queue/bullmq";
+import type { ReplyWorkerHandle } from "../queue/contracts";
+import { getReplyQueue } from "../queue/index";
+import type { MemoryReplyQueue } from "../queue/memory";
+import { getChunkStore } from "../streams/index";
+import { generateReply, type GenerationDeps } from "./generate";
+import { RunningReplies } from "./running";
+import { sweepStuckReplies } from "./sweep";
+
+export interface WorkerRuntime {
+  deps: GenerationDeps;
+  /** Stops taking jobs; running replies get `graceMs` to finish, then are handed back. */
+  shutdown(graceMs: number): Promise<void>;
+}
+
+/**
+ * Starts writing replies in this process: the standalone worker in the Redis mode, or the web
+ * process itself in the embedded mode. Both run the same `generateReply`.
+ */
+export async function startWorkerRuntime(): Promise<WorkerRuntime> {
+  const config = env();
+  const store = await getChunkStore();
+  const queue = getReplyQueue();
+  const llm = createLlmProvider({
+    provider: config.llmProvider,
+    apiKey: config.ANTHROPIC_API_KEY,
+    model: config.ANTHROPIC_MODEL,
+    baseURL: config.ANTHROPIC_BASE_URL,
+  });
+  const running = new RunningReplies();
+  const deps: GenerationDeps = {
+    store,
+    queue,
+    llm,
+    running,
+    config: {
+      maxAttempts: config.MAX_ATTEMPTS,
+      retryBackoffMs: config.RETRY_BACKOFF_MS,
+      flushIntervalMs: config.FLUSH_INTERVAL_MS,
+      flushMaxChars: config.FLUSH_MAX_CHARS,
+    },
+  };
+  const control = store.subscribe(
+    { kind: "control" },
+    { onEvent: (event) => event.type === "status" && event.status === "cancelled" && running.stop(event.messageId, "cancelled") },
+  );
+  await control.ready;
+
+  const processor = (job: Parameters<typeof generateReply>[0]) => generateReply(job, deps);
+  let worker: ReplyWorkerHandle;
+  if (queue.kind === "memory") {
+    // The embedded queue is made by getReplyQueue; `kind` (not instanceof) survives Next bundling
+    // lib/ once for instrumentation and once for the routes.
+    const memoryQueue = queue as MemoryReplyQueue;
+    memoryQueue.process(processor);
+    worker = { close: () => memoryQueue.close() };
+    // The embedded queue lives in memory: after a restart, pick up what the database says still runs.
+    for (const reply of await listAllRunningReplies()) {
+      await queue.enqueue({ messageId: reply.id, sessionId: reply.sessionId, userId: reply.userId, correlationId: reply.correlationId });
+    }
+  } else {
+    if (!config.REDIS_URL) throw new Error("REDIS_URL is required for the BullMQ worker");
+    worker = startBullWorker(
+      { url: config.REDIS_URL, concurrency: config.WORKER_CONCURRENCY, lockDurationMs: config.WORKER_LOCK_MS },
+      processor,
+    );
+  }
+
+  const sweep = setInterval(() => {
+    sweepStuckReplies({ store, queue, stuckAfterMs: config.STUCK_AFTER_MS }).catch((error: unknown) =>
+      log.error("sweep failed", { error: describeError(error) }),
+    );
+  }, config.SWEEP_INTERVAL_MS);
+  sweep.unref();
+  log.info("worker started", { mode: config.mode, llm: llm.name, concurrency: config.WORKER_CONCURRENCY });
+
+  return {
+    deps,
+    shutdown: async (graceMs) => {
+      clearInterval(sweep);
+      const closing = worker.close();
+      const handBack = setTimeout(() => running.stopAll("shutdown"), graceMs);
+      await closing;
+      clearTimeout(handBack);
+      control.close();
+    },
+  };
+}

@@ -1,0 +1,4 @@
+export * from "./replies";
+export * from "./sessions";
+export * from "./turns";
+export * from "./users";

@@ -1,0 +1,142 @@
+import "server-only";
+import { and, asc, count, eq, inArray, lt, sql } from "drizzle-orm";
+import { getDb } from "../client";
+import { type MessageRow, messages } from "../schema";
+
+const running = inArray(messages.status, ["queued", "generating"]);
+
+export async function getReplyById({ id }: { id: string }): Promise<MessageRow | null> {
+  const db = await getDb();
+  const [row] = await db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.id, id), eq(messages.role, "assistant")))
+    .limit(1);
+  return row ?? null;
+}
+
+export async function getMessageForUser({ id, sessionId, userId }: { id: string; sessionId: string; userId: string }) {
+  const db = await getDb();
+  const [row] = await db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.id, id), eq(messages.sessionId, sessionId), eq(messages.userId, userId)))
+    .limit(1);
+  return row ?? null;
+}
+
+export async function countRunningRepliesByUser({ userId }: { userId: string }): Promise<number> {
+  const db = await getDb();
+  const [row] = await db
+    .select({ n: count() })
+    .from(messages)
+    .where(and(eq(messages.userId, userId), eq(messages.role, "assistant"), running));
+  return Number(row?.n ?? 0);
+}
+
+export async function listRunningRepliesByUser({ userId, sessionId }: { userId: string; sessionId?: string }) {
+  const db = await getDb();
+  return db
+    .select()
+    .from(messages)
+    .where(
+      and(
+        eq(messages.userId, userId),
+        eq(messages.role, "assistant"),
+        running,
+        sessionId ? eq(messages.sessionId, sessionId) : undefined,
+      ),
+    )
+    .orderBy(asc(messages.ord));
+}
+
+/** The reply of the session that must run next: replies run one at a time, in send order. */
+export async function getNextReplyInSession({ sessionId }: { sessionId: string }): Promise<string | null> {
+  const db = await getDb();
+  const [row] = await db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(eq(messages.sessionId, sessionId), eq(messages.role, "assistant"), running))
+    .orderBy(asc(messages.ord))
+    .limit(1);
+  return row?.id ?? null;
+}
+
+/** Moves a reply to its next attempt. Null when it already ended (a stale or repeated job). */
+export async function startReplyAttempt({ id }: { id: string }): Promise<number | null> {
+  const db = await getDb();
+  const [row] = await db
+    .update(messages)
+    .set({ status: "generating", attempt: sql`${messages.attempt} + 1`, startedAt: sql`now()`, updatedAt: sql`now()` })
+    .where(and(eq(messages.id, id), running))
+    .returning({ attempt: messages.attempt });
+  return row?.attempt ?? null;
+}
+
+export type ReplyOutcome =
+  | {
+      status: "completed";
+      content: string;
+      model: string;
+      inputTokens: number;
+      outputTokens: number;
+      ttftMs: number | null;
+      latencyMs: number;
+      seq: number;
+    }
+  | { status: "error"; content: string; errorCode: string; errorMessage: string }
+  | { status: "cancelled"; content?: string };
+
+/**
+ * Ends a reply, only while it runs (and, given an attempt, only from that attempt). Postgres is
+ * the arbiter: of a worker finishing and a user cancelling, whoever updates first wins.
+ */
+export async function endReply({ id, attempt, outcome }: { id: string; attempt: number | null; outcome: ReplyOutcome }) {
+  const db = await getDb();
+  const [row] = await db
+    .update(messages)
+    .set({ ...outcome, updatedAt: sql`now()`, finishedAt: sql`now()` })
+    .where(and(eq(messages.id, id), running, attempt === null ? undefined : eq(messages.attempt, attempt)))
+    .returning();
+  return row ?? null;
+}
+
+export async function setReplyContent({ id, content, seq }: { id: string; content: string; seq: number }) {
+  const db = await getDb();
+  await db.update(messages).set({ content, seq, updatedAt: sql`now()` }).where(eq(messages.id, id));
+}
+
+/** Replies still queued or generating that nothing has touched since `before` (the sweep's candidates). */
+export async function listQuietRunningReplies({ before }: { before: Date }) {
+  const db = await getDb();
+  return db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.role, "assistant"), running, lt(messages.updatedAt, before)))
+    .orderBy(asc(messages.ord))
+    .limit(500);
+}
+
+export async function listAllRunningReplies() {
+  const db = await getDb();
+  return db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.role, "assistant"), running))
+    .orderBy(asc(messages.ord));
+}
+
+export async function touchReply({ id }: { id: string }): Promise<void> {
+  const db = await getDb();
+  await db.update(messages).set({ updatedAt: sql`now()` }).where(eq(messages.id, id));
+}
+
+export async function getMessageByIdForUser({ id, userId }: { id: string; userId: string }) {
+  const db = await getDb();
+  const [row] = await db
+    .select()
+    .from(messages)
+    .where(and(eq(messages.id, id), eq(messages.userId, userId)))
+    .limit(1);
+  return row ?? null;
+}

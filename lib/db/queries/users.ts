@@ -1,0 +1,17 @@
+import "server-only";
+import { eq } from "drizzle-orm";
+import { getDb } from "../client";
+import { type UserRow, users } from "../schema";
+
+export async function createGuestUser({ name }: { name: string }): Promise<UserRow> {
+  const db = await getDb();
+  const [user] = await db.insert(users).values({ name, guest: true }).returning();
+  if (!user) throw new Error("insert returned no user");
+  return user;
+}
+
+export async function getUserById({ id }: { id: string }): Promise<UserRow | null> {
+  const db = await getDb();
+  const [user] = await db.select().from(users).where(eq(users.id, id)).limit(1);
+  return user ?? null;
+}

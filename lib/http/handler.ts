@@ -1,0 +1,82 @@
+import "server-only";
+import { randomUUID } from "node:crypto";
+import { currentUser, type SignedInUser } from "../auth/index";
+import { isUuid } from "../chat/cursor";
+import { AppError } from "../errors";
+import { errorResponse } from "./respond";
+
+type Params = Record<string, string | string[]>;
+interface RouteContext<P extends Params> {
+  params: Promise<P>;
+}
+
+export interface RequestContext<P extends Params> {
+  request: Request;
+  params: P;
+  correlationId: string;
+}
+
+const WRITES = new Set(["POST", "PATCH", "PUT", "DELETE"]);
+
+function correlationIdOf(request: Request): string {
+  const given = request.headers.get("x-correlation-id");
+  return given && isUuid(given) ? given.toLowerCase() : randomUUID();
+}
+
+/** A write from a page of another origin is refused; one with no Origin (not a browser) is allowed. */
+function checkOrigin(request: Request) {
+  if (!WRITES.has(request.method)) return;
+  const origin = request.headers.get("origin");
+  if (!origin) return;
+  const host = request.headers.get("x-forwarded-host") ?? request.headers.get("host") ?? new URL(request.url).host;
+  let originHost: string;
+  try {
+    originHost = new URL(origin).host;
+  } catch {
+    originHost = "";
+  }
+  if (originHost !== host) throw new AppError(403, "forbidden_origin", "Requests from other sites are not allowed.");
+}
+
+/** Path ids that are not UUIDs name nothing: 404, never 500. */
+function checkPathIds(params: Params) {
+  for (const [name, value] of Object.entries(params)) {
+    if (name.endsWith("Id") && (typeof value !== "string" || !isUuid(value))) throw new AppError(404, "not_found", "Not found.");
+  }
+}
+
+type Authenticated<P extends Params> = RequestContext<P> & { user: SignedInUser };
+
+function wrap<P extends Params, C>(
+  authenticate: (request: Request) => Promise<C>,
+  handler: (context: RequestContext<P> & C) => Promise<Response>,
+) {
+  return async (request: Request, route: RouteContext<P>): Promise<Response> => {
+    const correlationId = correlationIdOf(request);
+    try {
+      checkOrigin(request);
+      const extra = await authenticate(request);
+      const params = (await route?.params) ?? ({} as P);
+      checkPathIds(params);
+      const response = await handler({ request, params, correlationId, ...extra });
+      response.headers.set("X-Correlation-Id", correlationId);
+      return response;
+    } catch (error) {
+      return errorResponse(error, correlationId);
+    }
+  };
+}
+
+/** Wraps a route: correlation id, origin check, path ids, errors as the contract's JSON. */
+export function withRequest<P extends Params = Params>(handler: (context: RequestContext<P>) => Promise<Response>) {
+  return wrap<P, object>(async () => ({}), handler);
+}
+
+/** Like withRequest, and the request must carry a valid session (401 before anything else is looked at). */
+export function withUser<P extends Params = Params>(handler: (context: Authenticated<P>) => Promise<Response>) {
+  return wrap<P, { user: SignedInUser }>(async () => {
+    const user = await currentUser();
+    if (!user) throw new AppError(401, "unauthorized", "Please sign in.");
+    return { user };
+  }, handler);
+}

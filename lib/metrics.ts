@@ -1,0 +1,33 @@
+import "server-only";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+
+// One registry per process, kept on globalThis so dev hot reload does not register twice.
+function createMetrics() {
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: "backchannel_" });
+  return {
+    registry,
+    sendsAccepted: new Counter({ name: "backchannel_sends_accepted_total", help: "Messages accepted (202)", registers: [registry] }),
+    sendsRefused: new Counter({
+      name: "backchannel_sends_refused_total",
+      help: "Sends refused, by error code",
+      labelNames: ["code"],
+      registers: [registry],
+    }),
+    sseConnections: new Gauge({ name: "backchannel_sse_connections", help: "Open SSE connections", registers: [registry] }),
+    sseEvents: new Counter({ name: "backchannel_sse_events_total", help: "SSE events sent", labelNames: ["type"], registers: [registry] }),
+    sendLatency: new Histogram({
+      name: "backchannel_send_seconds",
+      help: "Time to answer a send",
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+      registers: [registry],
+    }),
+  };
+}
+
+const cache = globalThis as unknown as { __backchannelMetrics?: ReturnType<typeof createMetrics> };
+
+export function metrics() {
+  cache.__backchannelMetrics ??= createMetrics();
+  return cache.__backchannelMetrics;
+}

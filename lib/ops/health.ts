@@ -1,0 +1,31 @@
+import "server-only";
+import { sql } from "drizzle-orm";
+import { getDb } from "../db/client";
+import { env } from "../env";
+import { getReplyQueue } from "../queue/index";
+import { redisConnection } from "../redis/connections";
+
+const withTimeout = <T>(work: Promise<T>, ms: number) =>
+  Promise.race([work, new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), ms))]);
+
+async function check(work: () => Promise<unknown>): Promise<"ok" | "error"> {
+  try {
+    await withTimeout(work(), 3_000);
+    return "ok";
+  } catch {
+    return "error";
+  }
+}
+
+/** GET /api/health's body: each part checked for real, with a short timeout. */
+export async function healthReport() {
+  const config = env();
+  const [db, redis, workers] = await Promise.all([
+    check(async () => (await getDb()).execute(sql`select 1`)),
+    config.REDIS_URL ? check(async () => (await redisConnection(config.REDIS_URL ?? "", "command")).ping()) : "n/a",
+    withTimeout(getReplyQueue().workerCount(), 3_000).catch(() => 0),
+  ]);
+  const worker = workers > 0 ? "ok" : "stale";
+  const ok = db === "ok" && redis !== "error" && worker === "ok";
+  return { status: ok ? 200 : 503, body: { ok, mode: config.mode, db, redis, worker } };
+}

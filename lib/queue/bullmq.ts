@@ -1,0 +1,96 @@
+import "server-only";
+import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from "bullmq";
+import { Redis } from "ioredis";
+import {
+  CHAT_QUEUE,
+  DEFER_RECHECK_MS,
+  GENERATE_REPLY_JOB,
+  type GenerateReplyJob,
+  generateReplyJobSchema,
+  type ReplyProcessor,
+  type ReplyQueue,
+  type ReplyWorkerHandle,
+} from "./contracts";
+
+const ALIVE_STATES = new Set(["waiting", "active", "delayed", "prioritized", "waiting-children"]);
+
+export class BullReplyQueue implements ReplyQueue {
+  readonly kind = "bullmq";
+  private readonly queue: Queue<GenerateReplyJob>;
+
+  constructor(url: string) {
+    // The producer fails fast: a send answers 503 instead of hanging while Redis is away.
+    const connection = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5_000 });
+    connection.on("error", () => {});
+    this.queue = new Queue(CHAT_QUEUE, { connection, skipWaitingForReady: true });
+    this.queue.on("error", () => {});
+  }
+
+  async enqueue(job: GenerateReplyJob): Promise<void> {
+    await this.queue.add(GENERATE_REPLY_JOB, job, {
+      jobId: job.messageId,
+      // Retries of the model call happen inside the job; these cover a crash of the job itself.
+      attempts: 3,
+      backoff: { type: "exponential", delay: 1_000 },
+      removeOnComplete: { age: 3_600, count: 10_000 },
+      removeOnFail: { age: 24 * 3_600 },
+    });
+  }
+
+  async wake(messageId: string): Promise<void> {
+    const job = await this.queue.getJob(messageId);
+    if (job && (await job.isDelayed())) await job.promote().catch(() => {});
+  }
+
+  async isAlive(messageId: string): Promise<boolean> {
+    return ALIVE_STATES.has(await this.queue.getJobState(messageId));
+  }
+
+  async workerCount(): Promise<number> {
+    return this.queue.getWorkersCount();
+  }
+
+  async close(): Promise<void> {
+    await this.queue.close();
+  }
+}
+
+export interface BullWorkerOptions {
+  url: string;
+  concurrency: number;
+  lockDurationMs: number;
+}
+
+/** The BullMQ side of the worker: checks the payload, runs the plain processor, defers when told. */
+export function startBullWorker(options: BullWorkerOptions, processor: ReplyProcessor): ReplyWorkerHandle {
+  const connection = new Redis(options.url, { maxRetriesPerRequest: null });
+  connection.on("error", () => {});
+  const worker = new Worker<GenerateReplyJob>(
+    CHAT_QUEUE,
+    async (job: Job<GenerateReplyJob>, token?: string) => {
+      const parsed = generateReplyJobSchema.safeParse(job.data);
+      if (!parsed.success) throw new UnrecoverableError(`bad payload: ${parsed.error.message}`);
+      const outcome = await processor(parsed.data);
+      if (outcome === "deferred") {
+        await job.moveToDelayed(Date.now() + DEFER_RECHECK_MS, token);
+        throw new DelayedError();
+      }
+    },
+    {
+      connection,
+      concurrency: options.concurrency,
+      lockDuration: options.lockDurationMs,
+      stalledInterval: Math.max(1_000, Math.floor(options.lockDurationMs / 2)),
+      // A job whose worker died is handed to another worker; after this many deaths it fails and
+      // the sweep marks the reply as an error.
+      maxStalledCount: 3,
+    },
+  );
+  worker.on("error", (error) => console.error(JSON.stringify({ level: "error", msg: "worker error", error: String(error) })));
+  return {
+    close: async () => {
+      await worker.close();
+      await connection.quit().catch(() => connection.disconnect());
+    },
+  };
+}

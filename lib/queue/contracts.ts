@@ -1,0 +1,40 @@
+import { z } from "zod";
+
+// Shared by the producer (the send route) and the worker. Payloads carry ids only: never secrets,
+// never the conversation (the worker reads that from Postgres).
+export const CHAT_QUEUE = "chat";
+export const GENERATE_REPLY_JOB = "generate-reply";
+
+export const generateReplyJobSchema = z.object({
+  messageId: z.uuid(),
+  sessionId: z.uuid(),
+  userId: z.uuid(),
+  correlationId: z.uuid(),
+});
+export type GenerateReplyJob = z.infer<typeof generateReplyJobSchema>;
+
+/** What running a job came to. "deferred": an earlier reply of the session runs first; try again later. */
+export type JobOutcome = "finished" | "deferred";
+
+export type ReplyProcessor = (job: GenerateReplyJob) => Promise<JobOutcome>;
+
+export interface ReplyQueue {
+  readonly kind: "memory" | "bullmq";
+  /** Adds the job; the job id is the reply's message id, so adding it twice starts one job. */
+  enqueue(job: GenerateReplyJob): Promise<void>;
+  /** A deferred job may run now (the reply before it in its session ended). */
+  wake(messageId: string): Promise<void>;
+  /** Whether a job for this reply is waiting, delayed or running somewhere. */
+  isAlive(messageId: string): Promise<boolean>;
+  /** How many workers take jobs from this queue now (for /api/health). */
+  workerCount(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface ReplyWorkerHandle {
+  /** Stops taking jobs and waits for the running ones (or hands them back). */
+  close(): Promise<void>;
+}
+
+/** How long a deferred job waits before it checks again when nobody wakes it. */
+export const DEFER_RECHECK_MS = 2_000;

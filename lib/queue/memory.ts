@@ -1,0 +1,92 @@
+import { DEFER_RECHECK_MS, type GenerateReplyJob, type ReplyProcessor, type ReplyQueue } from "./contracts";
+
+interface Entry {
+  job: GenerateReplyJob;
+  state: "waiting" | "active" | "deferred";
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * The embedded queue: jobs run in this process, at most `concurrency` at once. It keeps the same
+ * promises as the BullMQ queue (idempotent ids, deferral, wake) so one processor serves both.
+ * A crash loses only this bookkeeping: the replies stay queued in the database and are enqueued
+ * again at start.
+ */
+export class MemoryReplyQueue implements ReplyQueue {
+  readonly kind = "memory";
+  private readonly entries = new Map<string, Entry>();
+  private readonly waiting: string[] = [];
+  private active = 0;
+  private processor: ReplyProcessor | null = null;
+  private closed = false;
+  private readonly idle = new Set<() => void>();
+
+  constructor(private readonly concurrency: number) {}
+
+  /** Starts running jobs with this processor (the in-process worker). */
+  process(processor: ReplyProcessor): void {
+    this.processor = processor;
+    this.pump();
+  }
+
+  async enqueue(job: GenerateReplyJob): Promise<void> {
+    if (this.closed) throw new Error("queue closed");
+    if (this.entries.has(job.messageId)) return;
+    this.entries.set(job.messageId, { job, state: "waiting" });
+    this.waiting.push(job.messageId);
+    this.pump();
+  }
+
+  async wake(messageId: string): Promise<void> {
+    const entry = this.entries.get(messageId);
+    if (!entry || entry.state !== "deferred") return;
+    clearTimeout(entry.timer);
+    entry.state = "waiting";
+    this.waiting.push(messageId);
+    this.pump();
+  }
+
+  async isAlive(messageId: string): Promise<boolean> {
+    return this.entries.has(messageId);
+  }
+
+  async workerCount(): Promise<number> {
+    return this.processor && !this.closed ? 1 : 0;
+  }
+
+  private pump() {
+    while (this.processor && !this.closed && this.active < this.concurrency && this.waiting.length > 0) {
+      const id = this.waiting.shift();
+      const entry = id ? this.entries.get(id) : undefined;
+      if (!entry || entry.state !== "waiting") continue;
+      entry.state = "active";
+      this.active++;
+      void this.run(entry, this.processor);
+    }
+    if (this.active === 0) for (const resolve of this.idle) resolve();
+  }
+
+  private async run(entry: Entry, processor: ReplyProcessor) {
+    let outcome: "finished" | "deferred" = "finished";
+    try {
+      outcome = await processor(entry.job);
+    } catch (error) {
+      console.error(JSON.stringify({ level: "error", msg: "job failed", messageId: entry.job.messageId, error: String(error) }));
+    }
+    this.active--;
+    if (outcome === "deferred" && !this.closed) {
+      entry.state = "deferred";
+      entry.timer = setTimeout(() => void this.wake(entry.job.messageId), DEFER_RECHECK_MS);
+      entry.timer.unref();
+    } else {
+      this.entries.delete(entry.job.messageId);
+    }
+    this.pump();
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const entry of this.entries.values()) clearTimeout(entry.timer);
+    if (this.active > 0) await new Promise<void>((resolve) => this.idle.add(resolve));
+  }
+}
