@@ -22,12 +22,26 @@ export class BullReplyQueue implements ReplyQueue {
     // The producer fails fast: a send answers 503 instead of hanging while Redis is away.
     const connection = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5_000 });
     connection.on("error", () => {});
-    this.queue = new Queue(CHAT_QUEUE, { connection, skipWaitingForReady: true });
+    this.queue = new Queue(CHAT_QUEUE, { connection });
     this.queue.on("error", () => {});
   }
 
+  /** With no offline queue, commands sent before the connection is up fail: wait (briefly) for it. */
+  private async ready(): Promise<Queue<GenerateReplyJob>> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("Redis is not reachable")), 3_000);
+    });
+    try {
+      await Promise.race([this.queue.waitUntilReady(), timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+    return this.queue;
+  }
+
   async enqueue(job: GenerateReplyJob): Promise<void> {
-    await this.queue.add(GENERATE_REPLY_JOB, job, {
+    await (await this.ready()).add(GENERATE_REPLY_JOB, job, {
       jobId: job.messageId,
       // Retries of the model call happen inside the job; these cover a crash of the job itself.
       attempts: 3,
@@ -38,16 +52,16 @@ export class BullReplyQueue implements ReplyQueue {
   }
 
   async wake(messageId: string): Promise<void> {
-    const job = await this.queue.getJob(messageId);
+    const job = await (await this.ready()).getJob(messageId);
     if (job && (await job.isDelayed())) await job.promote().catch(() => {});
   }
 
   async isAlive(messageId: string): Promise<boolean> {
-    return ALIVE_STATES.has(await this.queue.getJobState(messageId));
+    return ALIVE_STATES.has(await (await this.ready()).getJobState(messageId));
   }
 
   async workerCount(): Promise<number> {
-    return this.queue.getWorkersCount();
+    return (await this.ready()).getWorkersCount();
   }
 
   async close(): Promise<void> {

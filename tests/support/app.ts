@@ -1,0 +1,154 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import postgres from "postgres";
+import { TEST_POSTGRES_URL, TEST_REDIS_URL } from "./services";
+
+// A running Backchannel, started from the production build (`next build` runs before the suite):
+// "embedded" is one process with PGlite; "redis" is the web app plus a separate worker process
+// against real Redis and a fresh Postgres database.
+export type Mode = "embedded" | "redis";
+
+export interface RunningApp {
+  mode: Mode;
+  baseUrl: string;
+  env: Record<string, string>;
+  startWorker(): Promise<void>;
+  killWorker(signal: NodeJS.Signals): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const ROOT = path.resolve(import.meta.dirname, "../..");
+// Node itself, not npx: a signal must reach the real process (SIGKILL of npx would orphan it).
+const TSX = ["--conditions=react-server", "--import", "tsx"];
+const NEXT_BIN = path.join(ROOT, "node_modules/next/dist/bin/next");
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address();
+      server.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+}
+
+function launch(command: string, args: string[], env: Record<string, string>, name: string): ChildProcess {
+  const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  const echo = (data: Buffer) => {
+    if (process.env.TEST_APP_LOGS) process.stderr.write(`[${name}] ${data}`);
+  };
+  child.stdout?.on("data", echo);
+  child.stderr?.on("data", (data: Buffer) => {
+    echo(data);
+    const text = String(data);
+    if (/"level":"error"|Error:/.test(text) && !process.env.TEST_APP_LOGS) process.stderr.write(`[${name}] ${text}`);
+  });
+  return child;
+}
+
+async function waitForHealth(baseUrl: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = "";
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${baseUrl}/api/health`);
+      last = await response.text();
+      if (response.ok) return;
+    } catch (error) {
+      last = String(error);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`app at ${baseUrl} not healthy: ${last}`);
+}
+
+function stopChild(child: ChildProcess | null, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+  if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
+    child.once("exit", () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill(signal);
+  });
+}
+
+async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `bc_test_${randomBytes(6).toString("hex")}`;
+  const admin = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const url = new URL(TEST_POSTGRES_URL);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
+
+const BASE_ENV = {
+  NODE_ENV: "production",
+  NEXT_TELEMETRY_DISABLED: "1",
+  LOG_LEVEL: "warn",
+  AUTH_SECRET: "test-secret-test-secret-test-secret",
+  RETRY_BACKOFF_MS: "50",
+  WORKER_LOCK_MS: "2000",
+  STUCK_AFTER_MS: "8000",
+  SWEEP_INTERVAL_MS: "1000",
+  SHUTDOWN_GRACE_MS: "500",
+};
+
+export async function startApp(mode: Mode, extraEnv: Record<string, string> = {}): Promise<RunningApp> {
+  const port = await freePort();
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const cleanups: Array<() => Promise<void>> = [];
+  const env: Record<string, string> = { ...BASE_ENV, PORT: String(port), ...extraEnv };
+  if (mode === "embedded") {
+    const dataDir = mkdtempSync(path.join(tmpdir(), "bc-embedded-"));
+    env.DATA_DIR = dataDir;
+    cleanups.push(async () => rmSync(dataDir, { recursive: true, force: true }));
+  } else {
+    const database = await createDatabase();
+    cleanups.push(database.drop);
+    Object.assign(env, { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL });
+    const migrate = launch(process.execPath, [...TSX, "scripts/migrate.ts"], env, "migrate");
+    const code = await new Promise<number | null>((resolve) => migrate.once("exit", resolve));
+    if (code !== 0) throw new Error("migrations failed");
+  }
+  const web = launch(process.execPath, [NEXT_BIN, "start", "-p", String(port), "-H", "127.0.0.1"], env, `web:${mode}`);
+  let worker: ChildProcess | null = null;
+  const app: RunningApp = {
+    mode,
+    baseUrl,
+    env,
+    startWorker: async () => {
+      if (mode !== "redis") return;
+      worker = launch(process.execPath, [...TSX, "workers/index.ts"], env, "worker");
+      await waitForHealth(baseUrl);
+    },
+    killWorker: async (signal) => {
+      await stopChild(worker, signal);
+      worker = null;
+    },
+    stop: async () => {
+      await stopChild(worker);
+      await stopChild(web);
+      for (const cleanup of cleanups.reverse()) await cleanup();
+    },
+  };
+  try {
+    if (mode === "redis") await app.startWorker();
+    await waitForHealth(baseUrl);
+  } catch (error) {
+    await app.stop();
+    throw error;
+  }
+  return app;
+}
