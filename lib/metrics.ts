@@ -7,15 +7,28 @@ function createMetrics() {
   collectDefaultMetrics({ register: registry, prefix: "backchannel_" });
   return {
     registry,
-    sendsAccepted: new Counter({ name: "backchannel_sends_accepted_total", help: "Messages accepted (202)", registers: [registry] }),
+    sendsAccepted: new Counter({
+      name: "backchannel_sends_accepted_total",
+      help: "Messages accepted (202)",
+      registers: [registry],
+    }),
     sendsRefused: new Counter({
       name: "backchannel_sends_refused_total",
       help: "Sends refused, by error code",
       labelNames: ["code"],
       registers: [registry],
     }),
-    sseConnections: new Gauge({ name: "backchannel_sse_connections", help: "Open SSE connections", registers: [registry] }),
-    sseEvents: new Counter({ name: "backchannel_sse_events_total", help: "SSE events sent", labelNames: ["type"], registers: [registry] }),
+    sseConnections: new Gauge({
+      name: "backchannel_sse_connections",
+      help: "Open SSE connections",
+      registers: [registry],
+    }),
+    sseEvents: new Counter({
+      name: "backchannel_sse_events_total",
+      help: "SSE events sent",
+      labelNames: ["type"],
+      registers: [registry],
+    }),
     sendLatency: new Histogram({
       name: "backchannel_send_seconds",
       help: "Time to answer a send",

@@ -3,6 +3,7 @@ import NextAuth from "next-auth";
 import Credentials from "next-auth/providers/credentials";
 import { createGuestUser } from "../db/queries";
 import { env } from "../env";
+import { log } from "../log";
 import { authSecret } from "./secret";
 
 export const SESSION_MAX_AGE_SECONDS = 30 * 24 * 3600;
@@ -16,6 +17,12 @@ export function guestName(): string {
 export const { handlers, auth } = NextAuth(() => ({
   secret: authSecret(),
   trustHost: true,
+  // A forged or expired cookie is an ordinary 401, not an error worth a stack trace.
+  logger: {
+    error: (error) => log.warn("auth rejected a session", { error: error.name }),
+    warn: () => {},
+    debug: () => {},
+  },
   session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_SECONDS },
   providers: [
     Credentials({

@@ -14,9 +14,14 @@ const cache = globalThis as unknown as { __backchannelAuthSecret?: string };
 export function authSecret(): string {
   if (cache.__backchannelAuthSecret) return cache.__backchannelAuthSecret;
   const config = env();
-  if (config.AUTH_SECRET) return (cache.__backchannelAuthSecret = config.AUTH_SECRET);
+  if (config.AUTH_SECRET) {
+    cache.__backchannelAuthSecret = config.AUTH_SECRET;
+    return config.AUTH_SECRET;
+  }
   if (config.DATABASE_URL) {
-    throw new Error("Invalid environment: AUTH_SECRET must be set when DATABASE_URL is set (try: openssl rand -base64 32).");
+    throw new Error(
+      "Invalid environment: AUTH_SECRET must be set when DATABASE_URL is set (try: openssl rand -base64 32).",
+    );
   }
   const file = path.join(config.dataDir, "auth-secret");
   try {

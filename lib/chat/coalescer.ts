@@ -25,9 +25,11 @@ export class Coalescer {
     if (!this.buffer) return;
     const text = this.buffer;
     this.buffer = "";
-    this.writing = this.writing.then(() => (this.failure ? undefined : this.write(text))).catch((error: unknown) => {
-      this.failure = error;
-    });
+    this.writing = this.writing
+      .then(() => (this.failure ? undefined : this.write(text)))
+      .catch((error: unknown) => {
+        this.failure = error;
+      });
   }
 
   /** Writes what is left and waits for every write; throws the first write failure. */

@@ -25,7 +25,14 @@ export interface GenerationDeps {
 }
 
 type AttemptResult =
-  | { kind: "completed"; content: string; seq: number; inputTokens: number; outputTokens: number; firstChunkAt: number | null }
+  | {
+      kind: "completed";
+      content: string;
+      seq: number;
+      inputTokens: number;
+      outputTokens: number;
+      firstChunkAt: number | null;
+    }
   | { kind: "failed"; error: LlmError }
   | { kind: "stopped"; reason: "cancelled" | "shutdown" | "superseded" };
 
@@ -48,7 +55,11 @@ export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps)
     const attempt = await startReplyAttempt({ id: reply.id });
     if (attempt === null) return "finished";
     if (attempt > deps.config.maxAttempts) {
-      await fail(ref, reply, deps, null, { code: "generation_failed", message: "The reply failed after several attempts.", retryable: true });
+      await fail(ref, reply, deps, null, {
+        code: "generation_failed",
+        message: "The reply failed after several attempts.",
+        retryable: true,
+      });
       return "finished";
     }
     if (!(await deps.store.startAttempt(ref, attempt))) return "finished";
@@ -68,7 +79,11 @@ export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps)
     const { error } = result;
     log.warn("attempt failed", { correlationId: reply.correlationId, messageId: reply.id, attempt, code: error.code });
     if (!error.retryable || attempt >= deps.config.maxAttempts) {
-      await fail(ref, reply, deps, attempt, { code: error.code, message: publicMessage(error), retryable: error.retryable });
+      await fail(ref, reply, deps, attempt, {
+        code: error.code,
+        message: publicMessage(error),
+        retryable: error.retryable,
+      });
       return "finished";
     }
     const backoff = deps.config.retryBackoffMs * 2 ** (attempt - 1);
@@ -76,7 +91,12 @@ export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps)
   }
 }
 
-async function runAttempt(ref: ReplyRef, reply: MessageRow, attempt: number, deps: GenerationDeps): Promise<AttemptResult> {
+async function runAttempt(
+  ref: ReplyRef,
+  reply: MessageRow,
+  attempt: number,
+  deps: GenerationDeps,
+): Promise<AttemptResult> {
   const running = deps.running.start(reply.id);
   const { signal } = running.controller;
   let content = "";
@@ -113,8 +133,15 @@ async function runAttempt(ref: ReplyRef, reply: MessageRow, attempt: number, dep
     coalescer.discard();
     if (running.reason) return { kind: "stopped", reason: running.reason };
     if (error instanceof LlmError) return { kind: "failed", error };
-    log.error("attempt crashed", { correlationId: reply.correlationId, messageId: reply.id, error: describeError(error) });
-    return { kind: "failed", error: new LlmError("model_error", "The model call failed.", { retryable: true, cause: error }) };
+    log.error("attempt crashed", {
+      correlationId: reply.correlationId,
+      messageId: reply.id,
+      error: describeError(error),
+    });
+    return {
+      kind: "failed",
+      error: new LlmError("model_error", "The model call failed.", { retryable: true, cause: error }),
+    };
   } finally {
     clearInterval(heartbeat);
     deps.running.end(reply.id);
@@ -150,7 +177,13 @@ async function complete(
     const usage = { inputTokens: result.inputTokens, outputTokens: result.outputTokens };
     await deps.store.finish(ref, attempt, { status: "completed", usage, latencyMs, ttftMs });
     await touchSession({ id: reply.sessionId });
-    log.info("reply completed", { correlationId: reply.correlationId, messageId: reply.id, attempt, latencyMs, ttftMs });
+    log.info("reply completed", {
+      correlationId: reply.correlationId,
+      messageId: reply.id,
+      attempt,
+      latencyMs,
+      ttftMs,
+    });
   }
   await wakeNext(reply, deps);
 }

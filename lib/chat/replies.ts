@@ -16,7 +16,7 @@ const isRunning = (row: MessageRow) => row.status === "queued" || row.status ===
 
 async function replyOf(userId: string, sessionId: string, messageId: string): Promise<MessageRow> {
   const row = await getMessageForUser({ id: messageId, sessionId, userId });
-  if (!row || row.role !== "assistant") throw new AppError(404, "message_not_found", "That reply does not exist.");
+  if (row?.role !== "assistant") throw new AppError(404, "message_not_found", "That reply does not exist.");
   return row;
 }
 
@@ -33,7 +33,9 @@ export async function getReplyStatus(userId: string, sessionId: string, messageI
     content: state ? chunks.map((chunk) => chunk.text).join("") : row.content,
     seq: state ? (chunks.at(-1)?.seq ?? 0) : row.seq,
     attempt: state ? state.attempt : row.attempt,
-    ...(row.status === "error" ? { error: { code: row.errorCode ?? "generation_failed", message: row.errorMessage ?? "" } } : {}),
+    ...(row.status === "error"
+      ? { error: { code: row.errorCode ?? "generation_failed", message: row.errorMessage ?? "" } }
+      : {}),
     ...(row.status === "completed"
       ? { usage: { inputTokens: row.inputTokens ?? 0, outputTokens: row.outputTokens ?? 0 } }
       : {}),
@@ -56,10 +58,17 @@ export async function cancelReply(userId: string, sessionId: string, messageId: 
   await store.create({ ...ref, userId, correlationId: row.correlationId });
   await store.finish(ref, null, { status: "cancelled" });
   const chunks = await store.readChunks(ref, 0);
-  await setReplyContent({ id: row.id, content: chunks.map((chunk) => chunk.text).join(""), seq: chunks.at(-1)?.seq ?? 0 });
+  await setReplyContent({
+    id: row.id,
+    content: chunks.map((chunk) => chunk.text).join(""),
+    seq: chunks.at(-1)?.seq ?? 0,
+  });
   log.info("reply cancelled", { correlationId: row.correlationId, messageId });
   const next = await getNextReplyInSession({ sessionId });
-  if (next) await getReplyQueue().wake(next).catch(() => {});
+  if (next)
+    await getReplyQueue()
+      .wake(next)
+      .catch(() => {});
   return { status: "cancelled" as const };
 }
 

@@ -3,6 +3,7 @@ import type { ChunkStore, StreamEvent, TerminalEvent } from "../streams/types";
 import type { Cursor } from "./cursor";
 
 export type Position = Pick<Cursor, "attempt" | "seq">;
+
 import type { WireEvent } from "./sse";
 
 /** What one SSE connection has sent of one reply. */
@@ -19,7 +20,13 @@ export interface TrackedReply {
 export type Emit = (event: WireEvent) => void;
 
 export function terminalFromRow(row: MessageRow, seq: number): TerminalEvent | null {
-  const base = { sessionId: row.sessionId, messageId: row.id, correlationId: row.correlationId, attempt: row.attempt, seq };
+  const base = {
+    sessionId: row.sessionId,
+    messageId: row.id,
+    correlationId: row.correlationId,
+    attempt: row.attempt,
+    seq,
+  };
   if (row.status === "completed") {
     const usage = { inputTokens: row.inputTokens ?? 0, outputTokens: row.outputTokens ?? 0 };
     return { ...base, type: "done", usage, latencyMs: row.latencyMs ?? 0, ttftMs: row.ttftMs };
@@ -91,13 +98,23 @@ export function endWith(reply: TrackedReply, final: TerminalEvent, emit: Emit) {
 }
 
 /** Applies one live event; returns the chunk range to fetch first when the event left a gap. */
-export function liveStep(reply: TrackedReply, event: StreamEvent, emit: Emit): { gapAfter: number; gapUpto: number } | null {
+export function liveStep(
+  reply: TrackedReply,
+  event: StreamEvent,
+  emit: Emit,
+): { gapAfter: number; gapUpto: number } | null {
   reply.lastEventAt = Date.now();
   if (reply.ended || ("attempt" in event && event.attempt < reply.attempt)) return null;
   if ("attempt" in event && event.attempt > reply.attempt && event.type !== "status") {
     reply.attempt = event.attempt;
     reply.seq = 0;
-    emit({ type: "reset", sessionId: event.sessionId, messageId: event.messageId, correlationId: event.correlationId, attempt: event.attempt });
+    emit({
+      type: "reset",
+      sessionId: event.sessionId,
+      messageId: event.messageId,
+      correlationId: event.correlationId,
+      attempt: event.attempt,
+    });
     if (event.type === "reset") return null;
   }
   switch (event.type) {

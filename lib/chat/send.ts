@@ -1,6 +1,12 @@
 import "server-only";
 import { z } from "zod";
-import { countRunningRepliesByUser, createTurn, getSessionById, getTurnByClientMessageId, type TurnIds } from "../db/queries";
+import {
+  countRunningRepliesByUser,
+  createTurn,
+  getSessionById,
+  getTurnByClientMessageId,
+  type TurnIds,
+} from "../db/queries";
 import { env } from "../env";
 import { AppError } from "../errors";
 import { describeError, log } from "../log";
@@ -65,9 +71,14 @@ export async function sendMessage(userId: string, input: SendMessageInput, corre
     });
   }
   if ((await countRunningRepliesByUser({ userId })) >= config.MAX_RUNNING_REPLIES_PER_USER) {
-    throw new AppError(429, "rate_limited", "Too many replies are being written at once. Please wait for one to finish.", {
-      headers: { "Retry-After": "5" },
-    });
+    throw new AppError(
+      429,
+      "rate_limited",
+      "Too many replies are being written at once. Please wait for one to finish.",
+      {
+        headers: { "Retry-After": "5" },
+      },
+    );
   }
   const turn =
     (await createTurn({
@@ -80,12 +91,21 @@ export async function sendMessage(userId: string, input: SendMessageInput, corre
     })) ?? (await getTurnByClientMessageId({ userId, clientMessageId: input.clientMessageId }));
   if (!turn) throw new Error("turn vanished after a unique violation");
   await announceAndEnqueue(userId, turn);
-  log.info("message accepted", { correlationId: turn.correlationId, sessionId: turn.sessionId, messageId: turn.assistantMessageId });
+  log.info("message accepted", {
+    correlationId: turn.correlationId,
+    sessionId: turn.sessionId,
+    messageId: turn.assistantMessageId,
+  });
   return resultOf(turn);
 }
 
 async function announceAndEnqueue(userId: string, turn: TurnIds) {
-  const job = { messageId: turn.assistantMessageId, sessionId: turn.sessionId, userId, correlationId: turn.correlationId };
+  const job = {
+    messageId: turn.assistantMessageId,
+    sessionId: turn.sessionId,
+    userId,
+    correlationId: turn.correlationId,
+  };
   try {
     const store = await getChunkStore();
     await store.create(job);

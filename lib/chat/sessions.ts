@@ -34,7 +34,9 @@ function decodePageCursor(raw: string): SessionPageCursor {
   const [iso, id] = Buffer.from(raw, "base64url").toString("utf8").split("|");
   const updatedAt = new Date(iso ?? "");
   if (!id || !z.uuid().safeParse(id).success || Number.isNaN(updatedAt.getTime())) {
-    throw new AppError(400, "invalid_request", "The page cursor is not valid.", { fields: { cursor: "is not a cursor from this API" } });
+    throw new AppError(400, "invalid_request", "The page cursor is not valid.", {
+      fields: { cursor: "is not a cursor from this API" },
+    });
   }
   return { updatedAt, id };
 }
@@ -88,7 +90,12 @@ export async function listSessionMessages(userId: string, sessionId: string) {
 export async function renameUserSession(userId: string, sessionId: string, title: string) {
   const session = await renameSession({ id: sessionId, userId, title });
   if (!session) throw new AppError(404, "session_not_found", "That chat does not exist.");
-  return { id: session.id, title: session.title, createdAt: session.createdAt.toISOString(), updatedAt: session.updatedAt.toISOString() };
+  return {
+    id: session.id,
+    title: session.title,
+    createdAt: session.createdAt.toISOString(),
+    updatedAt: session.updatedAt.toISOString(),
+  };
 }
 
 /** Deletes a chat: its running replies are stopped first, then everything of it goes. */
@@ -97,7 +104,10 @@ export async function deleteUserSession(userId: string, sessionId: string) {
   const running = await listRunningRepliesByUser({ userId, sessionId });
   for (const reply of running) await cancelReply(userId, sessionId, reply.id);
   const rows = await listMessagesBySession({ sessionId });
-  if (!(await deleteSession({ id: sessionId, userId }))) throw new AppError(404, "session_not_found", "That chat does not exist.");
+  if (!(await deleteSession({ id: sessionId, userId })))
+    throw new AppError(404, "session_not_found", "That chat does not exist.");
   const store = await getChunkStore();
-  await Promise.all(rows.filter((row) => row.role === "assistant").map((row) => store.remove({ sessionId, messageId: row.id })));
+  await Promise.all(
+    rows.filter((row) => row.role === "assistant").map((row) => store.remove({ sessionId, messageId: row.id })),
+  );
 }

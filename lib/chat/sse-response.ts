@@ -11,7 +11,11 @@ import { ReplyStream, type StreamTarget } from "./stream";
  * SSE_HEARTBEAT_MS (which also checks quiet replies against the store), and on the all-sessions
  * stream a `reconnect` event before MAX_SSE_SECONDS. 204 when a one-session stream has nothing.
  */
-export async function sseResponse(request: Request, target: StreamTarget, cursors: Map<string, Cursor>): Promise<Response> {
+export async function sseResponse(
+  request: Request,
+  target: StreamTarget,
+  cursors: Map<string, Cursor>,
+): Promise<Response> {
   const config = env();
   const store = await getChunkStore();
   const m = metrics();

@@ -7,7 +7,15 @@ const encoder = new TextEncoder();
 
 export type WireEvent =
   | StreamEvent
-  | { type: "snapshot"; sessionId: string; messageId: string; correlationId: string; attempt: number; seq: number; content: string };
+  | {
+      type: "snapshot";
+      sessionId: string;
+      messageId: string;
+      correlationId: string;
+      attempt: number;
+      seq: number;
+      content: string;
+    };
 
 export function eventFrame(event: WireEvent): string {
   let frame = frames.get(event);

@@ -28,7 +28,12 @@ export async function sweepStuckReplies(deps: { store: ChunkStore; queue: ReplyQ
     });
     if (!row) continue;
     ended++;
-    await deps.store.create({ sessionId: reply.sessionId, messageId: reply.id, userId: reply.userId, correlationId: reply.correlationId });
+    await deps.store.create({
+      sessionId: reply.sessionId,
+      messageId: reply.id,
+      userId: reply.userId,
+      correlationId: reply.correlationId,
+    });
     await deps.store.finish({ sessionId: reply.sessionId, messageId: reply.id }, null, { status: "error", ...LOST });
     log.warn("stuck reply ended", { correlationId: reply.correlationId, messageId: reply.id });
     const next = await getNextReplyInSession({ sessionId: reply.sessionId });

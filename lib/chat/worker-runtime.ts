@@ -8,7 +8,7 @@ import type { ReplyWorkerHandle } from "../queue/contracts";
 import { getReplyQueue } from "../queue/index";
 import type { MemoryReplyQueue } from "../queue/memory";
 import { getChunkStore } from "../streams/index";
-import { generateReply, type GenerationDeps } from "./generate";
+import { type GenerationDeps, generateReply } from "./generate";
 import { RunningReplies } from "./running";
 import { sweepStuckReplies } from "./sweep";
 
@@ -47,7 +47,10 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
   };
   const control = store.subscribe(
     { kind: "control" },
-    { onEvent: (event) => event.type === "status" && event.status === "cancelled" && running.stop(event.messageId, "cancelled") },
+    {
+      onEvent: (event) =>
+        event.type === "status" && event.status === "cancelled" && running.stop(event.messageId, "cancelled"),
+    },
   );
   await control.ready;
 
@@ -61,7 +64,12 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
     worker = { close: () => memoryQueue.close() };
     // The embedded queue lives in memory: after a restart, pick up what the database says still runs.
     for (const reply of await listAllRunningReplies()) {
-      await queue.enqueue({ messageId: reply.id, sessionId: reply.sessionId, userId: reply.userId, correlationId: reply.correlationId });
+      await queue.enqueue({
+        messageId: reply.id,
+        sessionId: reply.sessionId,
+        userId: reply.userId,
+        correlationId: reply.correlationId,
+      });
     }
   } else {
     if (!config.REDIS_URL) throw new Error("REDIS_URL is required for the BullMQ worker");

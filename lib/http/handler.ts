@@ -41,7 +41,8 @@ function checkOrigin(request: Request) {
 /** Path ids that are not UUIDs name nothing: 404, never 500. */
 function checkPathIds(params: Params) {
   for (const [name, value] of Object.entries(params)) {
-    if (name.endsWith("Id") && (typeof value !== "string" || !isUuid(value))) throw new AppError(404, "not_found", "Not found.");
+    if (name.endsWith("Id") && (typeof value !== "string" || !isUuid(value)))
+      throw new AppError(404, "not_found", "Not found.");
   }
 }
 

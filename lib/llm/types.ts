@@ -16,9 +16,7 @@ export interface GenerateInput {
   maxTokens?: number;
 }
 
-export type LlmEvent =
-  | { type: "text"; text: string }
-  | { type: "usage"; inputTokens: number; outputTokens: number };
+export type LlmEvent = { type: "text"; text: string } | { type: "usage"; inputTokens: number; outputTokens: number };
 
 export interface LlmProvider {
   readonly name: "mock" | "anthropic";
@@ -41,7 +39,11 @@ export class LlmError extends Error {
   readonly retryable: boolean;
   readonly retryAfterMs: number | undefined;
 
-  constructor(code: LlmErrorCode, message: string, options: { retryable: boolean; retryAfterMs?: number; cause?: unknown }) {
+  constructor(
+    code: LlmErrorCode,
+    message: string,
+    options: { retryable: boolean; retryAfterMs?: number; cause?: unknown },
+  ) {
     super(message, { cause: options.cause });
     this.name = "LlmError";
     this.code = code;

@@ -100,7 +100,9 @@ export function startBullWorker(options: BullWorkerOptions, processor: ReplyProc
       maxStalledCount: 3,
     },
   );
-  worker.on("error", (error) => console.error(JSON.stringify({ level: "error", msg: "worker error", error: String(error) })));
+  worker.on("error", (error) =>
+    console.error(JSON.stringify({ level: "error", msg: "worker error", error: String(error) })),
+  );
   return {
     close: async () => {
       await worker.close();

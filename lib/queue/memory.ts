@@ -39,7 +39,7 @@ export class MemoryReplyQueue implements ReplyQueue {
 
   async wake(messageId: string): Promise<void> {
     const entry = this.entries.get(messageId);
-    if (!entry || entry.state !== "deferred") return;
+    if (entry?.state !== "deferred") return;
     clearTimeout(entry.timer);
     entry.state = "waiting";
     this.waiting.push(messageId);
@@ -58,7 +58,7 @@ export class MemoryReplyQueue implements ReplyQueue {
     while (this.processor && !this.closed && this.active < this.concurrency && this.waiting.length > 0) {
       const id = this.waiting.shift();
       const entry = id ? this.entries.get(id) : undefined;
-      if (!entry || entry.state !== "waiting") continue;
+      if (entry?.state !== "waiting") continue;
       entry.state = "active";
       this.active++;
       void this.run(entry, this.processor);
@@ -71,7 +71,9 @@ export class MemoryReplyQueue implements ReplyQueue {
     try {
       outcome = await processor(entry.job);
     } catch (error) {
-      console.error(JSON.stringify({ level: "error", msg: "job failed", messageId: entry.job.messageId, error: String(error) }));
+      console.error(
+        JSON.stringify({ level: "error", msg: "job failed", messageId: entry.job.messageId, error: String(error) }),
+      );
     }
     this.active--;
     if (outcome === "deferred" && !this.closed) {

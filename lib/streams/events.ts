@@ -20,9 +20,25 @@ export function terminalEventOf(
   const base = { sessionId: state.sessionId, messageId: state.messageId, correlationId: state.correlationId };
   switch (outcome.status) {
     case "completed":
-      return { ...base, type: "done", attempt, seq, usage: outcome.usage, latencyMs: outcome.latencyMs, ttftMs: outcome.ttftMs };
+      return {
+        ...base,
+        type: "done",
+        attempt,
+        seq,
+        usage: outcome.usage,
+        latencyMs: outcome.latencyMs,
+        ttftMs: outcome.ttftMs,
+      };
     case "error":
-      return { ...base, type: "error", attempt, seq, code: outcome.code, message: outcome.message, retryable: outcome.retryable };
+      return {
+        ...base,
+        type: "error",
+        attempt,
+        seq,
+        code: outcome.code,
+        message: outcome.message,
+        retryable: outcome.retryable,
+      };
     case "cancelled":
       return { ...base, type: "status", status: "cancelled", attempt, seq };
   }

@@ -53,7 +53,11 @@ export class MemoryChunkStore implements ChunkStore {
   async create(init: ReplyInit): Promise<void> {
     if (this.live(init)) return;
     const state: ReplyState = { ...init, status: "queued", attempt: 0, seq: 0, startedAt: 0, final: null };
-    this.replies.set(this.key(init), { state, chunks: [], expiresAt: Date.now() + this.options.runningTtlSeconds * 1000 });
+    this.replies.set(this.key(init), {
+      state,
+      chunks: [],
+      expiresAt: Date.now() + this.options.runningTtlSeconds * 1000,
+    });
     this.publish(state, statusEventOf(state));
   }
 
@@ -71,7 +75,7 @@ export class MemoryChunkStore implements ChunkStore {
 
   async append(ref: ReplyRef, attempt: number, text: string, ts: number): Promise<number | null> {
     const reply = this.live(ref);
-    if (!reply || reply.state.status !== "generating" || reply.state.attempt !== attempt) return null;
+    if (reply?.state.status !== "generating" || reply.state.attempt !== attempt) return null;
     const seq = reply.chunks.push({ seq: reply.chunks.length + 1, text, ts });
     reply.state.seq = seq;
     const { sessionId, messageId, correlationId } = reply.state;

@@ -1,7 +1,7 @@
 import type { Redis, Result } from "ioredis";
 import { channelName } from "./events";
-import { SharedSubscriber } from "./redis-subscriber";
 import { APPEND_SCRIPT, CREATE_SCRIPT, FINISH_SCRIPT, START_SCRIPT } from "./redis-scripts";
+import { SharedSubscriber } from "./redis-subscriber";
 import type {
   Channel,
   ChunkStore,
@@ -71,26 +71,53 @@ export class RedisChunkStore implements ChunkStore {
 
   async create(init: ReplyInit): Promise<void> {
     const { sessionId, messageId, userId, correlationId } = init;
-    await this.client.bcCreate(replyHashKey(init), sessionId, messageId, userId, correlationId, this.options.runningTtlSeconds);
+    await this.client.bcCreate(
+      replyHashKey(init),
+      sessionId,
+      messageId,
+      userId,
+      correlationId,
+      this.options.runningTtlSeconds,
+    );
   }
 
   async startAttempt(ref: ReplyRef, attempt: number): Promise<boolean> {
     const started = await this.client.bcStart(
-      replyHashKey(ref), replyListKey(ref), ref.sessionId, ref.messageId, attempt, Date.now(), this.options.runningTtlSeconds,
+      replyHashKey(ref),
+      replyListKey(ref),
+      ref.sessionId,
+      ref.messageId,
+      attempt,
+      Date.now(),
+      this.options.runningTtlSeconds,
     );
     return started === 1;
   }
 
   async append(ref: ReplyRef, attempt: number, text: string, ts: number): Promise<number | null> {
     const seq = await this.client.bcAppend(
-      replyHashKey(ref), replyListKey(ref), ref.sessionId, ref.messageId, attempt, JSON.stringify(text), ts, this.options.runningTtlSeconds,
+      replyHashKey(ref),
+      replyListKey(ref),
+      ref.sessionId,
+      ref.messageId,
+      attempt,
+      JSON.stringify(text),
+      ts,
+      this.options.runningTtlSeconds,
     );
     return seq > 0 ? seq : null;
   }
 
   async finish(ref: ReplyRef, attempt: number | null, outcome: FinishOutcome): Promise<TerminalEvent | null> {
     const json = await this.client.bcFinish(
-      replyHashKey(ref), replyListKey(ref), ref.sessionId, ref.messageId, attempt ?? "", outcome.status, outcomeFields(outcome), this.options.ttlSeconds,
+      replyHashKey(ref),
+      replyListKey(ref),
+      ref.sessionId,
+      ref.messageId,
+      attempt ?? "",
+      outcome.status,
+      outcomeFields(outcome),
+      this.options.ttlSeconds,
     );
     return json ? (JSON.parse(json) as TerminalEvent) : null;
   }

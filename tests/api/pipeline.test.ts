@@ -86,7 +86,8 @@ describe.each(modes)("pipeline (%s mode)", (mode) => {
     );
     const order = listed.messages.filter((m) => ids.includes(m.id)).map((m) => m.id);
     const { events } = await client.readSse(first.streamUrl, { timeoutMs: 45_000 });
-    const started = (id: string) => events.findIndex((e) => e.event === "status" && e.data.messageId === id && e.data.status === "generating");
+    const started = (id: string) =>
+      events.findIndex((e) => e.event === "status" && e.data.messageId === id && e.data.status === "generating");
     const ended = (id: string) => events.findIndex(isEnd(id));
     for (let i = 1; i < order.length; i++) {
       const previous = order[i - 1] ?? "";
@@ -94,7 +95,9 @@ describe.each(modes)("pipeline (%s mode)", (mode) => {
       expect(ended(previous)).toBeGreaterThan(-1);
       expect(started(current)).toBeGreaterThan(ended(previous));
     }
-    const inputs = order.map((id) => Number((events.find(isEnd(id))?.data.usage as { inputTokens: number }).inputTokens));
+    const inputs = order.map((id) =>
+      Number((events.find(isEnd(id))?.data.usage as { inputTokens?: number } | undefined)?.inputTokens),
+    );
     expect(inputs[1]).toBeGreaterThan(inputs[0] ?? 0);
     expect(inputs[2]).toBeGreaterThan(inputs[1] ?? 0);
     const { body: after } = await client.json<{ messages: Array<{ role: string; status: string }> }>(
@@ -106,8 +109,12 @@ describe.each(modes)("pipeline (%s mode)", (mode) => {
 
   it("cancels mid-reply: ends cancelled with the partial text kept", async () => {
     const sent = await client.send("/mock tokens=600 tps=50\nA reply to stop");
-    const first = await client.readSse(sent.streamUrl, { until: (_e, all) => all.filter((x) => x.event === "chunk").length >= 3 });
-    const cancel = await client.json(`/api/chat/cancel/${sent.sessionId}/${sent.assistantMessageId}`, { method: "POST" });
+    const first = await client.readSse(sent.streamUrl, {
+      until: (_e, all) => all.filter((x) => x.event === "chunk").length >= 3,
+    });
+    const cancel = await client.json(`/api/chat/cancel/${sent.sessionId}/${sent.assistantMessageId}`, {
+      method: "POST",
+    });
     expect(cancel).toMatchObject({ status: 202, body: { status: "cancelled" } });
     const lastId = first.events.filter((e) => e.event === "chunk").at(-1)?.id;
     const rest = await client.readSse(sent.streamUrl, { lastEventId: lastId });
@@ -119,7 +126,9 @@ describe.each(modes)("pipeline (%s mode)", (mode) => {
     expect(stored.content).toBe(textOf(all, sent.assistantMessageId));
     await new Promise((resolve) => setTimeout(resolve, 1_200));
     expect((await storedReply(sent.sessionId, sent.assistantMessageId)).content).toBe(stored.content);
-    const repeat = await client.json(`/api/chat/cancel/${sent.sessionId}/${sent.assistantMessageId}`, { method: "POST" });
+    const repeat = await client.json(`/api/chat/cancel/${sent.sessionId}/${sent.assistantMessageId}`, {
+      method: "POST",
+    });
     expect(repeat).toMatchObject({ status: 202, body: { status: "cancelled" } });
   });
 

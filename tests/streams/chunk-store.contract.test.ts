@@ -42,10 +42,10 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
     await store.create(reply);
     expect(await store.startAttempt(reply, 1)).toBe(true);
     expect(await store.append(reply, 1, "a", 10)).toBe(1);
-    expect(await store.append(reply, 1, "b\n\"quoted\" ☃", 11)).toBe(2);
+    expect(await store.append(reply, 1, 'b\n"quoted" ☃', 11)).toBe(2);
     expect(await store.append(reply, 1, "c", 12)).toBe(3);
     expect(await store.readChunks(reply, 1)).toEqual([
-      { seq: 2, text: "b\n\"quoted\" ☃", ts: 11 },
+      { seq: 2, text: 'b\n"quoted" ☃', ts: 11 },
       { seq: 3, text: "c", ts: 12 },
     ]);
     expect(await store.readChunks(reply, 0, 1)).toEqual([{ seq: 1, text: "a", ts: 10 }]);
@@ -65,7 +65,13 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
     await store.startAttempt(reply, 1);
     await store.append(reply, 1, "hi", 5);
     const final = await store.finish(reply, 1, done);
-    expect(final).toMatchObject({ type: "done", seq: 1, attempt: 1, usage: done.usage, correlationId: reply.correlationId });
+    expect(final).toMatchObject({
+      type: "done",
+      seq: 1,
+      attempt: 1,
+      usage: done.usage,
+      correlationId: reply.correlationId,
+    });
     await sleep(50);
     const types = byUser.map((e) => (e.type === "status" ? `status:${e.status}` : e.type));
     expect(types).toEqual(["status:queued", "status:generating", "chunk", "done"]);
@@ -148,7 +154,14 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
     const reply = newReply();
     const counts = new Array<number>(300).fill(0);
     const subs = counts.map((_, i) =>
-      store.subscribe({ kind: "session", sessionId: reply.sessionId }, { onEvent: () => { counts[i] = (counts[i] ?? 0) + 1; } }),
+      store.subscribe(
+        { kind: "session", sessionId: reply.sessionId },
+        {
+          onEvent: () => {
+            counts[i] = (counts[i] ?? 0) + 1;
+          },
+        },
+      ),
     );
     await Promise.all(subs.map((s) => s.ready));
     if (store instanceof RedisChunkStore) {

@@ -30,7 +30,10 @@ export class ApiClient {
     return fetch(`${this.baseUrl}${path}`, { ...init, headers });
   }
 
-  async json<T = Record<string, unknown>>(path: string, init: RequestInit = {}): Promise<{ status: number; body: T; headers: Headers }> {
+  async json<T = Record<string, unknown>>(
+    path: string,
+    init: RequestInit = {},
+  ): Promise<{ status: number; body: T; headers: Headers }> {
     const response = await this.fetch(path, init);
     const text = await response.text();
     return { status: response.status, body: (text ? JSON.parse(text) : null) as T, headers: response.headers };
@@ -60,7 +63,11 @@ export class ApiClient {
     const parser = createParser({
       onEvent: (message) => {
         if (stopped) return;
-        const event = { event: message.event ?? "message", id: message.id, data: JSON.parse(message.data) as Record<string, unknown> };
+        const event = {
+          event: message.event ?? "message",
+          id: message.id,
+          data: JSON.parse(message.data) as Record<string, unknown>,
+        };
         events.push(event);
         if (options.until?.(event, events)) {
           stopped = true;
@@ -103,7 +110,9 @@ export interface SendBody {
 
 export const isEnd = (messageId: string) => (event: SseEvent) =>
   event.data.messageId === messageId &&
-  (event.event === "done" || event.event === "error" || (event.event === "status" && event.data.status === "cancelled"));
+  (event.event === "done" ||
+    event.event === "error" ||
+    (event.event === "status" && event.data.status === "cancelled"));
 
 /** The reply's text as a client following the contract would build it: chunks, resets, snapshots. */
 export function textOf(events: SseEvent[], messageId: string): string {

@@ -24,12 +24,22 @@ export async function readReplyUntilEnd(store: ChunkStore, ref: ReplyRef & { use
     }
     if (event.type === "done" || event.type === "error") resolveEnd();
   };
-  const subscription = store.subscribe({ kind: "user", userId: ref.userId }, {
-    onEvent: (event) => (replaying ? live.push(event) : apply(event)),
-  });
+  const subscription = store.subscribe(
+    { kind: "user", userId: ref.userId },
+    {
+      onEvent: (event) => (replaying ? live.push(event) : apply(event)),
+    },
+  );
   await subscription.ready;
   for (const chunk of await store.readChunks(ref, afterSeq)) {
-    apply({ type: "chunk", sessionId: ref.sessionId, messageId: ref.messageId, correlationId: "", attempt: 1, ...chunk });
+    apply({
+      type: "chunk",
+      sessionId: ref.sessionId,
+      messageId: ref.messageId,
+      correlationId: "",
+      attempt: 1,
+      ...chunk,
+    });
   }
   const state = await store.getState(ref);
   replaying = false;

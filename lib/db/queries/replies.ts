@@ -91,7 +91,15 @@ export type ReplyOutcome =
  * Ends a reply, only while it runs (and, given an attempt, only from that attempt). Postgres is
  * the arbiter: of a worker finishing and a user cancelling, whoever updates first wins.
  */
-export async function endReply({ id, attempt, outcome }: { id: string; attempt: number | null; outcome: ReplyOutcome }) {
+export async function endReply({
+  id,
+  attempt,
+  outcome,
+}: {
+  id: string;
+  attempt: number | null;
+  outcome: ReplyOutcome;
+}) {
   const db = await getDb();
   const [row] = await db
     .update(messages)

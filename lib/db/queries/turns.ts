@@ -38,7 +38,11 @@ export async function getTurnByClientMessageId({
 }
 
 function isUniqueViolation(error: unknown): boolean {
-  for (let e: unknown = error; e instanceof Error || (e && typeof e === "object"); e = (e as { cause?: unknown }).cause) {
+  for (
+    let e: unknown = error;
+    e instanceof Error || (e && typeof e === "object");
+    e = (e as { cause?: unknown }).cause
+  ) {
     if ((e as { code?: unknown }).code === "23505") return true;
     if (!(e as { cause?: unknown }).cause) break;
   }
@@ -74,7 +78,13 @@ export async function createTurn(input: {
       const common = { sessionId, userId: input.userId, correlationId: input.correlationId };
       const [userMessage] = await tx
         .insert(messages)
-        .values({ ...common, role: "user", content: input.content, status: "completed", clientMessageId: input.clientMessageId })
+        .values({
+          ...common,
+          role: "user",
+          content: input.content,
+          status: "completed",
+          clientMessageId: input.clientMessageId,
+        })
         .returning({ id: messages.id });
       if (!userMessage) throw new Error("insert returned no message");
       const [reply] = await tx
@@ -82,7 +92,12 @@ export async function createTurn(input: {
         .values({ ...common, role: "assistant", status: "queued", inReplyTo: userMessage.id })
         .returning({ id: messages.id });
       if (!reply) throw new Error("insert returned no reply");
-      return { sessionId, userMessageId: userMessage.id, assistantMessageId: reply.id, correlationId: input.correlationId };
+      return {
+        sessionId,
+        userMessageId: userMessage.id,
+        assistantMessageId: reply.id,
+        correlationId: input.correlationId,
+      };
     });
   } catch (error) {
     if (isUniqueViolation(error)) return null;

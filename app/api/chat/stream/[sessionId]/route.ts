@@ -8,5 +8,9 @@ export const dynamic = "force-dynamic";
 
 export const GET = withUser<{ sessionId: string }>(async ({ request, user, params }) => {
   await requireSession(user.id, params.sessionId);
-  return sseResponse(request, { kind: "session", sessionId: params.sessionId, userId: user.id }, cursorsFromRequest(request, false));
+  return sseResponse(
+    request,
+    { kind: "session", sessionId: params.sessionId, userId: user.id },
+    cursorsFromRequest(request, false),
+  );
 });

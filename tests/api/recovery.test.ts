@@ -1,0 +1,88 @@
+import { Queue } from "bullmq";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type RunningApp, startApp } from "../support/app";
+import { ApiClient, isEnd, textOf } from "../support/client";
+import { TEST_REDIS_URL } from "../support/services";
+
+// The worker is a separate process in the Redis mode: it can die at any moment without losing a reply.
+describe("worker crash and shutdown (redis mode)", () => {
+  let app: RunningApp;
+  let client: ApiClient;
+
+  beforeAll(async () => {
+    app = await startApp("redis");
+    client = await ApiClient.guest(app.baseUrl);
+  });
+  afterAll(() => app?.stop());
+
+  async function followToEnd(streamUrl: string, messageId: string) {
+    const first = await client.readSse(streamUrl, {
+      until: (_e, all) => all.filter((x) => x.event === "chunk").length >= 4,
+    });
+    return { first, lastId: first.events.filter((e) => e.event === "chunk").at(-1)?.id, messageId };
+  }
+
+  it("recovers a reply whose worker was killed with SIGKILL mid-reply: it ends once, never stuck", async () => {
+    const sent = await client.send("/mock tokens=200 tps=40\nsurvive a crash");
+    const { first, lastId } = await followToEnd(sent.streamUrl, sent.assistantMessageId);
+    await app.killWorker("SIGKILL");
+    await app.startWorker();
+    const rest = await client.readSse(sent.streamUrl, { lastEventId: lastId, timeoutMs: 60_000 });
+    const all = [...first.events, ...rest.events];
+    const end = all.find(isEnd(sent.assistantMessageId));
+    expect(["done", "error"]).toContain(end?.event);
+    expect(all.filter(isEnd(sent.assistantMessageId))).toHaveLength(1);
+    const { body: stored } = await client.json<Record<string, unknown>>(sent.statusUrl);
+    expect(["completed", "error"]).toContain(stored.status);
+    if (stored.status === "completed") {
+      expect(rest.events.some((e) => e.event === "reset")).toBe(true);
+      expect(textOf(all, sent.assistantMessageId)).toBe(stored.content);
+    }
+    const { body } = await client.json<{ messages: Array<{ role: string }> }>(
+      `/api/chat/sessions/${sent.sessionId}/messages`,
+    );
+    expect(body.messages.map((m) => m.role)).toEqual(["user", "assistant"]);
+  }, 90_000);
+
+  it("hands a running reply back on SIGTERM and a new worker finishes it", async () => {
+    const sent = await client.send("/mock tokens=200 tps=40\nsurvive a deploy");
+    const { first, lastId } = await followToEnd(sent.streamUrl, sent.assistantMessageId);
+    const stoppedAt = Date.now();
+    await app.killWorker("SIGTERM");
+    expect(Date.now() - stoppedAt).toBeLessThan(10_000);
+    await app.startWorker();
+    const rest = await client.readSse(sent.streamUrl, { lastEventId: lastId, timeoutMs: 60_000 });
+    const all = [...first.events, ...rest.events];
+    expect(all.filter(isEnd(sent.assistantMessageId)).map((e) => e.event)).toEqual(["done"]);
+    const { body: stored } = await client.json<Record<string, unknown>>(sent.statusUrl);
+    expect(stored.status).toBe("completed");
+    expect(textOf(all, sent.assistantMessageId)).toBe(stored.content);
+  }, 90_000);
+
+  it("accepts sends while no worker runs, reports the worker stale, and a worker started later answers them", async () => {
+    await app.killWorker("SIGTERM");
+    const sent = await client.send("/mock tokens=10 tps=200\nqueued while the worker is away");
+    const { body: health } = await client.json<Record<string, unknown>>("/api/health");
+    expect(health).toMatchObject({ ok: false, worker: "stale", db: "ok", redis: "ok" });
+    await app.startWorker();
+    const { events } = await client.readSse(sent.streamUrl, { timeoutMs: 30_000 });
+    expect(events.at(-1)?.event).toBe("done");
+  }, 60_000);
+
+  it("ends a reply as an error when its worker died and its job is gone, so nothing stays generating", async () => {
+    const sent = await client.send("/mock tokens=400 tps=40\nlost for good");
+    const { first, lastId } = await followToEnd(sent.streamUrl, sent.assistantMessageId);
+    await app.killWorker("SIGKILL");
+    const queue = new Queue("chat", { connection: { url: TEST_REDIS_URL } });
+    // Wait until the dead worker's lock lapses, then drop the job as if Redis had lost it.
+    await expect.poll(async () => queue.remove(sent.assistantMessageId), { timeout: 10_000, interval: 250 }).toBe(1);
+    await queue.close();
+    await app.startWorker();
+    const rest = await client.readSse(sent.streamUrl, { lastEventId: lastId, timeoutMs: 45_000 });
+    const end = [...first.events, ...rest.events].filter(isEnd(sent.assistantMessageId));
+    expect(end.map((e) => e.event)).toEqual(["error"]);
+    expect(end[0]?.data).toMatchObject({ code: "worker_lost", retryable: true });
+    const { body: stored } = await client.json<Record<string, unknown>>(sent.statusUrl);
+    expect(stored.status).toBe("error");
+  }, 90_000);
+});
