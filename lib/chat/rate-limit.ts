@@ -1,5 +1,6 @@
 import "server-only";
 import { env } from "../env";
+import { describeError, log } from "../log";
 import { redisConnection } from "../redis/connections";
 
 export interface RateDecision {
@@ -31,7 +32,18 @@ class MemoryRateLimiter implements RateLimiter {
 class RedisRateLimiter implements RateLimiter {
   constructor(private readonly url: string) {}
 
+  // Fails open: with Redis away the message is still stored, and the enqueue answers 503, so a
+  // retry with the same clientMessageId loses nothing.
   async hit(key: string, limit: number, windowMs: number): Promise<RateDecision> {
+    try {
+      return await this.count(key, limit, windowMs);
+    } catch (error) {
+      log.warn("rate limiter unavailable; allowing", { error: describeError(error) });
+      return { allowed: true, retryAfterSeconds: 0 };
+    }
+  }
+
+  private async count(key: string, limit: number, windowMs: number): Promise<RateDecision> {
     const redis = await redisConnection(this.url, "command");
     const redisKey = `chat:ratelimit:${key}`;
     const results = await redis.multi().incr(redisKey).pexpire(redisKey, windowMs, "NX").pttl(redisKey).exec();

@@ -44,7 +44,8 @@ export function redisConnection(url: string, role: RedisRole): Promise<Redis> {
     const client = new Redis(url, { ...ROLE_OPTIONS[role], connectionName: `backchannel-${role}` });
     // ioredis reconnects by itself; an unhandled "error" event would crash the process.
     client.on("error", () => {});
-    connecting = waitUntilReady(client, 10_000).catch((error: unknown) => {
+    // The web app must answer (503) quickly while Redis is away; the worker can wait longer.
+    connecting = waitUntilReady(client, role === "command" ? 2_000 : 10_000).catch((error: unknown) => {
       cache.__backchannelRedis?.delete(key);
       client.disconnect();
       throw error;

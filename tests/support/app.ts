@@ -68,6 +68,21 @@ async function waitForHealth(baseUrl: string, timeoutMs = 60_000): Promise<void>
   throw new Error(`app at ${baseUrl} not healthy: ${last}`);
 }
 
+async function waitForAnswer(baseUrl: string): Promise<void> {
+  const deadline = Date.now() + 60_000;
+  while (Date.now() < deadline) {
+    if (
+      await fetch(`${baseUrl}/api/health`).then(
+        () => true,
+        () => false,
+      )
+    )
+      return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+  throw new Error(`app at ${baseUrl} never answered`);
+}
+
 function stopChild(child: ChildProcess | null, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
@@ -107,7 +122,11 @@ const BASE_ENV = {
   SHUTDOWN_GRACE_MS: "500",
 };
 
-export async function startApp(mode: Mode, extraEnv: Record<string, string> = {}): Promise<RunningApp> {
+export async function startApp(
+  mode: Mode,
+  extraEnv: Record<string, string> = {},
+  options: { waitUntilHealthy?: boolean } = {},
+): Promise<RunningApp> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
   const cleanups: Array<() => Promise<void>> = [];
@@ -119,7 +138,7 @@ export async function startApp(mode: Mode, extraEnv: Record<string, string> = {}
   } else {
     const database = await createDatabase();
     cleanups.push(database.drop);
-    Object.assign(env, { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL });
+    Object.assign(env, { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL }, extraEnv);
     const migrate = launch(process.execPath, [...TSX, "scripts/migrate.ts"], env, "migrate");
     const code = await new Promise<number | null>((resolve) => migrate.once("exit", resolve));
     if (code !== 0) throw new Error("migrations failed");
@@ -146,8 +165,9 @@ export async function startApp(mode: Mode, extraEnv: Record<string, string> = {}
     },
   };
   try {
-    if (mode === "redis") await app.startWorker();
-    await waitForHealth(baseUrl);
+    if (options.waitUntilHealthy === false) await waitForAnswer(baseUrl);
+    else if (mode === "redis") await app.startWorker();
+    else await waitForHealth(baseUrl);
   } catch (error) {
     await app.stop();
     throw error;

@@ -1,0 +1,94 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Mode, type RunningApp, startApp } from "../support/app";
+import { ApiClient, isEnd, textOf } from "../support/client";
+
+const modes: Mode[] = ["embedded", "redis"];
+
+describe.each(modes)("stream cursors and connection lifetime (%s mode)", (mode) => {
+  let app: RunningApp;
+  let client: ApiClient;
+
+  beforeAll(async () => {
+    app = await startApp(mode, { MAX_SSE_SECONDS: "3", SSE_HEARTBEAT_MS: "400" });
+    client = await ApiClient.guest(app.baseUrl);
+  });
+  afterAll(() => app?.stop());
+
+  const stored = async (statusUrl: string) => (await client.json<Record<string, unknown>>(statusUrl)).body;
+
+  it("sends reset and the current attempt from its start to a cursor of an older attempt", async () => {
+    const sent = await client.send("/mock fail=once tokens=80 tps=200\nretry me");
+    const { events } = await client.readSse(sent.streamUrl);
+    expect(events.at(-1)?.event).toBe("done");
+    const rest = await client.readSse(sent.streamUrl, { lastEventId: `${sent.assistantMessageId}:1:2` });
+    expect(rest.events[0]).toMatchObject({ event: "reset", data: { attempt: 2 } });
+    const seqs = rest.events.filter((e) => e.event === "chunk").map((e) => Number(e.data.seq));
+    expect(seqs[0]).toBe(1);
+    expect(textOf(rest.events, sent.assistantMessageId)).toBe((await stored(sent.statusUrl)).content);
+  });
+
+  it("sends a snapshot of the whole text to a cursor it cannot place", async () => {
+    const sent = await client.send("/mock tokens=30 tps=300\nplace me");
+    await client.readSse(sent.streamUrl);
+    const rest = await client.readSse(sent.streamUrl, { lastEventId: `${sent.assistantMessageId}:1:9999` });
+    expect(rest.events.map((e) => e.event)).toEqual(["snapshot", "done"]);
+    expect(rest.events[0]?.data.content).toBe((await stored(sent.statusUrl)).content);
+    expect(rest.events[0]?.id).toMatch(new RegExp(`^${sent.assistantMessageId}:1:\\d+$`));
+  });
+
+  it("ignores cursors that do not parse and streams from the first event", async () => {
+    const sent = await client.send("/mock tokens=40 tps=100 ttft=300\nbad cursor");
+    const { status, events } = await client.readSse(sent.streamUrl, { lastEventId: "not-a-cursor" });
+    expect(status).toBe(200);
+    expect(events[0]).toMatchObject({ event: "status", data: { messageId: sent.assistantMessageId } });
+    expect(textOf(events, sent.assistantMessageId)).toBe((await stored(sent.statusUrl)).content);
+  });
+
+  it("resumes several replies at once from ?cursors= on the all-sessions stream", async () => {
+    const a = await client.send("/mock tokens=200 tps=100\nfirst chat");
+    const b = await client.send("/mock tokens=200 tps=100\nsecond chat");
+    const first = await client.readSse("/api/chat/stream", {
+      until: (_e, all) =>
+        [a, b].every(
+          (s) => all.filter((x) => x.event === "chunk" && x.data.messageId === s.assistantMessageId).length >= 2,
+        ),
+    });
+    const lastIdOf = (id: string) =>
+      first.events.filter((e) => e.event === "chunk" && e.data.messageId === id).at(-1)?.id;
+    const cursors = [lastIdOf(a.assistantMessageId), lastIdOf(b.assistantMessageId), "junk"].join(",");
+    const pending = new Set([a.assistantMessageId, b.assistantMessageId]);
+    const rest = await client.readSse(`/api/chat/stream?cursors=${cursors}`, {
+      until: (event) => {
+        if (event.event === "done") pending.delete(String(event.data.messageId));
+        return pending.size === 0;
+      },
+    });
+    for (const sent of [a, b]) {
+      const all = [...first.events, ...rest.events];
+      const seqs = all
+        .filter((e) => e.event === "chunk" && e.data.messageId === sent.assistantMessageId)
+        .map((e) => Number(e.data.seq));
+      expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+      expect(textOf(all, sent.assistantMessageId)).toBe((await stored(sent.statusUrl)).content);
+    }
+  });
+
+  it("sends heartbeats, and a reconnect event before closing at MAX_SSE_SECONDS", async () => {
+    const startedAt = Date.now();
+    const response = await client.fetch("/api/chat/stream");
+    expect(response.headers.get("content-type")).toMatch(/^text\/event-stream/);
+    expect(response.headers.get("cache-control")).toBe("no-cache, no-transform");
+    expect(response.headers.get("x-accel-buffering")).toBe("no");
+    const text = await response.text();
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(2_900);
+    expect(text.match(/^: hb$/gm)?.length ?? 0).toBeGreaterThanOrEqual(3);
+    expect(text.trimEnd().endsWith("event: reconnect\ndata: {}")).toBe(true);
+  });
+
+  it("tells a reply's end only once and nothing of it after", async () => {
+    const sent = await client.send("/mock tokens=50 tps=500\nend once");
+    const { events } = await client.readSse(sent.streamUrl);
+    const endAt = events.findIndex(isEnd(sent.assistantMessageId));
+    expect(endAt).toBe(events.length - 1);
+  });
+});
