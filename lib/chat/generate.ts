@@ -33,7 +33,7 @@ type AttemptResult =
       outputTokens: number;
       firstChunkAt: number | null;
     }
-  | { kind: "failed"; error: LlmError }
+  | { kind: "failed"; error: LlmError; content: string; seq: number }
   | { kind: "stopped"; reason: "cancelled" | "shutdown" | "superseded" };
 
 const RUNNING = new Set(["queued", "generating"]);
@@ -132,7 +132,7 @@ async function runAttempt(
   } catch (error) {
     coalescer.discard();
     if (running.reason) return { kind: "stopped", reason: running.reason };
-    if (error instanceof LlmError) return { kind: "failed", error };
+    if (error instanceof LlmError) return { kind: "failed", error, content, seq };
     log.error("attempt crashed", {
       correlationId: reply.correlationId,
       messageId: reply.id,
@@ -141,6 +141,8 @@ async function runAttempt(
     return {
       kind: "failed",
       error: new LlmError("model_error", "The model call failed.", { retryable: true, cause: error }),
+      content,
+      seq,
     };
   } finally {
     clearInterval(heartbeat);
@@ -194,11 +196,13 @@ async function fail(
   deps: GenerationDeps,
   attempt: number | null,
   error: { code: string; message: string; retryable: boolean },
+  partial: { content: string; seq: number } = { content: "", seq: 0 },
 ) {
+  // The failed attempt's text stays, as the stream showed it.
   const ended = await endReply({
     id: reply.id,
     attempt,
-    outcome: { status: "error", content: "", errorCode: error.code, errorMessage: error.message },
+    outcome: { status: "error", ...partial, errorCode: error.code, errorMessage: error.message },
   });
   if (ended) {
     await deps.store.finish(ref, null, { status: "error", ...error });

@@ -19,6 +19,9 @@ export interface TrackedReply {
 
 export type Emit = (event: WireEvent) => void;
 
+// Errors a new attempt cannot fix (the rest, e.g. overloaded or worker_lost, may succeed if sent again).
+const FINAL_ERROR_CODES = new Set(["bad_request", "auth_failed"]);
+
 export function terminalFromRow(row: MessageRow, seq: number): TerminalEvent | null {
   const base = {
     sessionId: row.sessionId,
@@ -33,7 +36,8 @@ export function terminalFromRow(row: MessageRow, seq: number): TerminalEvent | n
   }
   if (row.status === "error") {
     const message = row.errorMessage ?? "The reply could not be generated.";
-    return { ...base, type: "error", code: row.errorCode ?? "generation_failed", message, retryable: true };
+    const code = row.errorCode ?? "generation_failed";
+    return { ...base, type: "error", code, message, retryable: !FINAL_ERROR_CODES.has(code) };
   }
   if (row.status === "cancelled") return { ...base, type: "status", status: "cancelled" };
   return null;
@@ -80,14 +84,16 @@ export async function catchUp(
 async function catchUpFromDatabase(reply: TrackedReply, from: Position | null, emit: Emit, row: MessageRow | null) {
   if (!row) return;
   const base = { sessionId: row.sessionId, messageId: row.id, correlationId: row.correlationId };
-  const final = terminalFromRow(row, reply.seq);
+  const final = terminalFromRow(row, row.seq);
   if (!final) {
     // Running, but the store has nothing yet (the worker has not started it): announce its status.
     if (!from) emit({ ...base, type: "status", status: row.status, attempt: row.attempt });
     return;
   }
   // The chunks expired: the stored text is the whole reply.
-  emit({ ...base, type: "snapshot", attempt: row.attempt, seq: reply.seq, content: row.content });
+  emit({ ...base, type: "snapshot", attempt: row.attempt, seq: row.seq, content: row.content });
+  reply.attempt = row.attempt;
+  reply.seq = row.seq;
   endWith(reply, final, emit);
 }
 

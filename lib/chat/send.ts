@@ -43,8 +43,11 @@ function resultOf(turn: TurnIds): SendResult {
   };
 }
 
+/** The first line of the message (the first after a `/mock` knob line), at most 60 code points. */
 export function titleFrom(content: string): string {
-  const firstLine = content.trim().split("\n")[0]?.replace(/\s+/g, " ").trim() ?? "";
+  const lines = content.trim().split("\n");
+  const first = lines[0]?.startsWith("/mock") && lines.length > 1 ? lines.slice(1).find((l) => l.trim()) : lines[0];
+  const firstLine = first?.replace(/\s+/g, " ").trim() ?? "";
   const points = [...firstLine];
   return points.length > 60 ? `${points.slice(0, 59).join("")}…` : firstLine || "New chat";
 }

@@ -47,6 +47,10 @@ export async function sseResponse(
     onAllEnded: () => {
       if (target.kind === "session") close();
     },
+    onFailure: () => {
+      write(reconnectFrame());
+      close();
+    },
   });
   const body = new ReadableStream<Uint8Array>({
     start: (c) => {

@@ -15,6 +15,8 @@ export interface ReplyStreamOptions {
   emit: Emit;
   /** Every reply this stream follows has ended (the one-session stream then closes). */
   onAllEnded: () => void;
+  /** A step failed: the connection should end with `reconnect`. */
+  onFailure: () => void;
 }
 
 /**
@@ -120,7 +122,12 @@ export class ReplyStream {
   enqueue(work: () => Promise<void>): void {
     this.chain = this.chain
       .then(() => (this.closed ? undefined : work()))
-      .catch((error: unknown) => log.error("stream step failed", { error: describeError(error) }));
+      .catch((error: unknown) => {
+        // A step that failed (store or database away) cannot be skipped without a gap: ask the
+        // client to come back with its cursor instead.
+        log.error("stream step failed", { error: describeError(error) });
+        this.options.onFailure();
+      });
   }
 
   private readonly emit: Emit = (event) => {

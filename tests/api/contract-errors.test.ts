@@ -201,7 +201,7 @@ describe("errors and access rules", () => {
       "/api/chat/sessions?limit=2",
     );
     expect(page1.body.sessions.map((s) => s.id)).toEqual([turns[2]?.sessionId, turns[1]?.sessionId]);
-    expect(page1.body.sessions[0]?.title).toBe("/mock tokens=2 tps=0");
+    expect(page1.body.sessions[0]?.title).toBe("chat number 2");
     const page2 = await dave.json<{ sessions: Array<{ id: string }>; nextCursor: string | null }>(
       `/api/chat/sessions?limit=2&cursor=${page1.body.nextCursor}`,
     );

@@ -84,7 +84,7 @@ export type ReplyOutcome =
       latencyMs: number;
       seq: number;
     }
-  | { status: "error"; content: string; errorCode: string; errorMessage: string }
+  | { status: "error"; content: string; seq?: number; errorCode: string; errorMessage: string }
   | { status: "cancelled"; content?: string };
 
 /**

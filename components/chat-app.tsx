@@ -1,0 +1,143 @@
+"use client";
+
+import { useParams } from "next/navigation";
+import { type ReactNode, useCallback, useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import { useBackgroundStreamMonitor } from "@/hooks/use-background-stream-monitor";
+import { useChatActions } from "@/hooks/use-chat-actions";
+import { useChatStreaming } from "@/hooks/use-chat-streaming";
+import { ApiError, api } from "@/lib/client/api";
+import { ChatStore } from "@/lib/client/chat-store";
+import type { ReplyEvent } from "@/lib/contract";
+import { Composer } from "./composer";
+import { ConnectionIndicator } from "./connection-indicator";
+import { MessageList } from "./message-list";
+import { Sidebar } from "./sidebar";
+
+function notifyIfHidden(store: ChatStore, event: ReplyEvent) {
+  if (event.event !== "done" || typeof document === "undefined" || !document.hidden) return;
+  if (typeof Notification === "undefined" || Notification.permission !== "granted") return;
+  const title = store.getSnapshot().sessions.find((s) => s.id === event.sessionId)?.title ?? "Backchannel";
+  new Notification(title, { body: "A reply is ready.", tag: event.messageId });
+}
+
+export function ChatApp({ children }: { children: ReactNode }) {
+  const params = useParams<{ sessionId?: string }>();
+  const openSessionId = params.sessionId ?? null;
+  const store = useMemo(() => new ChatStore(), []);
+  const state = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
+  const [signedIn, setSignedIn] = useState(false);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [sidebarOpen, setSidebarOpen] = useState(false);
+  store.openSessionId = openSessionId;
+
+  const refreshSessions = useCallback(() => {
+    api.listSessions().then(
+      ({ sessions }) => store.setSessions(sessions),
+      () => {},
+    );
+  }, [store]);
+
+  const loadMessages = useCallback(
+    (sessionId: string) => {
+      api.listMessages(sessionId).then(
+        ({ messages }) => store.setMessages(sessionId, messages),
+        (error: unknown) => {
+          if (error instanceof ApiError && error.status === 404) setNotice("That chat does not exist.");
+        },
+      );
+    },
+    [store],
+  );
+
+  useEffect(() => {
+    let cancelled = false;
+    (async () => {
+      const session = await api.currentSession().catch(() => null);
+      if (!session?.user?.id) await api.signInAsGuest();
+      if (!cancelled) setSignedIn(true);
+    })().catch(() => setNotice("Could not sign in. Reload to try again."));
+    return () => {
+      cancelled = true;
+    };
+  }, []);
+
+  useEffect(() => {
+    if (signedIn) refreshSessions();
+  }, [signedIn, refreshSessions]);
+
+  useEffect(() => {
+    setSidebarOpen(false);
+    if (!signedIn || !openSessionId) return;
+    store.markRead(openSessionId);
+    loadMessages(openSessionId);
+  }, [signedIn, openSessionId, store, loadMessages]);
+
+  useChatStreaming(signedIn, {
+    getCursors: () => store.cursors(),
+    onEvent: (event) => {
+      store.applyEvent(event);
+      notifyIfHidden(store, event);
+      if (
+        event.event === "done" ||
+        event.event === "error" ||
+        (event.event === "status" && event.status !== "generating")
+      )
+        refreshSessions();
+    },
+    onState: (connection, attempt) => store.setConnection(connection, attempt),
+    onConnected: () => {
+      refreshSessions();
+      if (store.openSessionId) loadMessages(store.openSessionId);
+    },
+  });
+
+  useBackgroundStreamMonitor(signedIn, async () => (await api.activeStreams()).streams, refreshSessions);
+
+  const reportError = useCallback((text: string) => setNotice(text), []);
+  const actions = useChatActions(store, openSessionId, reportError);
+  const messages = openSessionId ? (state.messages[openSessionId] ?? []) : [];
+  const running = useMemo(() => store.runningSessionIds(), [store, state]);
+  const title = state.sessions.find((s) => s.id === openSessionId)?.title;
+
+  return (
+    <div className={`app ${sidebarOpen ? "sidebar-open" : ""}`}>
+      <Sidebar
+        sessions={state.sessions}
+        openSessionId={openSessionId}
+        running={running}
+        unread={state.unread}
+        onRename={actions.rename}
+        onDelete={actions.remove}
+      />
+      <main className="chat">
+        <header>
+          <button type="button" className="menu" aria-label="Chats" onClick={() => setSidebarOpen((open) => !open)}>
+            ☰
+          </button>
+          <h1>{openSessionId ? (title ?? "Chat") : "New chat"}</h1>
+          <ConnectionIndicator state={state.connection.state} attempt={state.connection.attempt} />
+        </header>
+        {notice ? (
+          <div className="notice" role="alert">
+            {notice}
+            <button type="button" aria-label="Dismiss" onClick={() => setNotice(null)}>
+              ×
+            </button>
+          </div>
+        ) : null}
+        {openSessionId ? (
+          <MessageList messages={messages} onStop={actions.stop} onRetry={actions.retry} />
+        ) : (
+          <div className="empty">
+            <p>Ask anything. Replies keep coming while you switch chats, reload, or go offline.</p>
+            <p className="hint">
+              Try <code>/mock tokens=600 tps=40</code> on the first line for a long reply.
+            </p>
+          </div>
+        )}
+        <Composer onSend={(content) => void actions.send(content).catch(() => {})} disabled={!signedIn} />
+        {children}
+      </main>
+    </div>
+  );
+}

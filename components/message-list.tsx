@@ -1,0 +1,57 @@
+"use client";
+
+import { useEffect, useRef } from "react";
+import { type ClientMessage, isRunning } from "@/lib/client/chat-store";
+
+interface Props {
+  messages: ClientMessage[];
+  onStop: (message: ClientMessage) => void;
+  onRetry: (message: ClientMessage) => void;
+}
+
+export function MessageList({ messages, onStop, onRetry }: Props) {
+  const end = useRef<HTMLDivElement>(null);
+  const last = messages.at(-1);
+  // biome-ignore lint/correctness/useExhaustiveDependencies: scroll when the last message grows
+  useEffect(() => {
+    end.current?.scrollIntoView({ block: "end" });
+  }, [messages.length, last?.content.length]);
+  return (
+    <div className="messages">
+      {messages.map((message) => (
+        <article
+          key={message.id}
+          className={`message message-${message.role}`}
+          data-message-id={message.id}
+          data-role={message.role}
+          data-status={message.status}
+        >
+          {message.content ? <div className="text">{message.content}</div> : null}
+          {message.role === "assistant" && isRunning(message) && !message.content ? (
+            <div className="typing" aria-label={message.status === "queued" ? "Queued" : "Writing"}>
+              <span />
+              <span />
+              <span />
+              {message.status === "queued" ? <em>queued</em> : null}
+            </div>
+          ) : null}
+          {message.role === "assistant" && isRunning(message) ? (
+            <button type="button" className="stop" onClick={() => onStop(message)}>
+              Stop
+            </button>
+          ) : null}
+          {message.status === "cancelled" ? <div className="note">Stopped</div> : null}
+          {message.status === "error" ? (
+            <div className="error" role="alert">
+              {message.error?.message ?? "The reply could not be generated."}
+              <button type="button" onClick={() => onRetry(message)}>
+                Retry
+              </button>
+            </div>
+          ) : null}
+        </article>
+      ))}
+      <div ref={end} />
+    </div>
+  );
+}

@@ -1,0 +1,48 @@
+import type { ActiveStream, ApiErrorBody, SendAccepted, SessionSummary, StoredMessage } from "../contract";
+
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly retryAfterSeconds: number | null,
+  ) {
+    super(message);
+  }
+}
+
+async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
+  const response = await fetch(path, {
+    ...init,
+    credentials: "same-origin",
+    headers: { ...(init.body ? { "content-type": "application/json" } : {}), ...init.headers },
+  });
+  if (response.status === 204) return undefined as T;
+  const body = (await response.json().catch(() => null)) as T | ApiErrorBody | null;
+  if (!response.ok) {
+    const error = (body as ApiErrorBody | null)?.error;
+    const retryAfter = response.headers.get("retry-after");
+    throw new ApiError(
+      response.status,
+      error?.code ?? "http_error",
+      error?.message ?? `Request failed (${response.status}).`,
+      retryAfter ? Number(retryAfter) : null,
+    );
+  }
+  return body as T;
+}
+
+export const api = {
+  signInAsGuest: () => call<{ user: { id: string; name: string } }>("/api/auth/guest", { method: "POST" }),
+  currentSession: () => call<{ user?: { id?: string; name?: string } } | null>("/api/auth/session"),
+  listSessions: () => call<{ sessions: SessionSummary[]; nextCursor: string | null }>("/api/chat/sessions?limit=100"),
+  listMessages: (sessionId: string) => call<{ messages: StoredMessage[] }>(`/api/chat/sessions/${sessionId}/messages`),
+  send: (input: { sessionId?: string; content: string; clientMessageId: string }) =>
+    call<SendAccepted>("/api/chat/messages", { method: "POST", body: JSON.stringify(input) }),
+  cancel: (sessionId: string, messageId: string) =>
+    call<{ status: string }>(`/api/chat/cancel/${sessionId}/${messageId}`, { method: "POST" }),
+  rename: (sessionId: string, title: string) =>
+    call<SessionSummary>(`/api/chat/sessions/${sessionId}`, { method: "PATCH", body: JSON.stringify({ title }) }),
+  remove: (sessionId: string) => call<void>(`/api/chat/sessions/${sessionId}`, { method: "DELETE" }),
+  activeStreams: () => call<{ streams: ActiveStream[] }>("/api/chat/active-streams"),
+};

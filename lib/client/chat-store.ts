@@ -1,0 +1,203 @@
+import type { ReplyEvent, ReplyStatus, Role, SessionSummary, StoredMessage } from "../contract";
+
+export type ConnectionState = "connecting" | "connected" | "reconnecting" | "offline" | "expired";
+
+export interface ClientMessage {
+  id: string;
+  sessionId: string;
+  role: Role;
+  content: string;
+  status: ReplyStatus;
+  attempt: number;
+  seq: number;
+  createdAt: string;
+  error?: { code: string; message: string; retryable: boolean };
+}
+
+export interface ChatState {
+  sessions: SessionSummary[];
+  messages: Record<string, ClientMessage[]>;
+  unread: Record<string, true>;
+  connection: { state: ConnectionState; attempt: number };
+}
+
+const RUNNING: ReadonlySet<ReplyStatus> = new Set(["queued", "generating"]);
+export const isRunning = (message: ClientMessage) => RUNNING.has(message.status);
+
+/**
+ * The browser's model of every chat, outside React: the SSE hook writes events into it, components
+ * read immutable snapshots with useSyncExternalStore. A reply's text only changes through
+ * `applyEvent`, which drops chunks it already has, so replays and reconnects never duplicate text.
+ */
+export class ChatStore {
+  private state: ChatState = {
+    sessions: [],
+    messages: {},
+    unread: {},
+    connection: { state: "connecting", attempt: 0 },
+  };
+  private readonly listeners = new Set<() => void>();
+  openSessionId: string | null = null;
+
+  subscribe = (listener: () => void) => {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  };
+
+  getSnapshot = () => this.state;
+
+  private set(next: Partial<ChatState>) {
+    this.state = { ...this.state, ...next };
+    for (const listener of this.listeners) listener();
+  }
+
+  setConnection(state: ConnectionState, attempt = 0) {
+    if (this.state.connection.state !== state || this.state.connection.attempt !== attempt)
+      this.set({ connection: { state, attempt } });
+  }
+
+  setSessions(sessions: SessionSummary[]) {
+    this.set({ sessions });
+  }
+
+  upsertSession(session: SessionSummary) {
+    const others = this.state.sessions.filter((s) => s.id !== session.id);
+    this.set({ sessions: [session, ...others] });
+  }
+
+  removeSession(sessionId: string) {
+    const { [sessionId]: _gone, ...messages } = this.state.messages;
+    this.set({ sessions: this.state.sessions.filter((s) => s.id !== sessionId), messages });
+  }
+
+  markRead(sessionId: string) {
+    if (!this.state.unread[sessionId]) return;
+    const { [sessionId]: _read, ...unread } = this.state.unread;
+    this.set({ unread });
+  }
+
+  /** Server messages for a chat. A reply the stream is following keeps the stream's text. */
+  setMessages(sessionId: string, stored: StoredMessage[]) {
+    const known = new Map((this.state.messages[sessionId] ?? []).map((m) => [m.id, m]));
+    const merged = stored.map((m): ClientMessage => {
+      const mine = known.get(m.id);
+      if (mine && (isRunning(mine) || mine.seq > 0) && RUNNING.has(m.status)) return mine;
+      return {
+        id: m.id,
+        sessionId,
+        role: m.role,
+        content: m.content,
+        status: m.status,
+        attempt: mine?.attempt ?? 0,
+        seq: mine?.seq ?? 0,
+        createdAt: m.createdAt,
+        error: mine?.error,
+      };
+    });
+    const storedIds = new Set(stored.map((m) => m.id));
+    const pending = [...known.values()].filter((m) => !storedIds.has(m.id) && m.id.startsWith("pending:"));
+    this.set({ messages: { ...this.state.messages, [sessionId]: [...merged, ...pending] } });
+  }
+
+  /**
+   * Appends messages in the given order. A reply the stream announced before the send's 202 came
+   * back is already in the list: its (newer) state is kept, but it moves behind its question.
+   */
+  addMessages(sessionId: string, added: ClientMessage[], replacingIds: string[] = []) {
+    const list = this.state.messages[sessionId] ?? [];
+    const byId = new Map(list.map((m) => [m.id, m]));
+    const addedIds = new Set(added.map((m) => m.id));
+    const kept = list.filter((m) => !replacingIds.includes(m.id) && !addedIds.has(m.id));
+    const appended = added.map((m) => byId.get(m.id) ?? m);
+    this.set({ messages: { ...this.state.messages, [sessionId]: [...kept, ...appended] } });
+  }
+
+  private updateMessage(sessionId: string, messageId: string, update: (m: ClientMessage) => ClientMessage) {
+    const list = this.state.messages[sessionId] ?? [];
+    let index = list.findIndex((m) => m.id === messageId);
+    let next = [...list];
+    if (index < 0) {
+      next = [
+        ...list,
+        {
+          id: messageId,
+          sessionId,
+          role: "assistant",
+          content: "",
+          status: "queued",
+          attempt: 0,
+          seq: 0,
+          createdAt: new Date().toISOString(),
+        },
+      ];
+      index = next.length - 1;
+    }
+    const current = next[index];
+    if (!current) return;
+    next[index] = update(current);
+    this.set({ messages: { ...this.state.messages, [sessionId]: next } });
+  }
+
+  applyEvent(event: ReplyEvent) {
+    this.updateMessage(event.sessionId, event.messageId, (m) => applyReplyEvent(m, event));
+    const ended =
+      event.event === "done" || event.event === "error" || (event.event === "status" && event.status === "cancelled");
+    if (ended && event.sessionId !== this.openSessionId)
+      this.set({ unread: { ...this.state.unread, [event.sessionId]: true } });
+  }
+
+  /** `<messageId>:<attempt>:<seq>` of every reply the stream is following, to resume all of them. */
+  cursors(): string[] {
+    const cursors: string[] = [];
+    for (const list of Object.values(this.state.messages)) {
+      for (const m of list)
+        if (m.role === "assistant" && isRunning(m) && m.attempt > 0) cursors.push(`${m.id}:${m.attempt}:${m.seq}`);
+    }
+    return cursors;
+  }
+
+  runningSessionIds(): Set<string> {
+    const running = new Set<string>();
+    for (const [sessionId, list] of Object.entries(this.state.messages))
+      if (list.some((m) => m.role === "assistant" && isRunning(m))) running.add(sessionId);
+    for (const session of this.state.sessions)
+      if (session.activeMessageId && !this.state.messages[session.id]) running.add(session.id);
+    return running;
+  }
+}
+
+/** One reply event applied to one message: the whole resume logic of the browser. */
+export function applyReplyEvent(message: ClientMessage, event: ReplyEvent): ClientMessage {
+  // An ended reply is final: a replayed end or a late event changes nothing.
+  if (!isRunning(message)) return message;
+  switch (event.event) {
+    case "status":
+      if (event.attempt < message.attempt) return message;
+      return {
+        ...message,
+        status: event.status,
+        attempt: event.attempt,
+        ...(event.attempt > message.attempt ? { content: "", seq: 0 } : {}),
+      };
+    case "reset":
+      if (event.attempt <= message.attempt && message.seq === 0) return { ...message, attempt: event.attempt };
+      return event.attempt < message.attempt ? message : { ...message, attempt: event.attempt, content: "", seq: 0 };
+    case "snapshot":
+      return { ...message, attempt: event.attempt, seq: event.seq, content: event.content };
+    case "chunk": {
+      if (event.attempt < message.attempt) return message;
+      const base =
+        event.attempt > message.attempt ? { ...message, content: "", seq: 0, attempt: event.attempt } : message;
+      if (event.seq <= base.seq) return base;
+      return { ...base, status: "generating", seq: event.seq, content: base.content + event.text };
+    }
+    case "done":
+      return { ...message, status: "completed" };
+    case "error":
+      return {
+        ...message,
+        status: "error",
+        error: { code: event.code, message: event.message, retryable: event.retryable },
+      };
+  }
+}
