@@ -6,7 +6,7 @@ import { useBackgroundStreamMonitor } from "@/hooks/use-background-stream-monito
 import { useChatActions } from "@/hooks/use-chat-actions";
 import { useChatStreaming } from "@/hooks/use-chat-streaming";
 import { ApiError, api } from "@/lib/client/api";
-import { ChatStore } from "@/lib/client/chat-store";
+import { ChatStore, runningSessionIds } from "@/lib/client/chat-store";
 import type { ReplyEvent } from "@/lib/contract";
 import { Composer } from "./composer";
 import { ConnectionIndicator } from "./connection-indicator";
@@ -96,7 +96,7 @@ export function ChatApp({ children }: { children: ReactNode }) {
   const reportError = useCallback((text: string) => setNotice(text), []);
   const actions = useChatActions(store, openSessionId, reportError);
   const messages = openSessionId ? (state.messages[openSessionId] ?? []) : [];
-  const running = useMemo(() => store.runningSessionIds(), [store, state]);
+  const running = useMemo(() => runningSessionIds(state), [state]);
   const title = state.sessions.find((s) => s.id === openSessionId)?.title;
 
   return (

@@ -28,7 +28,7 @@ export function MessageList({ messages, onStop, onRetry }: Props) {
         >
           {message.content ? <div className="text">{message.content}</div> : null}
           {message.role === "assistant" && isRunning(message) && !message.content ? (
-            <div className="typing" aria-label={message.status === "queued" ? "Queued" : "Writing"}>
+            <div className="typing" role="status" aria-label={message.status === "queued" ? "Queued" : "Writing"}>
               <span />
               <span />
               <span />

@@ -155,15 +155,17 @@ export class ChatStore {
     }
     return cursors;
   }
+}
 
-  runningSessionIds(): Set<string> {
-    const running = new Set<string>();
-    for (const [sessionId, list] of Object.entries(this.state.messages))
-      if (list.some((m) => m.role === "assistant" && isRunning(m))) running.add(sessionId);
-    for (const session of this.state.sessions)
-      if (session.activeMessageId && !this.state.messages[session.id]) running.add(session.id);
-    return running;
+/** Chats with a reply being written: from the replies the stream follows, else from the session list. */
+export function runningSessionIds(state: ChatState): Set<string> {
+  const running = new Set<string>();
+  for (const [sessionId, list] of Object.entries(state.messages)) {
+    if (list.some((m) => m.role === "assistant" && isRunning(m))) running.add(sessionId);
   }
+  for (const session of state.sessions)
+    if (session.activeMessageId && !state.messages[session.id]) running.add(session.id);
+  return running;
 }
 
 /** One reply event applied to one message: the whole resume logic of the browser. */

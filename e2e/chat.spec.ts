@@ -1,0 +1,92 @@
+import { expect, test } from "./fixtures";
+
+test("sends a message and shows the whole reply, equal to what the server stored", async ({ chat }) => {
+  const sessionId = await chat.startChat("/mock tokens=80 tps=200\nHello from the browser");
+  const reply = chat.assistant();
+  await expect(reply).toHaveAttribute("data-status", "completed");
+  const messageId = (await reply.getAttribute("data-message-id")) ?? "";
+  const stored = await chat.storedReply(sessionId, messageId);
+  expect(stored.status).toBe("completed");
+  expect(await chat.textOf(messageId)).toBe(stored.content);
+  await expect(chat.page.locator(`[data-session-id="${sessionId}"]`)).toContainText("Hello from the browser");
+});
+
+test("reloading in the middle of a long reply continues it with nothing doubled or missing", async ({ chat }) => {
+  const sessionId = await chat.startChat("/mock tokens=600 tps=40\nA long story, please");
+  const reply = chat.assistant();
+  await expect(reply).toHaveAttribute("data-status", "generating");
+  await expect.poll(async () => ((await reply.locator(".text").textContent()) ?? "").length).toBeGreaterThan(200);
+  const messageId = (await reply.getAttribute("data-message-id")) ?? "";
+  const beforeReload = await chat.textOf(messageId);
+  await chat.page.reload();
+  await expect(chat.page.locator(`[data-message-id="${messageId}"]`)).toHaveAttribute("data-status", "generating");
+  const afterReload = await chat.textOf(messageId);
+  expect(afterReload.startsWith(beforeReload)).toBe(true);
+  await expect(chat.page.locator(`[data-message-id="${messageId}"]`)).toHaveAttribute("data-status", "completed", {
+    timeout: 45_000,
+  });
+  const stored = await chat.storedReply(sessionId, messageId);
+  expect(await chat.textOf(messageId)).toBe(stored.content);
+});
+
+test("replies in three chats keep streaming while the person switches between them", async ({ chat }) => {
+  const chats: string[] = [];
+  for (const topic of ["apples", "boats", "clouds"]) chats.push(await chat.startChat(`/mock tokens=150 tps=30\nTell me about ${topic}`));
+  for (const sessionId of chats) await expect(chat.page.locator(`[data-session-id="${sessionId}"]`)).toHaveAttribute("data-running", "true");
+  for (const sessionId of [...chats, ...chats]) {
+    await chat.page.locator(`[data-session-id="${sessionId}"] a`).click();
+    await chat.page.waitForURL(new RegExp(`/chat/${sessionId}$`));
+    await expect(chat.assistant()).toBeVisible();
+  }
+  for (const sessionId of chats) {
+    await chat.page.locator(`[data-session-id="${sessionId}"] a`).click();
+    const reply = chat.assistant();
+    await expect(reply).toHaveAttribute("data-status", "completed", { timeout: 30_000 });
+    const messageId = (await reply.getAttribute("data-message-id")) ?? "";
+    const stored = await chat.storedReply(sessionId, messageId);
+    expect(await chat.textOf(messageId)).toBe(stored.content);
+    await expect(chat.page.locator(`[data-session-id="${sessionId}"]`)).toHaveAttribute("data-running", "false");
+  }
+});
+
+test("stopping a running reply keeps its partial text, also after a reload", async ({ chat }) => {
+  const sessionId = await chat.startChat("/mock tokens=600 tps=30\nThis one gets stopped");
+  const reply = chat.assistant();
+  await expect.poll(async () => ((await reply.locator(".text").textContent()) ?? "").length).toBeGreaterThan(40);
+  await reply.getByRole("button", { name: "Stop" }).click();
+  await expect(reply).toHaveAttribute("data-status", "cancelled");
+  const messageId = (await reply.getAttribute("data-message-id")) ?? "";
+  const stored = await chat.storedReply(sessionId, messageId);
+  expect(stored.status).toBe("cancelled");
+  expect(stored.content.length).toBeGreaterThan(0);
+  await expect.poll(() => chat.textOf(messageId)).toBe(stored.content);
+  await chat.page.reload();
+  await expect(chat.page.locator(`[data-message-id="${messageId}"]`)).toHaveAttribute("data-status", "cancelled");
+  expect(await chat.textOf(messageId)).toBe(stored.content);
+});
+
+test("two tabs on one chat both show the same finished reply", async ({ chat, context }) => {
+  const sessionId = await chat.startChat("/mock tokens=200 tps=40\nShared between tabs");
+  const second = await context.newPage();
+  await second.goto(`${chat.baseUrl}/chat/${sessionId}`);
+  const messageId = (await chat.assistant().getAttribute("data-message-id")) ?? "";
+  for (const page of [chat.page, second]) {
+    await expect(page.locator(`[data-message-id="${messageId}"]`)).toHaveAttribute("data-status", "completed", { timeout: 30_000 });
+  }
+  const texts = await Promise.all([chat.page, second].map((page) => page.locator(`[data-message-id="${messageId}"] .text`).textContent()));
+  expect(texts[0]).toBe(texts[1]);
+  expect(texts[0]).toBe((await chat.storedReply(sessionId, messageId)).content);
+});
+
+test("many re-renders while streaming open no second connection", async ({ chat }) => {
+  const streams: string[] = [];
+  chat.page.on("request", (request) => {
+    if (new URL(request.url()).pathname.startsWith("/api/chat/stream")) streams.push(request.url());
+  });
+  await chat.startChat("/mock tokens=300 tps=60\nRender me a lot");
+  // Typing re-renders the composer and the shell on every key; the reply re-renders on every chunk.
+  for (let i = 0; i < 60; i++) await chat.composer.pressSequentially("x", { delay: 5 });
+  await chat.composer.fill("");
+  await expect(chat.assistant()).toHaveAttribute("data-status", "completed", { timeout: 30_000 });
+  expect(streams).toHaveLength(1);
+});

@@ -1,0 +1,66 @@
+import { test as base, expect, type Page } from "@playwright/test";
+import { type Mode, type RunningApp, startApp } from "../tests/support/app";
+
+// One running app per project (mode), shared by that project's tests.
+export const test = base.extend<{ chat: ChatPage }, { app: RunningApp }>({
+  app: [
+    // biome-ignore lint/correctness/noEmptyPattern: Playwright fixtures take their dependencies as a pattern
+    async ({}, use, workerInfo) => {
+      const mode = (workerInfo.project.metadata as { mode: Mode }).mode;
+      const app = await startApp(mode);
+      await use(app);
+      await app.stop();
+    },
+    { scope: "worker", timeout: 120_000 },
+  ],
+  chat: async ({ page, app }, use) => {
+    await use(new ChatPage(page, app.baseUrl));
+  },
+});
+export { expect };
+
+/** The chat as a person sees it, through the stable handles (labels and data attributes). */
+export class ChatPage {
+  constructor(
+    readonly page: Page,
+    readonly baseUrl: string,
+  ) {}
+
+  async open(path = "/") {
+    await this.page.goto(`${this.baseUrl}${path}`);
+    await expect(this.page.locator('[data-connection="connected"]')).toBeVisible();
+  }
+
+  get composer() {
+    return this.page.getByRole("textbox", { name: "Message" });
+  }
+
+  async send(text: string) {
+    await this.composer.fill(text);
+    await this.composer.press("Enter");
+  }
+
+  /** Sends in a new chat and waits until the URL names it; returns its session id. */
+  async startChat(text: string): Promise<string> {
+    await this.page.goto(`${this.baseUrl}/`);
+    await expect(this.page.locator('[data-connection="connected"]')).toBeVisible();
+    await this.send(text);
+    await this.page.waitForURL(/\/chat\/[0-9a-f-]{36}$/);
+    return this.page.url().split("/").at(-1) ?? "";
+  }
+
+  assistant(index = -1) {
+    const replies = this.page.locator('[data-role="assistant"]');
+    return index < 0 ? replies.last() : replies.nth(index);
+  }
+
+  /** What the server stored for a reply (through the page's own session cookie). */
+  async storedReply(sessionId: string, messageId: string): Promise<{ status: string; content: string }> {
+    const response = await this.page.request.get(`${this.baseUrl}/api/chat/status/${sessionId}/${messageId}`);
+    return (await response.json()) as { status: string; content: string };
+  }
+
+  async textOf(messageId: string): Promise<string> {
+    return (await this.page.locator(`[data-message-id="${messageId}"] .text`).textContent()) ?? "";
+  }
+}

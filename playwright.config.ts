@@ -1,0 +1,26 @@
+import { defineConfig } from "@playwright/test";
+
+// End-to-end tests in Debian's Chromium (`apt-get install chromium`): Playwright's own browser
+// download cannot work here. Each project runs against the app in one mode (see e2e/fixtures.ts).
+export default defineConfig({
+  testDir: "e2e",
+  timeout: 90_000,
+  expect: { timeout: 30_000 },
+  fullyParallel: false,
+  workers: 1,
+  retries: 0,
+  reporter: [["list"]],
+  use: {
+    browserName: "chromium",
+    launchOptions: {
+      executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
+      args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+    },
+    trace: "off",
+    screenshot: "only-on-failure",
+  },
+  projects: [
+    { name: "embedded", metadata: { mode: "embedded" } },
+    { name: "redis", metadata: { mode: "redis" } },
+  ],
+});
