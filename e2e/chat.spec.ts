@@ -31,8 +31,10 @@ test("reloading in the middle of a long reply continues it with nothing doubled 
 
 test("replies in three chats keep streaming while the person switches between them", async ({ chat }) => {
   const chats: string[] = [];
-  for (const topic of ["apples", "boats", "clouds"]) chats.push(await chat.startChat(`/mock tokens=150 tps=30\nTell me about ${topic}`));
-  for (const sessionId of chats) await expect(chat.page.locator(`[data-session-id="${sessionId}"]`)).toHaveAttribute("data-running", "true");
+  for (const topic of ["apples", "boats", "clouds"])
+    chats.push(await chat.startChat(`/mock tokens=150 tps=30\nTell me about ${topic}`));
+  for (const sessionId of chats)
+    await expect(chat.page.locator(`[data-session-id="${sessionId}"]`)).toHaveAttribute("data-running", "true");
   for (const sessionId of [...chats, ...chats]) {
     await chat.page.locator(`[data-session-id="${sessionId}"] a`).click();
     await chat.page.waitForURL(new RegExp(`/chat/${sessionId}$`));
@@ -71,9 +73,13 @@ test("two tabs on one chat both show the same finished reply", async ({ chat, co
   await second.goto(`${chat.baseUrl}/chat/${sessionId}`);
   const messageId = (await chat.assistant().getAttribute("data-message-id")) ?? "";
   for (const page of [chat.page, second]) {
-    await expect(page.locator(`[data-message-id="${messageId}"]`)).toHaveAttribute("data-status", "completed", { timeout: 30_000 });
+    await expect(page.locator(`[data-message-id="${messageId}"]`)).toHaveAttribute("data-status", "completed", {
+      timeout: 30_000,
+    });
   }
-  const texts = await Promise.all([chat.page, second].map((page) => page.locator(`[data-message-id="${messageId}"] .text`).textContent()));
+  const texts = await Promise.all(
+    [chat.page, second].map((page) => page.locator(`[data-message-id="${messageId}"] .text`).textContent()),
+  );
   expect(texts[0]).toBe(texts[1]);
   expect(texts[0]).toBe((await chat.storedReply(sessionId, messageId)).content);
 });

@@ -26,6 +26,13 @@ const envSchema = z.object({
   MAX_RUNNING_REPLIES_PER_USER: intWithDefault(10, 1),
   MAX_SSE_SECONDS: intWithDefault(270, 1),
   SSE_HEARTBEAT_MS: intWithDefault(15_000, 100),
+  BULLMQ_PREFIX: z.preprocess(
+    emptyIsUnset,
+    z
+      .string()
+      .regex(/^[\w.-]+$/)
+      .default("bull"),
+  ),
   WORKER_CONCURRENCY: intWithDefault(50, 1),
   MAX_ATTEMPTS: intWithDefault(4, 1),
   RETRY_BACKOFF_MS: intWithDefault(1_000, 0),

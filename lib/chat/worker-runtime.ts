@@ -74,7 +74,12 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
   } else {
     if (!config.REDIS_URL) throw new Error("REDIS_URL is required for the BullMQ worker");
     worker = startBullWorker(
-      { url: config.REDIS_URL, concurrency: config.WORKER_CONCURRENCY, lockDurationMs: config.WORKER_LOCK_MS },
+      {
+        url: config.REDIS_URL,
+        prefix: config.BULLMQ_PREFIX,
+        concurrency: config.WORKER_CONCURRENCY,
+        lockDurationMs: config.WORKER_LOCK_MS,
+      },
       processor,
     );
   }

@@ -18,11 +18,11 @@ export class BullReplyQueue implements ReplyQueue {
   readonly kind = "bullmq";
   private readonly queue: Queue<GenerateReplyJob>;
 
-  constructor(url: string) {
+  constructor(url: string, prefix: string) {
     // The producer fails fast: a send answers 503 instead of hanging while Redis is away.
     const connection = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5_000 });
     connection.on("error", () => {});
-    this.queue = new Queue(CHAT_QUEUE, { connection });
+    this.queue = new Queue(CHAT_QUEUE, { connection, prefix });
     this.queue.on("error", () => {});
   }
 
@@ -71,6 +71,7 @@ export class BullReplyQueue implements ReplyQueue {
 
 export interface BullWorkerOptions {
   url: string;
+  prefix: string;
   concurrency: number;
   lockDurationMs: number;
 }
@@ -92,6 +93,7 @@ export function startBullWorker(options: BullWorkerOptions, processor: ReplyProc
     },
     {
       connection,
+      prefix: options.prefix,
       concurrency: options.concurrency,
       lockDuration: options.lockDurationMs,
       stalledInterval: Math.max(1_000, Math.floor(options.lockDurationMs / 2)),

@@ -11,8 +11,10 @@ const cache = globalThis as unknown as { __backchannelQueue?: ReplyQueue };
 /** The queue of this process: in-process in the embedded mode, BullMQ when REDIS_URL is set. */
 export function getReplyQueue(): ReplyQueue {
   if (!cache.__backchannelQueue) {
-    const { REDIS_URL, WORKER_CONCURRENCY } = env();
-    cache.__backchannelQueue = REDIS_URL ? new BullReplyQueue(REDIS_URL) : new MemoryReplyQueue(WORKER_CONCURRENCY);
+    const { REDIS_URL, BULLMQ_PREFIX, WORKER_CONCURRENCY } = env();
+    cache.__backchannelQueue = REDIS_URL
+      ? new BullReplyQueue(REDIS_URL, BULLMQ_PREFIX)
+      : new MemoryReplyQueue(WORKER_CONCURRENCY);
   }
   return cache.__backchannelQueue;
 }

@@ -73,7 +73,7 @@ describe("worker crash and shutdown (redis mode)", () => {
     const sent = await client.send("/mock tokens=400 tps=40\nlost for good");
     const { first, lastId } = await followToEnd(sent.streamUrl, sent.assistantMessageId);
     await app.killWorker("SIGKILL");
-    const queue = new Queue("chat", { connection: { url: TEST_REDIS_URL } });
+    const queue = new Queue("chat", { connection: { url: TEST_REDIS_URL }, prefix: app.env.BULLMQ_PREFIX });
     // Wait until the dead worker's lock lapses, then drop the job as if Redis had lost it.
     await expect.poll(async () => queue.remove(sent.assistantMessageId), { timeout: 10_000, interval: 250 }).toBe(1);
     await queue.close();

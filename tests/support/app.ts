@@ -4,6 +4,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { Redis } from "ioredis";
 import postgres from "postgres";
 import { TEST_POSTGRES_URL, TEST_REDIS_URL } from "./services";
 
@@ -95,6 +96,20 @@ function stopChild(child: ChildProcess | null, signal: NodeJS.Signals = "SIGTERM
   });
 }
 
+async function dropRedisKeys(pattern: string): Promise<void> {
+  const redis = new Redis(TEST_REDIS_URL);
+  try {
+    let cursor = "0";
+    do {
+      const [next, keys] = await redis.scan(cursor, "MATCH", pattern, "COUNT", 500);
+      cursor = next;
+      if (keys.length) await redis.del(...keys);
+    } while (cursor !== "0");
+  } finally {
+    redis.disconnect();
+  }
+}
+
 async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `bc_test_${randomBytes(6).toString("hex")}`;
   const admin = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
@@ -138,7 +153,10 @@ export async function startApp(
   } else {
     const database = await createDatabase();
     cleanups.push(database.drop);
-    Object.assign(env, { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL }, extraEnv);
+    // Its own BullMQ prefix: apps of concurrent test runs never take each other's jobs.
+    const prefix = `bctest-${database.url.split("/").at(-1)}`;
+    cleanups.push(() => dropRedisKeys(`${prefix}:*`));
+    Object.assign(env, { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, BULLMQ_PREFIX: prefix }, extraEnv);
     const migrate = launch(process.execPath, [...TSX, "scripts/migrate.ts"], env, "migrate");
     const code = await new Promise<number | null>((resolve) => migrate.once("exit", resolve));
     if (code !== 0) throw new Error("migrations failed");
