@@ -3,7 +3,7 @@
 import { useRouter } from "next/navigation";
 import { useCallback } from "react";
 import { ApiError, api } from "@/lib/client/api";
-import type { ChatStore, ClientMessage } from "@/lib/client/chat-store";
+import { type ChatStore, type ClientMessage, localMessage } from "@/lib/client/chat-store";
 import { newId } from "@/lib/client/ids";
 import type { SessionSummary } from "@/lib/contract";
 
@@ -18,18 +18,7 @@ export function useChatActions(store: ChatStore, openSessionId: string | null, r
       const clientMessageId = newId();
       const pendingId = `pending:${clientMessageId}`;
       if (sessionId) {
-        store.addMessages(sessionId, [
-          {
-            id: pendingId,
-            sessionId,
-            role: "user",
-            content,
-            status: "completed",
-            attempt: 0,
-            seq: 0,
-            createdAt: now(),
-          },
-        ]);
+        store.addMessages(sessionId, [localMessage(pendingId, sessionId, "user", content, "completed")]);
       }
       try {
         const accepted = await api.send({ sessionId: sessionId ?? undefined, content, clientMessageId });
@@ -37,26 +26,8 @@ export function useChatActions(store: ChatStore, openSessionId: string | null, r
         store.addMessages(
           target,
           [
-            {
-              id: accepted.userMessageId,
-              sessionId: target,
-              role: "user",
-              content,
-              status: "completed",
-              attempt: 0,
-              seq: 0,
-              createdAt: now(),
-            },
-            {
-              id: accepted.assistantMessageId,
-              sessionId: target,
-              role: "assistant",
-              content: "",
-              status: "queued",
-              attempt: 0,
-              seq: 0,
-              createdAt: now(),
-            },
+            localMessage(accepted.userMessageId, target, "user", content, "completed"),
+            localMessage(accepted.assistantMessageId, target, "assistant", "", "queued"),
           ],
           [pendingId],
         );

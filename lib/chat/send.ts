@@ -1,5 +1,6 @@
 import "server-only";
 import { z } from "zod";
+import type { SendAccepted } from "../contract";
 import {
   countRunningRepliesByUser,
   createTurn,
@@ -21,15 +22,7 @@ export const sendMessageSchema = z.object({
 });
 export type SendMessageInput = z.infer<typeof sendMessageSchema>;
 
-export interface SendResult {
-  sessionId: string;
-  userMessageId: string;
-  assistantMessageId: string;
-  status: "queued";
-  streamUrl: string;
-  statusUrl: string;
-  correlationId: string;
-}
+export type SendResult = SendAccepted;
 
 function resultOf(turn: TurnIds): SendResult {
   return {

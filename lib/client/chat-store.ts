@@ -21,6 +21,17 @@ export interface ChatState {
   connection: { state: ConnectionState; attempt: number };
 }
 
+/** A message the browser adds before the server lists it (a send's own message and its reply). */
+export function localMessage(
+  id: string,
+  sessionId: string,
+  role: Role,
+  content: string,
+  status: ReplyStatus,
+): ClientMessage {
+  return { id, sessionId, role, content, status, attempt: 0, seq: 0, createdAt: new Date().toISOString() };
+}
+
 const RUNNING: ReadonlySet<ReplyStatus> = new Set(["queued", "generating"]);
 export const isRunning = (message: ClientMessage) => RUNNING.has(message.status);
 
@@ -117,19 +128,7 @@ export class ChatStore {
     let index = list.findIndex((m) => m.id === messageId);
     let next = [...list];
     if (index < 0) {
-      next = [
-        ...list,
-        {
-          id: messageId,
-          sessionId,
-          role: "assistant",
-          content: "",
-          status: "queued",
-          attempt: 0,
-          seq: 0,
-          createdAt: new Date().toISOString(),
-        },
-      ];
+      next = [...list, localMessage(messageId, sessionId, "assistant", "", "queued")];
       index = next.length - 1;
     }
     const current = next[index];

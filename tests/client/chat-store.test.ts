@@ -1,0 +1,81 @@
+import { describe, expect, it } from "vitest";
+import { ChatStore, localMessage } from "../../lib/client/chat-store";
+import type { ReplyEvent } from "../../lib/contract";
+
+const S = "11111111-1111-4111-8111-111111111111";
+const M = "22222222-2222-4222-8222-222222222222";
+const chunk = (attempt: number, seq: number, text: string): ReplyEvent => ({
+  event: "chunk",
+  sessionId: S,
+  messageId: M,
+  attempt,
+  seq,
+  text,
+  ts: 0,
+});
+const textOf = (store: ChatStore) => store.getSnapshot().messages[S]?.find((m) => m.id === M);
+
+describe("the browser's reply state", () => {
+  it("drops chunks it already has, so a replay after a reconnect doubles nothing", () => {
+    const store = new ChatStore();
+    for (const event of [chunk(1, 1, "a"), chunk(1, 2, "b"), chunk(1, 1, "a"), chunk(1, 2, "b"), chunk(1, 3, "c")])
+      store.applyEvent(event);
+    expect(textOf(store)).toMatchObject({ content: "abc", seq: 3, attempt: 1, status: "generating" });
+    expect(store.cursors()).toEqual([`${M}:1:3`]);
+  });
+
+  it("drops the partial text on reset and ignores late chunks of the older attempt", () => {
+    const store = new ChatStore();
+    store.applyEvent(chunk(1, 1, "old"));
+    store.applyEvent({ event: "reset", sessionId: S, messageId: M, attempt: 2 });
+    store.applyEvent(chunk(1, 2, "late"));
+    store.applyEvent(chunk(2, 1, "new"));
+    expect(textOf(store)).toMatchObject({ content: "new", attempt: 2, seq: 1 });
+  });
+
+  it("treats a chunk of a newer attempt as a reset even when the reset event was missed", () => {
+    const store = new ChatStore();
+    store.applyEvent(chunk(1, 1, "old"));
+    store.applyEvent(chunk(2, 1, "fresh"));
+    expect(textOf(store)?.content).toBe("fresh");
+  });
+
+  it("replaces the text with a snapshot and continues after it", () => {
+    const store = new ChatStore();
+    store.applyEvent(chunk(1, 1, "a"));
+    store.applyEvent({ event: "snapshot", sessionId: S, messageId: M, attempt: 1, seq: 4, content: "abcd" });
+    store.applyEvent(chunk(1, 4, "d"));
+    store.applyEvent(chunk(1, 5, "e"));
+    expect(textOf(store)?.content).toBe("abcde");
+  });
+
+  it("keeps an ended reply as it is: a replayed end or a stray chunk changes nothing", () => {
+    const store = new ChatStore();
+    store.applyEvent(chunk(1, 1, "all"));
+    store.applyEvent({ event: "done", sessionId: S, messageId: M, attempt: 1, seq: 1 });
+    store.applyEvent(chunk(1, 2, "more"));
+    store.applyEvent({ event: "done", sessionId: S, messageId: M, attempt: 1, seq: 1 });
+    expect(textOf(store)).toMatchObject({ content: "all", status: "completed" });
+    expect(store.cursors()).toEqual([]);
+  });
+
+  it("marks a chat unread when one of its replies ends while another chat is open", () => {
+    const store = new ChatStore();
+    store.openSessionId = "33333333-3333-4333-8333-333333333333";
+    store.applyEvent({ event: "done", sessionId: S, messageId: M, attempt: 1, seq: 0 });
+    expect(store.getSnapshot().unread[S]).toBe(true);
+  });
+
+  it("puts a reply the stream announced early behind the question the send's 202 adds", () => {
+    const store = new ChatStore();
+    store.applyEvent({ event: "status", sessionId: S, messageId: M, status: "generating", attempt: 1 });
+    store.applyEvent(chunk(1, 1, "hi"));
+    store.addMessages(S, [
+      localMessage("q", S, "user", "question", "completed"),
+      localMessage(M, S, "assistant", "", "queued"),
+    ]);
+    const list = store.getSnapshot().messages[S] ?? [];
+    expect(list.map((m) => m.id)).toEqual(["q", M]);
+    expect(list[1]).toMatchObject({ content: "hi", status: "generating" });
+  });
+});
