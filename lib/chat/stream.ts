@@ -33,21 +33,29 @@ export class ReplyStream {
   constructor(private readonly options: ReplyStreamOptions) {}
 
   /** Subscribes and replays. False when there is nothing to send at all. */
-  async start(): Promise<boolean> {
-    const { store, target } = this.options;
+  start(): Promise<boolean> {
+    const { store, target, cursors } = this.options;
     const channel = target.kind === "session" ? { kind: "session" as const, sessionId: target.sessionId } : target;
     this.subscription = store.subscribe(channel, {
       onEvent: (event) => this.enqueue(() => this.onLive(event)),
       onResync: () => this.enqueue(() => this.resync(0)),
     });
-    await this.subscription.ready;
-    const initial = await this.initialReplies();
-    if (initial.length === 0 && target.kind === "session") return false;
-    this.enqueue(async () => {
-      for (const row of initial) await this.follow(row, this.options.cursors.get(row.id) ?? null);
+    const subscription = this.subscription;
+    // The replay is the chain's first step: a live event that arrives while the replies are looked
+    // up waits behind it, so it can never make a reply start over without its cursor.
+    const replayed = this.chain.then(async () => {
+      await subscription.ready;
+      const initial = await this.initialReplies();
+      if (initial.length === 0 && target.kind === "session") return false;
+      for (const row of initial) await this.follow(row, cursors.get(row.id) ?? null);
       this.checkAllEnded();
+      return true;
     });
-    return true;
+    this.chain = replayed.then(
+      () => undefined,
+      () => undefined,
+    );
+    return replayed;
   }
 
   private async initialReplies(): Promise<MessageRow[]> {

@@ -9,7 +9,7 @@ describe.each(modes)("stream cursors and connection lifetime (%s mode)", (mode) 
   let client: ApiClient;
 
   beforeAll(async () => {
-    app = await startApp(mode, { MAX_SSE_SECONDS: "3", SSE_HEARTBEAT_MS: "400" });
+    app = await startApp(mode, { MAX_SSE_SECONDS: "3", SSE_HEARTBEAT_MS: "400", FLUSH_INTERVAL_MS: "2" });
     client = await ApiClient.guest(app.baseUrl);
   });
   afterAll(() => app?.stop());
@@ -25,6 +25,23 @@ describe.each(modes)("stream cursors and connection lifetime (%s mode)", (mode) 
     const seqs = rest.events.filter((e) => e.event === "chunk").map((e) => Number(e.data.seq));
     expect(seqs[0]).toBe(1);
     expect(textOf(rest.events, sent.assistantMessageId)).toBe((await stored(sent.statusUrl)).content);
+  });
+
+  it("resumes into a fast reply many times with no duplicate: live chunks wait behind the replay", async () => {
+    const sent = await client.send("/mock tokens=20000 tps=2000 ttft=0\nfast writer");
+    let lastId: string | undefined;
+    const seen: number[] = [];
+    for (let round = 0; round < 40; round++) {
+      const part = await client.readSse(sent.streamUrl, {
+        lastEventId: lastId,
+        until: (_e, all) => all.filter((x) => x.event === "chunk").length >= 3 || isEnd(sent.assistantMessageId)(_e),
+      });
+      const chunks = part.events.filter((e) => e.event === "chunk");
+      seen.push(...chunks.map((e) => Number(e.data.seq)));
+      lastId = chunks.at(-1)?.id ?? lastId;
+    }
+    expect(seen).toEqual(seen.map((_, i) => i + 1));
+    await client.json(`/api/chat/cancel/${sent.sessionId}/${sent.assistantMessageId}`, { method: "POST" });
   });
 
   it("sends a snapshot of the whole text to a cursor it cannot place", async () => {
