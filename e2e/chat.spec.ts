@@ -41,10 +41,11 @@ test("replies in three chats keep streaming while the person switches between th
     await expect(chat.assistant()).toBeVisible();
   }
   for (const sessionId of chats) {
+    const messageId = await chat.replyIdOf(sessionId);
     await chat.page.locator(`[data-session-id="${sessionId}"] a`).click();
-    const reply = chat.assistant();
+    await chat.page.waitForURL(new RegExp(`/chat/${sessionId}$`));
+    const reply = chat.page.locator(`[data-message-id="${messageId}"]`);
     await expect(reply).toHaveAttribute("data-status", "completed", { timeout: 30_000 });
-    const messageId = (await reply.getAttribute("data-message-id")) ?? "";
     const stored = await chat.storedReply(sessionId, messageId);
     expect(await chat.textOf(messageId)).toBe(stored.content);
     await expect(chat.page.locator(`[data-session-id="${sessionId}"]`)).toHaveAttribute("data-running", "false");

@@ -60,6 +60,13 @@ export class ChatPage {
     return (await response.json()) as { status: string; content: string };
   }
 
+  /** The id of the (last) reply of a chat, from the server. */
+  async replyIdOf(sessionId: string): Promise<string> {
+    const response = await this.page.request.get(`${this.baseUrl}/api/chat/sessions/${sessionId}/messages`);
+    const { messages } = (await response.json()) as { messages: Array<{ id: string; role: string }> };
+    return messages.filter((m) => m.role === "assistant").at(-1)?.id ?? "";
+  }
+
   async textOf(messageId: string): Promise<string> {
     return (await this.page.locator(`[data-message-id="${messageId}"] .text`).textContent()) ?? "";
   }

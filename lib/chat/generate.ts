@@ -14,6 +14,7 @@ import { describeError, log } from "../log";
 import type { GenerateReplyJob, JobOutcome, ReplyQueue } from "../queue/contracts";
 import type { ChunkStore, ReplyRef } from "../streams/types";
 import { Coalescer } from "./coalescer";
+import { terminalFromRow } from "./reply-tracker";
 import type { RunningReplies } from "./running";
 
 export interface GenerationDeps {
@@ -45,7 +46,12 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  */
 export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps): Promise<JobOutcome> {
   const reply = await getReplyById({ id: job.messageId });
-  if (!reply || !RUNNING.has(reply.status)) return "finished";
+  if (!reply) return "finished";
+  if (!RUNNING.has(reply.status)) {
+    // A worker may have recorded the end in Postgres and died before announcing it: announce it now.
+    await reconcileEndedReply(reply, deps.store);
+    return "finished";
+  }
   // Replies of a session run one at a time, in send order.
   if ((await getNextReplyInSession({ sessionId: reply.sessionId })) !== reply.id) return "deferred";
   const ref = { sessionId: reply.sessionId, messageId: reply.id };
@@ -209,6 +215,22 @@ async function fail(
     log.warn("reply failed", { correlationId: reply.correlationId, messageId: reply.id, code: error.code });
   }
   await wakeNext(reply, deps);
+}
+
+async function reconcileEndedReply(reply: MessageRow, store: ChunkStore) {
+  const ref = { sessionId: reply.sessionId, messageId: reply.id };
+  const state = await store.getState(ref);
+  if (!state || state.final) return;
+  const final = terminalFromRow(reply, reply.seq);
+  if (!final) return;
+  const outcome =
+    final.type === "done"
+      ? { status: "completed" as const, usage: final.usage, latencyMs: final.latencyMs, ttftMs: final.ttftMs }
+      : final.type === "error"
+        ? { status: "error" as const, code: final.code, message: final.message, retryable: final.retryable }
+        : { status: "cancelled" as const };
+  await store.finish(ref, null, outcome);
+  log.warn("announced an end the store had missed", { correlationId: reply.correlationId, messageId: reply.id });
 }
 
 async function wakeNext(reply: MessageRow, deps: GenerationDeps) {

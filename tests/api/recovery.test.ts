@@ -1,4 +1,5 @@
 import { Queue } from "bullmq";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningApp, startApp } from "../support/app";
 import { ApiClient, isEnd, textOf } from "../support/client";
@@ -62,8 +63,10 @@ describe("worker crash and shutdown (redis mode)", () => {
   it("accepts sends while no worker runs, reports the worker stale, and a worker started later answers them", async () => {
     await app.killWorker("SIGTERM");
     const sent = await client.send("/mock tokens=10 tps=200\nqueued while the worker is away");
-    const { body: health } = await client.json<Record<string, unknown>>("/api/health");
-    expect(health).toMatchObject({ ok: false, worker: "stale", db: "ok", redis: "ok" });
+    // Redis may list the exited worker's connection for a moment longer.
+    await expect
+      .poll(async () => (await client.json<Record<string, unknown>>("/api/health")).body, { timeout: 10_000 })
+      .toMatchObject({ ok: false, worker: "stale", db: "ok", redis: "ok" });
     await app.startWorker();
     const { events } = await client.readSse(sent.streamUrl, { timeoutMs: 30_000 });
     expect(events.at(-1)?.event).toBe("done");
@@ -85,4 +88,32 @@ describe("worker crash and shutdown (redis mode)", () => {
     const { body: stored } = await client.json<Record<string, unknown>>(sent.statusUrl);
     expect(stored.status).toBe("error");
   }, 90_000);
+
+  it("announces an end that a dying worker recorded in Postgres but never published", async () => {
+    const sent = await client.send("/mock tokens=20 tps=200\nend me properly");
+    const { events } = await client.readSse(sent.streamUrl);
+    const lastChunk = events.filter((e) => e.event === "chunk").at(-1);
+    // Rewind the store as if the worker died between the Postgres update and the `done`.
+    const redis = new Redis(TEST_REDIS_URL);
+    const hash = `chat:reply:${sent.sessionId}:${sent.assistantMessageId}`;
+    await redis.hset(hash, "status", "generating");
+    await redis.hdel(hash, "final");
+    redis.disconnect();
+    const waiting = client.readSse(sent.streamUrl, { lastEventId: lastChunk?.id, timeoutMs: 30_000 });
+    const queue = new Queue("chat", { connection: { url: TEST_REDIS_URL }, prefix: app.env.BULLMQ_PREFIX });
+    await queue.remove(sent.assistantMessageId);
+    await queue.add(
+      "generate-reply",
+      {
+        messageId: sent.assistantMessageId,
+        sessionId: sent.sessionId,
+        userId: client.userId,
+        correlationId: sent.correlationId,
+      },
+      { jobId: sent.assistantMessageId },
+    );
+    await queue.close();
+    const { events: rest } = await waiting;
+    expect(rest.map((e) => e.event)).toEqual(["done"]);
+  }, 60_000);
 });
