@@ -1,12 +1,14 @@
 "use client";
 
-import { useParams } from "next/navigation";
+import { usePathname } from "next/navigation";
 import { type ReactNode, useCallback, useEffect, useMemo, useState, useSyncExternalStore } from "react";
 import { useBackgroundStreamMonitor } from "@/hooks/use-background-stream-monitor";
 import { useChatActions } from "@/hooks/use-chat-actions";
+import { useChatCache } from "@/hooks/use-chat-cache";
 import { useChatStreaming } from "@/hooks/use-chat-streaming";
 import { ApiError, api } from "@/lib/client/api";
 import { ChatStore, runningSessionIds } from "@/lib/client/chat-store";
+import { sessionIdFromPath } from "@/lib/client/navigate";
 import type { ReplyEvent } from "@/lib/contract";
 import { Composer } from "./composer";
 import { ConnectionIndicator } from "./connection-indicator";
@@ -21,11 +23,10 @@ function notifyIfHidden(store: ChatStore, event: ReplyEvent) {
 }
 
 export function ChatApp({ children }: { children: ReactNode }) {
-  const params = useParams<{ sessionId?: string }>();
-  const openSessionId = params.sessionId ?? null;
+  const openSessionId = sessionIdFromPath(usePathname());
   const store = useMemo(() => new ChatStore(), []);
   const state = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
-  const [signedIn, setSignedIn] = useState(false);
+  const [userId, setUserId] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [sidebarOpen, setSidebarOpen] = useState(false);
   store.openSessionId = openSessionId;
@@ -53,26 +54,33 @@ export function ChatApp({ children }: { children: ReactNode }) {
     let cancelled = false;
     (async () => {
       const session = await api.currentSession().catch(() => null);
-      if (!session?.user?.id) await api.signInAsGuest();
-      if (!cancelled) setSignedIn(true);
+      const id = session?.user?.id ?? (await api.signInAsGuest()).user.id;
+      if (!cancelled) setUserId(id);
     })().catch(() => setNotice("Could not sign in. Reload to try again."));
     return () => {
       cancelled = true;
     };
   }, []);
 
+  // The cache fills the store first, so the stream resumes every running reply from its cursor.
+  const { cache, ready } = useChatCache(userId, store, openSessionId);
+
   useEffect(() => {
-    if (signedIn) refreshSessions();
-  }, [signedIn, refreshSessions]);
+    if (ready) refreshSessions();
+  }, [ready, refreshSessions]);
 
   useEffect(() => {
     setSidebarOpen(false);
-    if (!signedIn || !openSessionId) return;
+    if (!ready || !openSessionId) return;
     store.markRead(openSessionId);
     loadMessages(openSessionId);
-  }, [signedIn, openSessionId, store, loadMessages]);
+  }, [ready, openSessionId, store, loadMessages]);
 
-  useChatStreaming(signedIn, {
+  const reportError = useCallback((text: string) => setNotice(text), []);
+  const actions = useChatActions(store, cache, openSessionId, reportError);
+  const flushOutbox = actions.flushOutbox;
+
+  useChatStreaming(ready, {
     getCursors: () => store.cursors(),
     onEvent: (event) => {
       store.applyEvent(event);
@@ -88,13 +96,12 @@ export function ChatApp({ children }: { children: ReactNode }) {
     onConnected: () => {
       refreshSessions();
       if (store.openSessionId) loadMessages(store.openSessionId);
+      void flushOutbox();
     },
   });
 
-  useBackgroundStreamMonitor(signedIn, async () => (await api.activeStreams()).streams, refreshSessions);
+  useBackgroundStreamMonitor(ready, async () => (await api.activeStreams()).streams, refreshSessions);
 
-  const reportError = useCallback((text: string) => setNotice(text), []);
-  const actions = useChatActions(store, openSessionId, reportError);
   const messages = openSessionId ? (state.messages[openSessionId] ?? []) : [];
   const running = useMemo(() => runningSessionIds(state), [state]);
   const title = state.sessions.find((s) => s.id === openSessionId)?.title;
@@ -135,7 +142,7 @@ export function ChatApp({ children }: { children: ReactNode }) {
             </p>
           </div>
         )}
-        <Composer onSend={(content) => void actions.send(content).catch(() => {})} disabled={!signedIn} />
+        <Composer onSend={(content) => void actions.send(content)} disabled={!ready} />
         {children}
       </main>
     </div>

@@ -2,6 +2,7 @@
 
 import { useEffect, useRef } from "react";
 import { type ClientMessage, isRunning } from "@/lib/client/chat-store";
+import { Markdown } from "./markdown";
 
 interface Props {
   messages: ClientMessage[];
@@ -26,7 +27,11 @@ export function MessageList({ messages, onStop, onRetry }: Props) {
           data-role={message.role}
           data-status={message.status}
         >
-          {message.content ? <div className="text">{message.content}</div> : null}
+          {message.content ? (
+            <div className="text">
+              {message.role === "assistant" ? <Markdown text={message.content} /> : message.content}
+            </div>
+          ) : null}
           {message.role === "assistant" && isRunning(message) && !message.content ? (
             <div className="typing" role="status" aria-label={message.status === "queued" ? "Queued" : "Writing"}>
               <span />
@@ -41,6 +46,9 @@ export function MessageList({ messages, onStop, onRetry }: Props) {
             </button>
           ) : null}
           {message.status === "cancelled" ? <div className="note">Stopped</div> : null}
+          {message.role === "user" && message.status === "queued" ? (
+            <div className="note">Waiting for the network — it is sent once you are back online.</div>
+          ) : null}
           {message.status === "error" ? (
             <div className="error" role="alert">
               {message.error?.message ?? "The reply could not be generated."}

@@ -1,7 +1,14 @@
 "use client";
 
-import Link from "next/link";
+import type { MouseEvent } from "react";
+import { navigate } from "@/lib/client/navigate";
 import type { SessionSummary } from "@/lib/contract";
+
+function go(event: MouseEvent<HTMLAnchorElement>) {
+  if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
+  event.preventDefault();
+  navigate(event.currentTarget.getAttribute("href") ?? "/");
+}
 
 interface Props {
   sessions: SessionSummary[];
@@ -15,9 +22,9 @@ interface Props {
 export function Sidebar({ sessions, openSessionId, running, unread, onRename, onDelete }: Props) {
   return (
     <nav className="sidebar" aria-label="Chats">
-      <Link className="new-chat" href="/">
+      <a className="new-chat" href="/" onClick={go}>
         + New chat
-      </Link>
+      </a>
       <ul>
         {sessions.map((session) => {
           const isRunning = running.has(session.id);
@@ -28,13 +35,13 @@ export function Sidebar({ sessions, openSessionId, running, unread, onRename, on
               data-running={isRunning ? "true" : "false"}
               aria-current={session.id === openSessionId ? "page" : undefined}
             >
-              <Link href={`/chat/${session.id}`} title={session.title}>
+              <a href={`/chat/${session.id}`} title={session.title} onClick={go}>
                 <span className="title">{session.title}</span>
                 {isRunning ? <span className="spinner" role="img" aria-label="Reply being written" /> : null}
                 {!isRunning && unread[session.id] ? (
                   <span className="unread" role="img" aria-label="New reply" />
                 ) : null}
-              </Link>
+              </a>
               <span className="actions">
                 <button type="button" aria-label={`Rename ${session.title}`} onClick={() => onRename(session)}>
                   ✎

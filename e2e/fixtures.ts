@@ -1,6 +1,8 @@
 import { test as base, expect, type Page } from "@playwright/test";
 import { type Mode, type RunningApp, startApp } from "../tests/support/app";
 
+export const normalize = (text: string) => text.replace(/\s+/g, " ").trim();
+
 // One running app per project (mode), shared by that project's tests.
 export const test = base.extend<{ chat: ChatPage }, { app: RunningApp }>({
   app: [
@@ -55,9 +57,11 @@ export class ChatPage {
   }
 
   /** What the server stored for a reply (through the page's own session cookie). */
+  /** What the server stored for a reply; `content` whitespace-normalized like `textOf`. */
   async storedReply(sessionId: string, messageId: string): Promise<{ status: string; content: string }> {
     const response = await this.page.request.get(`${this.baseUrl}/api/chat/status/${sessionId}/${messageId}`);
-    return (await response.json()) as { status: string; content: string };
+    const body = (await response.json()) as { status: string; content: string };
+    return { ...body, content: normalize(body.content) };
   }
 
   /** The id of the (last) reply of a chat, from the server. */
@@ -67,7 +71,8 @@ export class ChatPage {
     return messages.filter((m) => m.role === "assistant").at(-1)?.id ?? "";
   }
 
+  /** A message's text as shown, whitespace-normalized (Markdown rendering trims and folds spaces). */
   async textOf(messageId: string): Promise<string> {
-    return (await this.page.locator(`[data-message-id="${messageId}"] .text`).textContent()) ?? "";
+    return normalize((await this.page.locator(`[data-message-id="${messageId}"] .text`).textContent()) ?? "");
   }
 }

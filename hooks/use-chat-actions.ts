@@ -1,58 +1,99 @@
 "use client";
 
-import { useRouter } from "next/navigation";
 import { useCallback } from "react";
+import type { ChatCache, OutboxEntry } from "@/lib/cache/chat-cache";
 import { ApiError, api } from "@/lib/client/api";
 import { type ChatStore, type ClientMessage, localMessage } from "@/lib/client/chat-store";
 import { newId } from "@/lib/client/ids";
+import { navigate } from "@/lib/client/navigate";
 import type { SessionSummary } from "@/lib/contract";
 
 const now = () => new Date().toISOString();
 
 /** What a person can do: send, stop, retry, rename, delete. Every send carries a clientMessageId. */
-export function useChatActions(store: ChatStore, openSessionId: string | null, reportError: (text: string) => void) {
-  const router = useRouter();
+export function useChatActions(
+  store: ChatStore,
+  cache: ChatCache | null,
+  openSessionId: string | null,
+  reportError: (text: string) => void,
+) {
+  /** Sends one message (again, with the same clientMessageId, when it comes from the outbox). */
+  const deliver = useCallback(
+    async (entry: OutboxEntry) => {
+      const pendingId = `pending:${entry.clientMessageId}`;
+      const accepted = await api.send({
+        sessionId: entry.sessionId ?? undefined,
+        content: entry.content,
+        clientMessageId: entry.clientMessageId,
+      });
+      const target = accepted.sessionId;
+      store.addMessages(
+        target,
+        [
+          localMessage(accepted.userMessageId, target, "user", entry.content, "completed"),
+          localMessage(accepted.assistantMessageId, target, "assistant", "", "queued"),
+        ],
+        [pendingId],
+      );
+      const known = store.getSnapshot().sessions.find((s) => s.id === target);
+      store.upsertSession({
+        id: target,
+        title: known?.title ?? "New chat",
+        createdAt: known?.createdAt ?? now(),
+        updatedAt: now(),
+        activeMessageId: accepted.assistantMessageId,
+      });
+      return accepted;
+    },
+    [store],
+  );
 
   const send = useCallback(
     async (content: string, sessionId: string | null = openSessionId) => {
-      const clientMessageId = newId();
-      const pendingId = `pending:${clientMessageId}`;
-      if (sessionId) {
-        store.addMessages(sessionId, [localMessage(pendingId, sessionId, "user", content, "completed")]);
-      }
+      const entry: OutboxEntry = { clientMessageId: newId(), sessionId, content, createdAt: Date.now() };
+      const pendingId = `pending:${entry.clientMessageId}`;
+      const toOutbox = async () => {
+        // No network: keep the message, marked as waiting, and send it (once) when it returns.
+        if (!sessionId || !cache) return false;
+        await cache.addToOutbox(entry);
+        store.addMessages(sessionId, [localMessage(pendingId, sessionId, "user", content, "queued")], [pendingId]);
+        return true;
+      };
+      if (!navigator.onLine && (await toOutbox())) return;
+      if (sessionId) store.addMessages(sessionId, [localMessage(pendingId, sessionId, "user", content, "completed")]);
       try {
-        const accepted = await api.send({ sessionId: sessionId ?? undefined, content, clientMessageId });
-        const target = accepted.sessionId;
-        store.addMessages(
-          target,
-          [
-            localMessage(accepted.userMessageId, target, "user", content, "completed"),
-            localMessage(accepted.assistantMessageId, target, "assistant", "", "queued"),
-          ],
-          [pendingId],
-        );
-        const known = store.getSnapshot().sessions.find((s) => s.id === target);
-        const title = known?.title ?? "New chat";
-        store.upsertSession({
-          id: target,
-          title,
-          createdAt: known?.createdAt ?? now(),
-          updatedAt: now(),
-          activeMessageId: accepted.assistantMessageId,
-        });
-        if (!sessionId) router.push(`/chat/${target}`);
-        if (typeof Notification !== "undefined" && Notification.permission === "default")
+        const accepted = await deliver(entry);
+        if (!sessionId) navigate(`/chat/${accepted.sessionId}`);
+        if (typeof Notification !== "undefined" && Notification.permission === "default") {
           void Notification.requestPermission();
+        }
       } catch (error) {
+        if (!(error instanceof ApiError) && (await toOutbox())) return;
         if (sessionId) store.addMessages(sessionId, [], [pendingId]);
         const wait =
           error instanceof ApiError && error.retryAfterSeconds ? ` Try again in ${error.retryAfterSeconds} s.` : "";
         reportError(`${error instanceof Error ? error.message : "Sending failed."}${wait}`);
-        throw error;
       }
     },
-    [store, openSessionId, router, reportError],
+    [store, cache, deliver, openSessionId, reportError],
   );
+
+  /** Sends what waited in the outbox, oldest first; stops at the first network failure. */
+  const flushOutbox = useCallback(async () => {
+    if (!cache) return;
+    for (const entry of await cache.getOutbox()) {
+      try {
+        await deliver(entry);
+        await cache.removeFromOutbox(entry.clientMessageId);
+      } catch (error) {
+        if (!(error instanceof ApiError)) return;
+        // Refused for good (e.g. the chat was deleted): drop it and say so.
+        await cache.removeFromOutbox(entry.clientMessageId);
+        if (entry.sessionId) store.addMessages(entry.sessionId, [], [`pending:${entry.clientMessageId}`]);
+        reportError(`A message written offline could not be sent: ${error.message}`);
+      }
+    }
+  }, [cache, deliver, store, reportError]);
 
   const stop = useCallback(
     async (message: ClientMessage) => {
@@ -71,7 +112,7 @@ export function useChatActions(store: ChatStore, openSessionId: string | null, r
       const list = store.getSnapshot().messages[message.sessionId] ?? [];
       const index = list.findIndex((m) => m.id === message.id);
       const question = list.slice(0, index).findLast((m) => m.role === "user");
-      if (question) void send(question.content, message.sessionId).catch(() => {});
+      if (question) void send(question.content, message.sessionId);
     },
     [store, send],
   );
@@ -95,13 +136,14 @@ export function useChatActions(store: ChatStore, openSessionId: string | null, r
       try {
         await api.remove(session.id);
         store.removeSession(session.id);
-        if (session.id === openSessionId) router.push("/");
+        void cache?.deleteSession(session.id);
+        if (session.id === openSessionId) navigate("/");
       } catch (error) {
         reportError(error instanceof Error ? error.message : "Deleting failed.");
       }
     },
-    [store, openSessionId, router, reportError],
+    [store, cache, openSessionId, reportError],
   );
 
-  return { send, stop, retry, rename, remove };
+  return { send, flushOutbox, stop, retry, rename, remove };
 }

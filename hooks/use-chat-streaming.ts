@@ -20,6 +20,8 @@ const REPLY_EVENTS = new Set(["status", "chunk", "reset", "snapshot", "done", "e
 const SILENCE_LIMIT_MS = 40_000;
 const MAX_BACKOFF_MS = 30_000;
 
+const isOffline = () => typeof navigator !== "undefined" && !navigator.onLine;
+
 export function backoffDelay(attempt: number): number {
   const capped = Math.min(MAX_BACKOFF_MS, 500 * 2 ** Math.min(attempt, 10));
   return capped / 2 + Math.random() * (capped / 2);
@@ -48,7 +50,13 @@ export function useChatStreaming(enabled: boolean, handlers: ChatStreamingHandle
         };
       });
     const onOnline = () => wake?.();
+    // The browser knows before the socket does: drop the connection and say so at once.
+    const onOffline = () => {
+      handlersRef.current.onState("offline", 0);
+      controller?.abort();
+    };
     window.addEventListener("online", onOnline);
+    window.addEventListener("offline", onOffline);
 
     async function connectOnce(): Promise<"closed" | "expired"> {
       controller = new AbortController();
@@ -92,9 +100,9 @@ export function useChatStreaming(enabled: boolean, handlers: ChatStreamingHandle
     (async () => {
       let failures = 0;
       while (!stopped) {
-        if (typeof navigator !== "undefined" && navigator.onLine === false) {
+        if (isOffline()) {
           handlersRef.current.onState("offline", failures);
-          await sleep(MAX_BACKOFF_MS);
+          await sleep(MAX_BACKOFF_MS); // the "online" event wakes it sooner
           continue;
         }
         try {
@@ -106,8 +114,9 @@ export function useChatStreaming(enabled: boolean, handlers: ChatStreamingHandle
           failures = 0; // the server closed a healthy stream (its time limit): come straight back
         } catch {
           if (stopped) return;
+          if (isOffline()) continue;
           failures++;
-          handlersRef.current.onState(navigator.onLine === false ? "offline" : "reconnecting", failures);
+          handlersRef.current.onState(isOffline() ? "offline" : "reconnecting", failures);
           await sleep(backoffDelay(failures));
         }
       }
@@ -118,6 +127,7 @@ export function useChatStreaming(enabled: boolean, handlers: ChatStreamingHandle
       controller?.abort();
       wake?.();
       window.removeEventListener("online", onOnline);
+      window.removeEventListener("offline", onOffline);
     };
   }, [enabled]);
 }

@@ -71,6 +71,17 @@ export class ChatStore {
     this.set({ sessions });
   }
 
+  /** Cached sessions, used until the server's list arrives. */
+  hydrateSessions(sessions: SessionSummary[]) {
+    if (this.state.sessions.length === 0 && sessions.length > 0) this.set({ sessions });
+  }
+
+  /** Cached messages of a chat, used when the store has none for it yet. */
+  hydrateMessages(sessionId: string, messages: ClientMessage[]) {
+    if (this.state.messages[sessionId] || messages.length === 0) return;
+    this.set({ messages: { ...this.state.messages, [sessionId]: messages } });
+  }
+
   upsertSession(session: SessionSummary) {
     const others = this.state.sessions.filter((s) => s.id !== session.id);
     this.set({ sessions: [session, ...others] });

@@ -1,0 +1,56 @@
+import { expect, test } from "./fixtures";
+
+test("a reply cut off by a network drop completes with no gap once the network returns", async ({ chat, context }) => {
+  const sessionId = await chat.startChat("/mock tokens=320 tps=40\nKeep going through the outage");
+  const reply = chat.assistant();
+  await expect.poll(async () => ((await reply.locator(".text").textContent()) ?? "").length).toBeGreaterThan(60);
+  const messageId = (await reply.getAttribute("data-message-id")) ?? "";
+  await context.setOffline(true);
+  await expect(chat.page.locator('[data-connection="offline"]')).toBeVisible();
+  await chat.page.waitForTimeout(2_500);
+  await context.setOffline(false);
+  await expect(chat.page.locator('[data-connection="connected"]')).toBeVisible();
+  await expect(reply).toHaveAttribute("data-status", "completed", { timeout: 30_000 });
+  const stored = await chat.storedReply(sessionId, messageId);
+  expect(await chat.textOf(messageId)).toBe(stored.content);
+});
+
+test("opens cached chats from IndexedDB when the server cannot be reached", async ({ chat, context }) => {
+  const first = await chat.startChat("/mock tokens=30 tps=300\nFirst cached chat");
+  await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
+  const firstText = await chat.assistant().locator(".text").textContent();
+  const second = await chat.startChat("/mock tokens=30 tps=300\nSecond cached chat");
+  await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
+  await chat.page.waitForTimeout(600); // the cache writes a moment after a change
+  // A fresh load in which the chat API answers nothing: what shows comes from IndexedDB.
+  await chat.page.route(/\/api\/chat\/(sessions|stream|active-streams)/, (route) => route.abort());
+  await chat.page.goto(`${chat.baseUrl}/chat/${second}`);
+  await expect(chat.page.locator(`[data-session-id="${first}"]`)).toBeVisible();
+  await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
+  await context.setOffline(true);
+  await expect(chat.page.locator('[data-connection="offline"]')).toBeVisible();
+  await chat.page.locator(`[data-session-id="${first}"] a`).click();
+  await expect(chat.page.locator('[data-role="user"]').first()).toContainText("First cached chat");
+  await expect(chat.assistant().locator(".text")).toHaveText(firstText ?? "");
+  await context.setOffline(false);
+});
+
+test("a message written offline waits in the outbox and is sent once when the network returns", async ({
+  chat,
+  context,
+}) => {
+  const sessionId = await chat.startChat("/mock tokens=10 tps=200\nBefore the outage");
+  await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
+  await context.setOffline(true);
+  await expect(chat.page.locator('[data-connection="offline"]')).toBeVisible();
+  await chat.send("/mock tokens=10 tps=200\nWritten while offline");
+  const waiting = chat.page.locator('[data-role="user"][data-status="queued"]');
+  await expect(waiting).toContainText("Written while offline");
+  await context.setOffline(false);
+  await expect(waiting).toHaveCount(0, { timeout: 30_000 });
+  await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
+  const response = await chat.page.request.get(`${chat.baseUrl}/api/chat/sessions/${sessionId}/messages`);
+  const { messages } = (await response.json()) as { messages: Array<{ role: string; content: string }> };
+  expect(messages.filter((m) => m.content.includes("Written while offline"))).toHaveLength(1);
+  expect(messages.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant"]);
+});

@@ -1,0 +1,82 @@
+"use client";
+
+import { useEffect, useState } from "react";
+import { ChatCache } from "@/lib/cache/chat-cache";
+import type { ChatState, ChatStore } from "@/lib/client/chat-store";
+
+const WRITE_DELAY_MS = 250;
+
+/** Writes what changed in the store to IndexedDB, a moment after it changed. */
+function persist(store: ChatStore, cache: ChatCache): () => void {
+  let written: ChatState = store.getSnapshot();
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  const flush = () => {
+    timer = null;
+    const state = store.getSnapshot();
+    if (state.sessions !== written.sessions && state.sessions.length > 0) void cache.putSessions(state.sessions);
+    for (const [sessionId, messages] of Object.entries(state.messages)) {
+      if (messages !== written.messages[sessionId]) void cache.putMessages(sessionId, messages);
+    }
+    written = state;
+  };
+  const unsubscribe = store.subscribe(() => {
+    timer ??= setTimeout(flush, WRITE_DELAY_MS);
+  });
+  const onHide = () => document.visibilityState === "hidden" && flush();
+  document.addEventListener("visibilitychange", onHide);
+  return () => {
+    unsubscribe();
+    document.removeEventListener("visibilitychange", onHide);
+    if (timer) clearTimeout(timer);
+  };
+}
+
+/**
+ * Opens the user's IndexedDB cache and fills the store from it before anything else runs: the
+ * sidebar and the open chat render at once, and every reply that was running resumes from the
+ * cursor it had (so a reload continues a reply instead of starting it over).
+ */
+export function useChatCache(userId: string | null, store: ChatStore, openSessionId: string | null) {
+  const [cache, setCache] = useState<ChatCache | null>(null);
+  const [ready, setReady] = useState(false);
+
+  useEffect(() => {
+    if (!userId) return;
+    let closed = false;
+    let stopPersisting = () => {};
+    let opened: ChatCache | null = null;
+    (async () => {
+      try {
+        opened = await ChatCache.open(userId);
+        const [sessions, streams] = await Promise.all([opened.getSessions(), opened.getActiveStreams()]);
+        if (closed) return;
+        store.hydrateSessions(sessions);
+        const toLoad = new Set(streams.map((s) => s.sessionId));
+        if (openSessionId) toLoad.add(openSessionId);
+        for (const sessionId of toLoad) store.hydrateMessages(sessionId, await opened.getMessages(sessionId));
+        stopPersisting = persist(store, opened);
+        void opened.prune();
+        setCache(opened);
+      } catch {
+        // No IndexedDB (private mode, old browser): the app works without a cache.
+      }
+      if (!closed) setReady(true);
+    })();
+    return () => {
+      closed = true;
+      stopPersisting();
+      opened?.close();
+    };
+    // biome-ignore lint/correctness/useExhaustiveDependencies: the cache opens once per user; the open chat at that moment is only a hint
+  }, [userId, store]);
+
+  useEffect(() => {
+    if (!cache || !openSessionId) return;
+    void cache.touchSession(openSessionId);
+    if (!store.getSnapshot().messages[openSessionId]) {
+      void cache.getMessages(openSessionId).then((messages) => store.hydrateMessages(openSessionId, messages));
+    }
+  }, [cache, openSessionId, store]);
+
+  return { cache, ready };
+}

@@ -1,0 +1,141 @@
+import { type DBSchema, type IDBPDatabase, openDB } from "idb";
+import type { ClientMessage } from "../client/chat-store";
+import type { SessionSummary } from "../contract";
+
+// The browser's copy of the user's chats, so opening a chat is instant and reading works offline.
+// One database per signed-in user; bump CACHE_VERSION and add a step to `upgrade` to change it.
+export const CACHE_VERSION = 1;
+export const KEEP_SESSIONS = 50;
+
+export interface CachedSession extends SessionSummary {
+  lastAccessedAt: number;
+}
+export interface CachedMessage extends ClientMessage {
+  position: number;
+}
+export interface ActiveStreamCursor {
+  messageId: string;
+  sessionId: string;
+  attempt: number;
+  seq: number;
+  updatedAt: number;
+}
+export interface OutboxEntry {
+  clientMessageId: string;
+  sessionId: string | null;
+  content: string;
+  createdAt: number;
+}
+
+interface CacheSchema extends DBSchema {
+  sessions: { key: string; value: CachedSession; indexes: { "by-accessed": number } };
+  messages: { key: string; value: CachedMessage; indexes: { "by-session": [string, number] } };
+  activeStreams: { key: string; value: ActiveStreamCursor };
+  outbox: { key: string; value: OutboxEntry; indexes: { "by-created": number } };
+}
+
+export class ChatCache {
+  private constructor(private readonly db: IDBPDatabase<CacheSchema>) {}
+
+  static async open(userId: string): Promise<ChatCache> {
+    const db = await openDB<CacheSchema>(`backchannel-${userId}`, CACHE_VERSION, {
+      upgrade(database, oldVersion) {
+        if (oldVersion < 1) {
+          database.createObjectStore("sessions", { keyPath: "id" }).createIndex("by-accessed", "lastAccessedAt");
+          database
+            .createObjectStore("messages", { keyPath: "id" })
+            .createIndex("by-session", ["sessionId", "position"]);
+          database.createObjectStore("activeStreams", { keyPath: "messageId" });
+          database.createObjectStore("outbox", { keyPath: "clientMessageId" }).createIndex("by-created", "createdAt");
+        }
+      },
+    });
+    return new ChatCache(db);
+  }
+
+  close(): void {
+    this.db.close();
+  }
+
+  async getSessions(): Promise<SessionSummary[]> {
+    const sessions = await this.db.getAll("sessions");
+    return sessions
+      .sort((a, b) => b.updatedAt.localeCompare(a.updatedAt))
+      .map(({ lastAccessedAt: _, ...session }) => session);
+  }
+
+  /** Replaces the session list, keeping when each was last opened. */
+  async putSessions(sessions: SessionSummary[]): Promise<void> {
+    const tx = this.db.transaction("sessions", "readwrite");
+    const known = new Map((await tx.store.getAll()).map((s) => [s.id, s.lastAccessedAt]));
+    const keep = new Set(sessions.map((s) => s.id));
+    for (const id of known.keys()) if (!keep.has(id)) await tx.store.delete(id);
+    for (const session of sessions) await tx.store.put({ ...session, lastAccessedAt: known.get(session.id) ?? 0 });
+    await tx.done;
+  }
+
+  async touchSession(sessionId: string): Promise<void> {
+    const tx = this.db.transaction("sessions", "readwrite");
+    const session = await tx.store.get(sessionId);
+    if (session) await tx.store.put({ ...session, lastAccessedAt: Date.now() });
+    await tx.done;
+  }
+
+  async getMessages(sessionId: string): Promise<ClientMessage[]> {
+    const range = IDBKeyRange.bound([sessionId, 0], [sessionId, Number.MAX_SAFE_INTEGER]);
+    const rows = await this.db.getAllFromIndex("messages", "by-session", range);
+    return rows.map(({ position: _, ...message }) => message);
+  }
+
+  /** Replaces a chat's messages (pending local ones are not cached: the outbox keeps those). */
+  async putMessages(sessionId: string, messages: ClientMessage[]): Promise<void> {
+    const tx = this.db.transaction(["messages", "activeStreams"], "readwrite");
+    const store = tx.objectStore("messages");
+    const range = IDBKeyRange.bound([sessionId, 0], [sessionId, Number.MAX_SAFE_INTEGER]);
+    for (const key of await store.index("by-session").getAllKeys(range)) await store.delete(key);
+    const kept = messages.filter((m) => !m.id.startsWith("pending:"));
+    for (const [position, message] of kept.entries()) await store.put({ ...message, position });
+    const streams = tx.objectStore("activeStreams");
+    for (const message of kept) {
+      const running = message.role === "assistant" && (message.status === "queued" || message.status === "generating");
+      if (running)
+        await streams.put({
+          messageId: message.id,
+          sessionId,
+          attempt: message.attempt,
+          seq: message.seq,
+          updatedAt: Date.now(),
+        });
+      else await streams.delete(message.id);
+    }
+    await tx.done;
+  }
+
+  async getActiveStreams(): Promise<ActiveStreamCursor[]> {
+    return this.db.getAll("activeStreams");
+  }
+
+  async deleteSession(sessionId: string): Promise<void> {
+    await this.putMessages(sessionId, []);
+    await this.db.delete("sessions", sessionId);
+  }
+
+  /** Keeps the messages of the `keep` most recently opened chats; older chats keep only their title. */
+  async prune(keep = KEEP_SESSIONS): Promise<void> {
+    const sessions = await this.db.getAllFromIndex("sessions", "by-accessed");
+    const old = sessions.reverse().slice(keep);
+    for (const session of old) await this.putMessages(session.id, []);
+  }
+
+  async addToOutbox(entry: OutboxEntry): Promise<void> {
+    await this.db.put("outbox", entry);
+  }
+
+  async getOutbox(): Promise<OutboxEntry[]> {
+    return this.db.getAllFromIndex("outbox", "by-created");
+  }
+
+  async removeFromOutbox(clientMessageId: string): Promise<void> {
+    await this.db.delete("outbox", clientMessageId);
+  }
+}
