@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useState } from "react";
+import { useEffect, useRef, useState } from "react";
 import { ChatCache } from "@/lib/cache/chat-cache";
 import type { ChatState, ChatStore } from "@/lib/client/chat-store";
 
@@ -39,6 +39,9 @@ function persist(store: ChatStore, cache: ChatCache): () => void {
 export function useChatCache(userId: string | null, store: ChatStore, openSessionId: string | null) {
   const [cache, setCache] = useState<ChatCache | null>(null);
   const [ready, setReady] = useState(false);
+  // The chat open when the cache opens is loaded first; later switches load through the effect below.
+  const openAtStart = useRef(openSessionId);
+  openAtStart.current = openSessionId;
 
   useEffect(() => {
     if (!userId) return;
@@ -52,7 +55,7 @@ export function useChatCache(userId: string | null, store: ChatStore, openSessio
         if (closed) return;
         store.hydrateSessions(sessions);
         const toLoad = new Set(streams.map((s) => s.sessionId));
-        if (openSessionId) toLoad.add(openSessionId);
+        if (openAtStart.current) toLoad.add(openAtStart.current);
         for (const sessionId of toLoad) store.hydrateMessages(sessionId, await opened.getMessages(sessionId));
         stopPersisting = persist(store, opened);
         void opened.prune();
@@ -67,7 +70,6 @@ export function useChatCache(userId: string | null, store: ChatStore, openSessio
       stopPersisting();
       opened?.close();
     };
-    // biome-ignore lint/correctness/useExhaustiveDependencies: the cache opens once per user; the open chat at that moment is only a hint
   }, [userId, store]);
 
   useEffect(() => {
