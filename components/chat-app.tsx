@@ -1,7 +1,7 @@
 "use client";
 
 import { usePathname } from "next/navigation";
-import { type ReactNode, useCallback, useEffect, useMemo, useState, useSyncExternalStore } from "react";
+import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState, useSyncExternalStore } from "react";
 import { useBackgroundStreamMonitor } from "@/hooks/use-background-stream-monitor";
 import { useChatActions } from "@/hooks/use-chat-actions";
 import { useChatCache } from "@/hooks/use-chat-cache";
@@ -9,6 +9,7 @@ import { useChatStreaming } from "@/hooks/use-chat-streaming";
 import { ApiError, api } from "@/lib/client/api";
 import { ChatStore, runningSessionIds } from "@/lib/client/chat-store";
 import { sessionIdFromPath } from "@/lib/client/navigate";
+import { openTabChannel, type TabMessage } from "@/lib/client/tab-channel";
 import type { ReplyEvent } from "@/lib/contract";
 import { Composer } from "./composer";
 import { ConnectionIndicator } from "./connection-indicator";
@@ -77,7 +78,17 @@ export function ChatApp({ children }: { children: ReactNode }) {
   }, [ready, openSessionId, store, loadMessages]);
 
   const reportError = useCallback((text: string) => setNotice(text), []);
-  const actions = useChatActions(store, cache, openSessionId, reportError);
+  const tabs = useRef<ReturnType<typeof openTabChannel> | null>(null);
+  useEffect(() => {
+    if (!userId) return;
+    tabs.current = openTabChannel(userId, (message) => {
+      store.upsertSession(message.session);
+      store.addMessages(message.session.id, message.messages);
+    });
+    return () => tabs.current?.close();
+  }, [userId, store]);
+  const tellOtherTabs = useCallback((message: TabMessage) => tabs.current?.post(message), []);
+  const actions = useChatActions(store, cache, openSessionId, reportError, tellOtherTabs);
   const flushOutbox = actions.flushOutbox;
 
   useChatStreaming(ready, {

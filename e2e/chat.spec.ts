@@ -73,7 +73,10 @@ test("stopping a running reply keeps its partial text, also after a reload", asy
   expect(await chat.textOf(messageId)).toBe(stored.content);
 });
 
-test("two tabs on one chat both show the same finished reply", async ({ chat, context }) => {
+test("two tabs on one chat agree: the same finished reply, a send and a stop in one show in the other", async ({
+  chat,
+  context,
+}) => {
   const sessionId = await chat.startChat("/mock tokens=200 tps=40\nShared between tabs");
   const second = await context.newPage();
   await second.goto(`${chat.baseUrl}/chat/${sessionId}`);
@@ -84,10 +87,21 @@ test("two tabs on one chat both show the same finished reply", async ({ chat, co
     });
   }
   const texts = await Promise.all(
-    [chat.page, second].map((page) => page.locator(`[data-message-id="${messageId}"] .text`).textContent()),
+    [chat.page, second].map(async (page) =>
+      normalize((await page.locator(`[data-message-id="${messageId}"] .text`).textContent()) ?? ""),
+    ),
   );
   expect(texts[0]).toBe(texts[1]);
   expect(texts[0]).toBe((await chat.storedReply(sessionId, messageId)).content);
+  // A send in the second tab shows in the first; a stop in the first shows in the second.
+  const composer = second.getByRole("textbox", { name: "Message" });
+  await composer.fill("/mock tokens=600 tps=20\nAsked in the second tab");
+  await composer.press("Enter");
+  await expect(chat.page.locator('[data-role="user"]').last()).toContainText("Asked in the second tab");
+  const reply = chat.assistant();
+  await expect(reply).toHaveAttribute("data-status", "generating");
+  await reply.getByRole("button", { name: "Stop" }).click();
+  await expect(second.locator('[data-role="assistant"]').last()).toHaveAttribute("data-status", "cancelled");
 });
 
 test("many re-renders while streaming open no second connection", async ({ chat }) => {

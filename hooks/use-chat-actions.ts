@@ -6,6 +6,7 @@ import { ApiError, api } from "@/lib/client/api";
 import { type ChatStore, type ClientMessage, localMessage } from "@/lib/client/chat-store";
 import { newId } from "@/lib/client/ids";
 import { navigate } from "@/lib/client/navigate";
+import type { TabMessage } from "@/lib/client/tab-channel";
 import type { SessionSummary } from "@/lib/contract";
 
 const now = () => new Date().toISOString();
@@ -16,6 +17,7 @@ export function useChatActions(
   cache: ChatCache | null,
   openSessionId: string | null,
   reportError: (text: string) => void,
+  tellOtherTabs: (message: TabMessage) => void = () => {},
 ) {
   /** Sends one message (again, with the same clientMessageId, when it comes from the outbox). */
   const deliver = useCallback(
@@ -36,16 +38,22 @@ export function useChatActions(
         [pendingId],
       );
       const known = store.getSnapshot().sessions.find((s) => s.id === target);
-      store.upsertSession({
+      const session = {
         id: target,
         title: known?.title ?? "New chat",
         createdAt: known?.createdAt ?? now(),
         updatedAt: now(),
         activeMessageId: accepted.assistantMessageId,
-      });
+      };
+      store.upsertSession(session);
+      const messages = [
+        localMessage(accepted.userMessageId, target, "user", entry.content, "completed"),
+        localMessage(accepted.assistantMessageId, target, "assistant", "", "queued"),
+      ];
+      tellOtherTabs({ type: "sent", session, messages });
       return accepted;
     },
-    [store],
+    [store, tellOtherTabs],
   );
 
   const send = useCallback(

@@ -15,6 +15,11 @@ export class ApiClient {
     readonly userId: string,
   ) {}
 
+  /** A client using an existing session cookie (e.g. a browser's). */
+  static withCookie(baseUrl: string, cookie: string): ApiClient {
+    return new ApiClient(baseUrl, cookie, "");
+  }
+
   static async guest(baseUrl: string): Promise<ApiClient> {
     const response = await fetch(`${baseUrl}/api/auth/guest`, { method: "POST" });
     if (!response.ok) throw new Error(`guest sign-in failed: ${response.status}`);
