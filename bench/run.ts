@@ -4,7 +4,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { type Mode, startApp } from "../tests/support/app";
-import { ApiClient, isEnd } from "../tests/support/client";
+import { ApiClient, isEnd, type SseEvent } from "../tests/support/client";
 import { type Summary, summarize, table } from "./stats";
 
 const modes: Mode[] = (process.env.BENCH_MODES?.split(",") as Mode[] | undefined) ?? ["embedded", "redis"];
@@ -32,26 +32,43 @@ async function timeSends(baseUrl: string, senders: number, perSender: number): P
 
 /** Opens the all-sessions stream, then sends; resolves with send→first chunk and send→done. */
 async function oneTurn(client: ApiClient, content: string) {
-  let sentAt = 0;
-  let firstChunkAt = 0;
   let messageId = "";
-  const delivery: number[] = [];
+  const arrivals = new Map<SseEvent, number>();
+  let finish: () => void = () => {};
+  const ended = new Promise<void>((resolve) => {
+    finish = resolve;
+  });
+  // A zero-delay reply can end before the 202 is read: events are kept and checked again then.
+  const isDone = (all: SseEvent[]) => messageId !== "" && all.some(isEnd(messageId));
+  const stop = new AbortController();
   const reading = client.readSse("/api/chat/stream", {
     timeoutMs: 120_000,
-    until: (event) => {
-      if (event.event === "chunk" && event.data.messageId === messageId) {
-        firstChunkAt ||= performance.now();
-        delivery.push(Date.now() - Number(event.data.ts));
-      }
-      return messageId !== "" && isEnd(messageId)(event);
+    signal: stop.signal,
+    until: (event, all) => {
+      arrivals.set(event, performance.now());
+      if (isDone(all)) finish();
+      return isDone(all);
     },
   });
   await new Promise((resolve) => setTimeout(resolve, 50));
-  sentAt = performance.now();
+  const sentAt = performance.now();
   messageId = (await client.send(content)).assistantMessageId;
+  if (isDone([...arrivals.keys()])) finish();
+  await Promise.race([ended, reading]);
+  stop.abort();
   await reading;
-  return { firstChunk: firstChunkAt - sentAt, done: performance.now() - sentAt, delivery };
+  const mine = [...arrivals.entries()].filter(([event]) => event.data.messageId === messageId);
+  const firstChunk = mine.find(([event]) => event.event === "chunk")?.[1] ?? Number.NaN;
+  const doneAt = mine.find(([event]) => isEnd(messageId)(event))?.[1] ?? Number.NaN;
+  const delivery = mine
+    .filter(([event]) => event.event === "chunk")
+    .map(([event, at]) => wallAt(at) - Number(event.data.ts));
+  return { firstChunk: firstChunk - sentAt, done: doneAt - sentAt, delivery };
 }
+
+// performance.now() and Date.now() on one clock: a chunk's `ts` (wall ms) relative to a perf mark.
+const wallOffset = Date.now() - performance.now();
+const wallAt = (perf: number) => perf + wallOffset;
 
 async function benchMode(mode: Mode): Promise<Array<[string, Summary]>> {
   const app = await startApp(mode, BENCH_ENV);

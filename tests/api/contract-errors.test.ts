@@ -1,17 +1,19 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type RunningApp, startApp } from "../support/app";
+import { type Mode, type RunningApp, startApp } from "../support/app";
 import { ApiClient } from "../support/client";
 
-// The error half of the contract. Run in the embedded mode: the rules live in lib/, shared by both.
-describe("errors and access rules", () => {
+const modes: Mode[] = ["embedded", "redis"];
+
+// The error half of the contract, against the app in each mode.
+describe.each(modes)("errors and access rules (%s mode)", (mode) => {
   let app: RunningApp;
   let alice: ApiClient;
   let bob: ApiClient;
   let aliceTurn: Awaited<ReturnType<ApiClient["send"]>>;
 
   beforeAll(async () => {
-    app = await startApp("embedded", { MAX_RUNNING_REPLIES_PER_USER: "3", RATE_LIMIT_SENDS_PER_MINUTE: "8" });
+    app = await startApp(mode, { MAX_RUNNING_REPLIES_PER_USER: "3", RATE_LIMIT_SENDS_PER_MINUTE: "8" });
     alice = await ApiClient.guest(app.baseUrl);
     bob = await ApiClient.guest(app.baseUrl);
     aliceTurn = await alice.send("/mock tokens=3 tps=0\nmine");

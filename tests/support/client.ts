@@ -57,7 +57,13 @@ export class ApiClient {
    */
   async readSse(
     path: string,
-    options: { lastEventId?: string; until?: (event: SseEvent, all: SseEvent[]) => boolean; timeoutMs?: number } = {},
+    options: {
+      lastEventId?: string;
+      until?: (event: SseEvent, all: SseEvent[]) => boolean;
+      timeoutMs?: number;
+      /** Stops reading (without an error) when aborted. */
+      signal?: AbortSignal;
+    } = {},
   ): Promise<{ status: number; events: SseEvent[]; closedByServer: boolean }> {
     const controller = new AbortController();
     const timeout = setTimeout(() => controller.abort(), options.timeoutMs ?? 30_000);
@@ -65,6 +71,10 @@ export class ApiClient {
     if (options.lastEventId) headers["last-event-id"] = options.lastEventId;
     const events: SseEvent[] = [];
     let stopped = false;
+    options.signal?.addEventListener("abort", () => {
+      stopped = true;
+      controller.abort();
+    });
     const parser = createParser({
       onEvent: (message) => {
         if (stopped) return;
