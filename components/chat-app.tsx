@@ -16,6 +16,8 @@ import { ConnectionIndicator } from "./connection-indicator";
 import { MessageList } from "./message-list";
 import { Sidebar } from "./sidebar";
 
+const LAST_USER_KEY = "backchannel:last-user";
+
 function notifyIfHidden(store: ChatStore, event: ReplyEvent) {
   if (event.event !== "done" || typeof document === "undefined" || !document.hidden) return;
   if (typeof Notification === "undefined" || Notification.permission !== "granted") return;
@@ -53,11 +55,21 @@ export function ChatApp({ children }: { children: ReactNode }) {
 
   useEffect(() => {
     let cancelled = false;
+    // Open the last user's cache at once (instant chats, and offline there is no server to ask),
+    // then let the server confirm who is signed in.
+    const remembered = window.localStorage.getItem(LAST_USER_KEY);
+    if (remembered) setUserId(remembered);
     (async () => {
-      const session = await api.currentSession().catch(() => null);
+      const session = await api.currentSession();
       const id = session?.user?.id ?? (await api.signInAsGuest()).user.id;
+      window.localStorage.setItem(LAST_USER_KEY, id);
       if (!cancelled) setUserId(id);
-    })().catch(() => setNotice("Could not sign in. Reload to try again."));
+    })().catch(() => {
+      if (!remembered) setNotice("Could not sign in. Reload to try again.");
+    });
+    if (process.env.NODE_ENV === "production" && "serviceWorker" in navigator) {
+      navigator.serviceWorker.register("/sw.js").catch(() => {});
+    }
     return () => {
       cancelled = true;
     };

@@ -116,3 +116,16 @@ test("many re-renders while streaming open no second connection", async ({ chat 
   await expect(chat.assistant()).toHaveAttribute("data-status", "completed", { timeout: 30_000 });
   expect(streams).toHaveLength(1);
 });
+
+test("a failed reply shows an error with Retry, and Retry asks again", async ({ chat }) => {
+  const sessionId = await chat.startChat("/mock fail=always tokens=20 tps=400\nThis will fail");
+  const failed = chat.assistant();
+  await expect(failed).toHaveAttribute("data-status", "error", { timeout: 30_000 });
+  await expect(failed.getByRole("alert")).toBeVisible();
+  await failed.getByRole("button", { name: "Retry" }).click();
+  await expect(chat.page.locator('[data-role="assistant"]')).toHaveCount(2);
+  await expect(chat.assistant()).toHaveAttribute("data-status", "error", { timeout: 30_000 });
+  const response = await chat.page.request.get(`${chat.baseUrl}/api/chat/sessions/${sessionId}/messages`);
+  const { messages } = (await response.json()) as { messages: Array<{ role: string }> };
+  expect(messages.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant"]);
+});

@@ -54,3 +54,20 @@ test("a message written offline waits in the outbox and is sent once when the ne
   expect(messages.filter((m) => m.content.includes("Written while offline"))).toHaveLength(1);
   expect(messages.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant"]);
 });
+
+test("a cached chat opens after a reload while offline", async ({ chat, context }) => {
+  const sessionId = await chat.startChat("/mock tokens=30 tps=300\nRead me on a plane");
+  await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
+  const text = await chat.assistant().locator(".text").textContent();
+  // Once the service worker controls the page, a load keeps the app shell for offline use.
+  await chat.page.evaluate(() => navigator.serviceWorker.ready);
+  await chat.page.reload();
+  await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
+  await chat.page.waitForTimeout(500);
+  await context.setOffline(true);
+  await chat.page.reload();
+  await expect(chat.page.locator('[data-connection="offline"]')).toBeVisible();
+  await expect(chat.page.locator(`[data-session-id="${sessionId}"]`)).toBeVisible();
+  await expect(chat.assistant().locator(".text")).toHaveText(text ?? "");
+  await context.setOffline(false);
+});

@@ -41,10 +41,14 @@ export function useChatCache(userId: string | null, store: ChatStore, openSessio
   const [ready, setReady] = useState(false);
   // The chat open when the cache opens is loaded first; later switches load through the effect below.
   const openAtStart = useRef(openSessionId);
+  const cacheUser = useRef<string | null>(null);
   openAtStart.current = openSessionId;
 
   useEffect(() => {
     if (!userId) return;
+    if (cacheUser.current && cacheUser.current !== userId) store.reset();
+    cacheUser.current = userId;
+    setReady(false);
     let closed = false;
     let stopPersisting = () => {};
     let opened: ChatCache | null = null;

@@ -62,6 +62,11 @@ export class ChatStore {
     for (const listener of this.listeners) listener();
   }
 
+  /** Forgets everything (another user signed in). */
+  reset() {
+    this.set({ sessions: [], messages: {}, unread: {} });
+  }
+
   setConnection(state: ConnectionState, attempt = 0) {
     if (this.state.connection.state !== state || this.state.connection.attempt !== attempt)
       this.set({ connection: { state, attempt } });
