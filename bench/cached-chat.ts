@@ -2,21 +2,13 @@
 // Seeds a chat with 100 turns through the API, opens it once (so IndexedDB holds it), then loads
 // the page with the chat API blocked and times navigation start → all 200 messages rendered.
 import { chromium } from "@playwright/test";
+import { CHROMIUM_LAUNCH } from "../e2e/chromium";
 import { startApp } from "../tests/support/app";
 import { ApiClient } from "../tests/support/client";
 import { summarize, table } from "./stats";
 
 const app = await startApp("embedded", { RATE_LIMIT_SENDS_PER_MINUTE: "100000", LOG_LEVEL: "error" });
-const browser = await chromium.launch({
-  executablePath: process.env.CHROMIUM_PATH ?? "/usr/bin/chromium",
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-  ],
-});
+const browser = await chromium.launch(CHROMIUM_LAUNCH);
 try {
   const page = await browser.newPage();
   await page.goto(`${app.baseUrl}/`);

@@ -129,3 +129,48 @@ test("a failed reply shows an error with Retry, and Retry asks again", async ({ 
   const { messages } = (await response.json()) as { messages: Array<{ role: string }> };
   expect(messages.map((m) => m.role)).toEqual(["user", "assistant", "user", "assistant"]);
 });
+
+test("a reply that finishes in a chat not on screen marks it, and notifies when the page is hidden", async ({
+  chat,
+  context,
+}) => {
+  await context.grantPermissions(["notifications"], { origin: chat.baseUrl });
+  await chat.page.addInitScript(() => {
+    const Real = window.Notification;
+    const shown: string[] = [];
+    (window as unknown as { shownNotifications: string[] }).shownNotifications = shown;
+    class Observed extends Real {
+      constructor(title: string, options?: NotificationOptions) {
+        super(title, options);
+        shown.push(title);
+      }
+    }
+    window.Notification = Observed as typeof Notification;
+    // Headless Chromium never hides a page: emulate the Page Visibility state the app reads.
+    let hidden = false;
+    Object.defineProperty(document, "hidden", { get: () => hidden, configurable: true });
+    Object.defineProperty(document, "visibilityState", {
+      get: () => (hidden ? "hidden" : "visible"),
+      configurable: true,
+    });
+    (window as unknown as { setHidden: (value: boolean) => void }).setHidden = (value) => {
+      hidden = value;
+      document.dispatchEvent(new Event("visibilitychange"));
+    };
+  });
+  const first = await chat.startChat("/mock tokens=120 tps=40\nFinish while I look away");
+  await chat.startChat("/mock tokens=5 tps=100\nMeanwhile, here");
+  const entry = chat.page.locator(`[data-session-id="${first}"]`);
+  await expect(entry).toHaveAttribute("data-running", "false", { timeout: 30_000 });
+  await expect(entry.getByRole("img", { name: "New reply" })).toBeVisible();
+  await entry.locator("a").click();
+  await expect(entry.getByRole("img", { name: "New reply" })).toHaveCount(0);
+  // Hidden page: a finished reply raises a notification titled with its chat.
+  await chat.send("/mock tokens=60 tps=30\nTell me when done");
+  await chat.page.evaluate(() => (window as unknown as { setHidden: (value: boolean) => void }).setHidden(true));
+  await expect
+    .poll(() => chat.page.evaluate(() => (window as unknown as { shownNotifications: string[] }).shownNotifications), {
+      timeout: 30_000,
+    })
+    .toContain("Finish while I look away");
+});
