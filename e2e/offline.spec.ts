@@ -71,3 +71,61 @@ test("a cached chat opens after a reload while offline", async ({ chat, context 
   await expect(chat.assistant().locator(".text")).toHaveText(text ?? "");
   await context.setOffline(false);
 });
+
+test("the cache keeps messages of the 50 most recently opened chats only", async ({ chat }) => {
+  await chat.startChat("/mock tokens=5 tps=100\nSeed the cache");
+  await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
+  const userId = await chat.page.evaluate(() => window.localStorage.getItem("backchannel:last-user"));
+  const dbName = `backchannel-${userId}`;
+  // 55 old chats with one message each, opened at times 1..55.
+  await chat.page.evaluate(async (name) => {
+    const db = await new Promise<IDBDatabase>((resolve, reject) => {
+      const request = indexedDB.open(name);
+      request.onsuccess = () => resolve(request.result);
+      request.onerror = () => reject(request.error);
+    });
+    const tx = db.transaction(["sessions", "messages"], "readwrite");
+    for (let i = 1; i <= 55; i++) {
+      const id = `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`;
+      const at = new Date(Date.UTC(2020, 0, 1, 0, 0, i)).toISOString();
+      tx.objectStore("sessions").put({ id, title: `old ${i}`, createdAt: at, updatedAt: at, lastAccessedAt: i });
+      tx.objectStore("messages").put({
+        id: `m-${i}`,
+        sessionId: id,
+        role: "user",
+        content: `hello ${i}`,
+        status: "completed",
+        attempt: 0,
+        seq: 0,
+        createdAt: at,
+        position: 0,
+      });
+    }
+    await new Promise((resolve) => {
+      tx.oncomplete = resolve;
+    });
+    db.close();
+  }, dbName);
+  // The server does not know the seeded chats: keep its list away so only the pruning acts on them.
+  await chat.page.route(/\/api\/chat\/sessions/, (route) => route.abort());
+  await chat.page.reload();
+  await expect(chat.page.locator('[data-connection="connected"]')).toBeVisible();
+  const kept = async () =>
+    chat.page.evaluate(async (name) => {
+      const db = await new Promise<IDBDatabase>((resolve) => {
+        const request = indexedDB.open(name);
+        request.onsuccess = () => resolve(request.result);
+      });
+      const all = await new Promise<Array<{ sessionId: string }>>((resolve) => {
+        const request = db.transaction("messages").objectStore("messages").getAll();
+        request.onsuccess = () => resolve(request.result);
+      });
+      db.close();
+      return all
+        .filter((m) => m.sessionId.startsWith("00000000-"))
+        .map((m) => Number(m.sessionId.slice(-12)))
+        .sort((a, b) => a - b);
+    }, dbName);
+  // The chat just opened is the newest; of the 55 seeded, the 49 most recently opened keep theirs.
+  await expect.poll(kept).toEqual(Array.from({ length: 49 }, (_, i) => i + 7));
+});

@@ -29,6 +29,7 @@ export function useChatActions(
         clientMessageId: entry.clientMessageId,
       });
       const target = accepted.sessionId;
+      if (!entry.sessionId) store.markLoaded(target);
       store.addMessages(
         target,
         [

@@ -13,9 +13,13 @@ function persist(store: ChatStore, cache: ChatCache): () => void {
   const flush = () => {
     timer = null;
     const state = store.getSnapshot();
-    if (state.sessions !== written.sessions && state.sessions.length > 0) void cache.putSessions(state.sessions);
+    if (state.sessions !== written.sessions && state.sessions.length > 0)
+      void cache.putSessions(state.sessions, store.openSessionId);
     for (const [sessionId, messages] of Object.entries(state.messages)) {
-      if (messages !== written.messages[sessionId]) void cache.putMessages(sessionId, messages);
+      // A chat known only from stream events would overwrite its cached history: wait until loaded.
+      if (messages !== written.messages[sessionId] && store.isLoaded(sessionId)) {
+        void cache.putMessages(sessionId, messages);
+      }
     }
     written = state;
   };
@@ -79,7 +83,7 @@ export function useChatCache(userId: string | null, store: ChatStore, openSessio
   useEffect(() => {
     if (!cache || !openSessionId) return;
     void cache.touchSession(openSessionId);
-    if (!store.getSnapshot().messages[openSessionId]) {
+    if (!store.isLoaded(openSessionId)) {
       void cache.getMessages(openSessionId).then((messages) => store.hydrateMessages(openSessionId, messages));
     }
   }, [cache, openSessionId, store]);

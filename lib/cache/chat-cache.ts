@@ -64,14 +64,20 @@ export class ChatCache {
       .map(({ lastAccessedAt: _, ...session }) => session);
   }
 
-  /** Replaces the session list, keeping when each was last opened. */
-  async putSessions(sessions: SessionSummary[]): Promise<void> {
+  /** Replaces the session list, keeping when each was last opened (the open one: now). */
+  async putSessions(sessions: SessionSummary[], openSessionId: string | null = null): Promise<void> {
     const tx = this.db.transaction("sessions", "readwrite");
     const known = new Map((await tx.store.getAll()).map((s) => [s.id, s.lastAccessedAt]));
     const keep = new Set(sessions.map((s) => s.id));
-    for (const id of known.keys()) if (!keep.has(id)) await tx.store.delete(id);
-    for (const session of sessions) await tx.store.put({ ...session, lastAccessedAt: known.get(session.id) ?? 0 });
+    const gone = [...known.keys()].filter((id) => !keep.has(id));
+    for (const id of gone) await tx.store.delete(id);
+    for (const session of sessions) {
+      const lastAccessedAt = session.id === openSessionId ? Date.now() : (known.get(session.id) ?? 0);
+      await tx.store.put({ ...session, lastAccessedAt });
+    }
     await tx.done;
+    // A chat deleted elsewhere takes its cached messages with it.
+    for (const id of gone) await this.putMessages(id, []);
   }
 
   async touchSession(sessionId: string): Promise<void> {

@@ -6,6 +6,8 @@ export interface Cursor {
   messageId: string;
   attempt: number;
   seq: number;
+  /** The client has the reply's end (the id of a `done`, `error` or `cancelled` event). */
+  ended: boolean;
 }
 
 export function isUuid(value: string): boolean {
@@ -14,13 +16,14 @@ export function isUuid(value: string): boolean {
 
 export function parseCursor(raw: string | null | undefined): Cursor | null {
   if (!raw) return null;
-  const [messageId, attempt, seq, extra] = raw.trim().split(":");
-  if (extra !== undefined || !messageId || !isUuid(messageId)) return null;
+  const [messageId, attempt, seq, end, extra] = raw.trim().split(":");
+  if (extra !== undefined || (end !== undefined && end !== "end") || !messageId || !isUuid(messageId)) return null;
   if (!/^\d{1,9}$/.test(attempt ?? "") || !/^\d{1,9}$/.test(seq ?? "")) return null;
-  return { messageId: messageId.toLowerCase(), attempt: Number(attempt), seq: Number(seq) };
+  return { messageId: messageId.toLowerCase(), attempt: Number(attempt), seq: Number(seq), ended: end === "end" };
 }
 
-const isLater = (a: Cursor, b: Cursor) => a.attempt > b.attempt || (a.attempt === b.attempt && a.seq > b.seq);
+const isLater = (a: Cursor, b: Cursor) =>
+  a.attempt > b.attempt || (a.attempt === b.attempt && (a.seq > b.seq || (a.seq === b.seq && a.ended && !b.ended)));
 
 /**
  * The cursors of one request: `Last-Event-ID` (the header wins over `?lastEventId=`) plus, on the

@@ -85,11 +85,8 @@ export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps)
     const { error } = result;
     log.warn("attempt failed", { correlationId: reply.correlationId, messageId: reply.id, attempt, code: error.code });
     if (!error.retryable || attempt >= deps.config.maxAttempts) {
-      await fail(ref, reply, deps, attempt, {
-        code: error.code,
-        message: publicMessage(error),
-        retryable: error.retryable,
-      });
+      const failure = { code: error.code, message: publicMessage(error), retryable: error.retryable };
+      await fail(ref, reply, deps, attempt, failure, { content: result.content, seq: result.seq });
       return "finished";
     }
     const backoff = deps.config.retryBackoffMs * 2 ** (attempt - 1);
@@ -192,8 +189,16 @@ async function complete(
       latencyMs,
       ttftMs,
     });
+  } else {
+    await reconcileLost(reply, deps.store);
   }
   await wakeNext(reply, deps);
+}
+
+/** Another party ended the reply first (a cancel): make sure readers were told. */
+async function reconcileLost(reply: MessageRow, store: ChunkStore) {
+  const fresh = await getReplyById({ id: reply.id });
+  if (fresh) await reconcileEndedReply(fresh, store);
 }
 
 async function fail(
@@ -213,11 +218,14 @@ async function fail(
   if (ended) {
     await deps.store.finish(ref, null, { status: "error", ...error });
     log.warn("reply failed", { correlationId: reply.correlationId, messageId: reply.id, code: error.code });
+  } else {
+    await reconcileLost(reply, deps.store);
   }
   await wakeNext(reply, deps);
 }
 
-async function reconcileEndedReply(reply: MessageRow, store: ChunkStore) {
+/** Announces the end Postgres recorded, if the store has not (a lost race, a Redis blip, a crash). */
+export async function reconcileEndedReply(reply: MessageRow, store: ChunkStore) {
   const ref = { sessionId: reply.sessionId, messageId: reply.id };
   const state = await store.getState(ref);
   if (!state || state.final) return;

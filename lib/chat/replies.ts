@@ -11,6 +11,7 @@ import { AppError } from "../errors";
 import { log } from "../log";
 import { getReplyQueue } from "../queue/index";
 import { getChunkStore } from "../streams/index";
+import { reconcileEndedReply } from "./generate";
 
 const isRunning = (row: MessageRow) => row.status === "queued" || row.status === "generating";
 
@@ -50,10 +51,18 @@ export async function getReplyStatus(userId: string, sessionId: string, messageI
  */
 export async function cancelReply(userId: string, sessionId: string, messageId: string) {
   const row = await replyOf(userId, sessionId, messageId);
-  if (!isRunning(row)) return { status: row.status };
-  const ended = await endReply({ id: row.id, attempt: null, outcome: { status: "cancelled" } });
-  if (!ended) return { status: (await replyOf(userId, sessionId, messageId)).status };
   const store = await getChunkStore();
+  // Already ended: answer its status, and make sure readers heard the end (a retry after a Redis blip).
+  if (!isRunning(row)) {
+    await reconcileEndedReply(row, store);
+    return { status: row.status };
+  }
+  const ended = await endReply({ id: row.id, attempt: null, outcome: { status: "cancelled" } });
+  if (!ended) {
+    const now = await replyOf(userId, sessionId, messageId);
+    await reconcileEndedReply(now, store);
+    return { status: now.status };
+  }
   const ref = { sessionId, messageId };
   await store.create({ ...ref, userId, correlationId: row.correlationId });
   await store.finish(ref, null, { status: "cancelled" });

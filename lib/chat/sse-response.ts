@@ -72,6 +72,8 @@ export async function sseResponse(
     close();
     return new Response(null, { status: 204 });
   }
+  // Everything may have been sent (and the stream closed) during the replay: no timers then.
+  if (closed) return new Response(body, { status: 200, headers: SSE_HEADERS });
   timers.push(
     setInterval(() => {
       write(HEARTBEAT_FRAME);

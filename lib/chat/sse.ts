@@ -22,7 +22,11 @@ export function eventFrame(event: WireEvent): string {
   if (frame === undefined) {
     const { type, ...data } = event;
     const hasPosition = type === "chunk" || type === "snapshot";
-    const id = hasPosition ? `id: ${event.messageId}:${event.attempt}:${event.seq}\n` : "";
+    // An end carries `<id>:<attempt>:<seq>:end`: a client that comes back with it has everything.
+    const isEnd = type === "done" || type === "error" || (type === "status" && event.status === "cancelled");
+    const position =
+      "seq" in event && event.seq !== undefined ? `${event.messageId}:${event.attempt}:${event.seq}` : "";
+    const id = hasPosition ? `id: ${position}\n` : isEnd && position ? `id: ${position}:end\n` : "";
     frame = `event: ${type}\n${id}data: ${JSON.stringify(data)}\n\n`;
     frames.set(event, frame);
   }

@@ -45,7 +45,8 @@ export class ReplyStream {
     // up waits behind it, so it can never make a reply start over without its cursor.
     const replayed = this.chain.then(async () => {
       await subscription.ready;
-      const initial = await this.initialReplies();
+      // A reply whose end the client already has is not sent again.
+      const initial = (await this.initialReplies()).filter((row) => !this.skipEnded(row));
       if (initial.length === 0 && target.kind === "session") return false;
       for (const row of initial) await this.follow(row, cursors.get(row.id) ?? null);
       this.checkAllEnded();
@@ -78,6 +79,13 @@ export class ReplyStream {
       rows = [...byId.values()].sort((a, b) => a.ord - b.ord);
     }
     return rows;
+  }
+
+  private skipEnded(row: Pick<MessageRow, "id" | "sessionId" | "correlationId">): boolean {
+    if (!this.options.cursors.get(row.id)?.ended) return false;
+    const base = { sessionId: row.sessionId, messageId: row.id, correlationId: row.correlationId };
+    this.replies.set(row.id, { ...base, attempt: 0, seq: 0, ended: true, lastEventAt: Date.now() });
+    return true;
   }
 
   private async follow(row: Pick<MessageRow, "id" | "sessionId" | "correlationId">, cursor: Cursor | null) {

@@ -49,6 +49,17 @@ export class ChatStore {
   };
   private readonly listeners = new Set<() => void>();
   openSessionId: string | null = null;
+  /** Chats whose whole history is in the store (not just replies the stream announced). */
+  private readonly loaded = new Set<string>();
+
+  isLoaded(sessionId: string): boolean {
+    return this.loaded.has(sessionId);
+  }
+
+  /** This tab holds the chat's whole history (it just created the chat). */
+  markLoaded(sessionId: string): void {
+    this.loaded.add(sessionId);
+  }
 
   subscribe = (listener: () => void) => {
     this.listeners.add(listener);
@@ -64,6 +75,7 @@ export class ChatStore {
 
   /** Forgets everything (another user signed in). */
   reset() {
+    this.loaded.clear();
     this.set({ sessions: [], messages: {}, unread: {} });
   }
 
@@ -83,8 +95,14 @@ export class ChatStore {
 
   /** Cached messages of a chat, used when the store has none for it yet. */
   hydrateMessages(sessionId: string, messages: ClientMessage[]) {
-    if (this.state.messages[sessionId] || messages.length === 0) return;
-    this.set({ messages: { ...this.state.messages, [sessionId]: messages } });
+    if (this.loaded.has(sessionId) || messages.length === 0) return;
+    // Replies the stream announced before the cache was read keep their (newer) state.
+    const live = new Map((this.state.messages[sessionId] ?? []).map((m) => [m.id, m]));
+    const merged = messages.map((m) => live.get(m.id) ?? m);
+    const cachedIds = new Set(messages.map((m) => m.id));
+    merged.push(...[...live.values()].filter((m) => !cachedIds.has(m.id)));
+    this.loaded.add(sessionId);
+    this.set({ messages: { ...this.state.messages, [sessionId]: merged } });
   }
 
   upsertSession(session: SessionSummary) {
@@ -108,7 +126,8 @@ export class ChatStore {
     const known = new Map((this.state.messages[sessionId] ?? []).map((m) => [m.id, m]));
     const merged = stored.map((m): ClientMessage => {
       const mine = known.get(m.id);
-      if (mine && (isRunning(mine) || mine.seq > 0) && RUNNING.has(m.status)) return mine;
+      // A list from the server never knows more about a running reply than the stream does.
+      if (mine && RUNNING.has(m.status)) return mine;
       return {
         id: m.id,
         sessionId,
@@ -123,6 +142,7 @@ export class ChatStore {
     });
     const storedIds = new Set(stored.map((m) => m.id));
     const pending = [...known.values()].filter((m) => !storedIds.has(m.id) && m.id.startsWith("pending:"));
+    this.loaded.add(sessionId);
     this.set({ messages: { ...this.state.messages, [sessionId]: [...merged, ...pending] } });
   }
 
@@ -165,8 +185,8 @@ export class ChatStore {
   cursors(): string[] {
     const cursors: string[] = [];
     for (const list of Object.values(this.state.messages)) {
-      for (const m of list)
-        if (m.role === "assistant" && isRunning(m) && m.attempt > 0) cursors.push(`${m.id}:${m.attempt}:${m.seq}`);
+      // Queued replies too (`:0:0`): one that ran and ended while the stream was down still ends here.
+      for (const m of list) if (m.role === "assistant" && isRunning(m)) cursors.push(`${m.id}:${m.attempt}:${m.seq}`);
     }
     return cursors;
   }

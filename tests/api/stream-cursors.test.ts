@@ -102,6 +102,16 @@ describe.each(modes)("stream cursors and connection lifetime (%s mode)", (mode) 
     expect(text.trimEnd().endsWith("event: reconnect\ndata: {}")).toBe(true);
   });
 
+  it("answers 204 to a client that comes back with the id of a reply's end", async () => {
+    const sent = await client.send("/mock tokens=30 tps=300 ttft=200\nall of it");
+    const { events } = await client.readSse(sent.streamUrl);
+    const end = events.at(-1);
+    expect(end?.event).toBe("done");
+    expect(end?.id).toMatch(new RegExp(`^${sent.assistantMessageId}:1:\\d+:end$`));
+    const again = await client.readSse(sent.streamUrl, { lastEventId: end?.id });
+    expect(again.status).toBe(204);
+  });
+
   it("tells a reply's end only once and nothing of it after", async () => {
     const sent = await client.send("/mock tokens=50 tps=500\nend once");
     const { events } = await client.readSse(sent.streamUrl);
