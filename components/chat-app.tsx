@@ -123,7 +123,12 @@ export function ChatApp({ children }: { children: ReactNode }) {
     },
   });
 
-  useBackgroundStreamMonitor(ready, async () => (await api.activeStreams()).streams, refreshSessions);
+  // A reply started in another tab or device marks its chat; a chat not listed yet is fetched.
+  useBackgroundStreamMonitor(
+    ready,
+    async () => (await api.activeStreams()).streams,
+    (streams) => store.applyActiveStreams(streams) || refreshSessions(),
+  );
 
   const messages = openSessionId ? (state.messages[openSessionId] ?? []) : [];
   const running = useMemo(() => runningSessionIds(state), [state]);

@@ -14,7 +14,7 @@ import { describeError, log } from "../log";
 import type { GenerateReplyJob, JobOutcome, ReplyQueue } from "../queue/contracts";
 import type { ChunkStore, ReplyRef } from "../streams/types";
 import { Coalescer } from "./coalescer";
-import { terminalFromRow } from "./reply-tracker";
+import { reconcileEndedReply } from "./reconcile";
 import type { RunningReplies } from "./running";
 
 export interface GenerationDeps {
@@ -222,23 +222,6 @@ async function fail(
     await reconcileLost(reply, deps.store);
   }
   await wakeNext(reply, deps);
-}
-
-/** Announces the end Postgres recorded, if the store has not (a lost race, a Redis blip, a crash). */
-export async function reconcileEndedReply(reply: MessageRow, store: ChunkStore) {
-  const ref = { sessionId: reply.sessionId, messageId: reply.id };
-  const state = await store.getState(ref);
-  if (!state || state.final) return;
-  const final = terminalFromRow(reply, reply.seq);
-  if (!final) return;
-  const outcome =
-    final.type === "done"
-      ? { status: "completed" as const, usage: final.usage, latencyMs: final.latencyMs, ttftMs: final.ttftMs }
-      : final.type === "error"
-        ? { status: "error" as const, code: final.code, message: final.message, retryable: final.retryable }
-        : { status: "cancelled" as const };
-  await store.finish(ref, null, outcome);
-  log.warn("announced an end the store had missed", { correlationId: reply.correlationId, messageId: reply.id });
 }
 
 async function wakeNext(reply: MessageRow, deps: GenerationDeps) {

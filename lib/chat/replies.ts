@@ -11,7 +11,7 @@ import { AppError } from "../errors";
 import { log } from "../log";
 import { getReplyQueue } from "../queue/index";
 import { getChunkStore } from "../streams/index";
-import { reconcileEndedReply } from "./generate";
+import { reconcileEndedReply } from "./reconcile";
 
 const isRunning = (row: MessageRow) => row.status === "queued" || row.status === "generating";
 

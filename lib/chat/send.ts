@@ -22,9 +22,7 @@ export const sendMessageSchema = z.object({
 });
 export type SendMessageInput = z.infer<typeof sendMessageSchema>;
 
-export type SendResult = SendAccepted;
-
-function resultOf(turn: TurnIds): SendResult {
+function resultOf(turn: TurnIds): SendAccepted {
   return {
     sessionId: turn.sessionId,
     userMessageId: turn.userMessageId,
@@ -46,7 +44,11 @@ export function titleFrom(content: string): string {
 }
 
 /** Stores the message, queues its reply and announces it. Idempotent per (user, clientMessageId). */
-export async function sendMessage(userId: string, input: SendMessageInput, correlationId: string): Promise<SendResult> {
+export async function sendMessage(
+  userId: string,
+  input: SendMessageInput,
+  correlationId: string,
+): Promise<SendAccepted> {
   const config = env();
   const repeat = await getTurnByClientMessageId({ userId, clientMessageId: input.clientMessageId });
   if (repeat) {

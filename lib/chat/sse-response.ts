@@ -6,6 +6,17 @@ import type { Cursor } from "./cursor";
 import { encodeFrame, eventFrame, HEARTBEAT_FRAME, OPEN_FRAME, reconnectFrame, SSE_HEADERS } from "./sse";
 import { ReplyStream, type StreamTarget } from "./stream";
 
+// One labelled child per event type: this runs for every event of every reader.
+const counters = new Map<string, { inc(): void }>();
+function sseEventCounter(type: string) {
+  let counter = counters.get(type);
+  if (!counter) {
+    counter = metrics().sseEvents.labels({ type });
+    counters.set(type, counter);
+  }
+  return counter;
+}
+
 /**
  * An SSE response over a ReplyStream: first bytes at once, a heartbeat comment every
  * SSE_HEARTBEAT_MS (which also checks quiet replies against the store), and on the all-sessions
@@ -41,7 +52,7 @@ export async function sseResponse(
     target,
     cursors,
     emit: (event) => {
-      m.sseEvents.inc({ type: event.type });
+      sseEventCounter(event.type).inc();
       write(eventFrame(event));
     },
     onAllEnded: () => {

@@ -111,9 +111,7 @@ export class ReplyStream {
     } else {
       const gap = liveStep(reply, event, this.emit);
       if (gap) {
-        await catchUp(this.options.store, reply, { attempt: reply.attempt, seq: reply.seq }, this.emit, () =>
-          this.loadRow(reply.messageId),
-        );
+        await this.catchUpFromHere(reply);
         liveStep(reply, event, this.emit);
       }
     }
@@ -121,18 +119,20 @@ export class ReplyStream {
   }
 
   /** Checks the store for replies quiet longer than `quietMs`, in case a pub/sub message was lost. */
-  resync(quietMs: number): Promise<void> {
-    return (async () => {
-      const now = Date.now();
-      for (const reply of this.replies.values()) {
-        if (reply.ended || now - reply.lastEventAt < quietMs) continue;
-        reply.lastEventAt = now;
-        await catchUp(this.options.store, reply, { attempt: reply.attempt, seq: reply.seq }, this.emit, () =>
-          this.loadRow(reply.messageId),
-        );
-      }
-      this.checkAllEnded();
-    })();
+  async resync(quietMs: number): Promise<void> {
+    const now = Date.now();
+    for (const reply of this.replies.values()) {
+      if (reply.ended || now - reply.lastEventAt < quietMs) continue;
+      reply.lastEventAt = now;
+      await this.catchUpFromHere(reply);
+    }
+    this.checkAllEnded();
+  }
+
+  /** Sends what the store has beyond what this connection already sent of the reply. */
+  private catchUpFromHere(reply: TrackedReply): Promise<void> {
+    const position = { attempt: reply.attempt, seq: reply.seq };
+    return catchUp(this.options.store, reply, position, this.emit, () => this.loadRow(reply.messageId));
   }
 
   enqueue(work: () => Promise<void>): void {

@@ -1,4 +1,4 @@
-import type { ReplyEvent, ReplyStatus, Role, SessionSummary, StoredMessage } from "../contract";
+import type { ActiveStream, ReplyEvent, ReplyStatus, Role, SessionSummary, StoredMessage } from "../contract";
 
 export type ConnectionState = "connecting" | "connected" | "reconnecting" | "offline" | "expired";
 
@@ -103,6 +103,19 @@ export class ChatStore {
     merged.push(...[...live.values()].filter((m) => !cachedIds.has(m.id)));
     this.loaded.add(sessionId);
     this.set({ messages: { ...this.state.messages, [sessionId]: merged } });
+  }
+
+  /** Marks which chats have a running reply. False when one of them is not in the list yet. */
+  applyActiveStreams(streams: ActiveStream[]): boolean {
+    const active = new Map<string, string>();
+    for (const stream of streams) if (!active.has(stream.sessionId)) active.set(stream.sessionId, stream.messageId);
+    const sessions = this.state.sessions.map((session) => {
+      const activeMessageId = active.get(session.id);
+      return activeMessageId === session.activeMessageId ? session : { ...session, activeMessageId };
+    });
+    if (sessions.some((session, i) => session !== this.state.sessions[i])) this.set({ sessions });
+    const known = new Set(sessions.map((session) => session.id));
+    return [...active.keys()].every((id) => known.has(id));
   }
 
   upsertSession(session: SessionSummary) {

@@ -65,10 +65,6 @@ export class RedisChunkStore implements ChunkStore {
     this.subscriber = new SharedSubscriber(subscriberClient);
   }
 
-  get subscribedChannels(): number {
-    return this.subscriber.channelCount;
-  }
-
   async create(init: ReplyInit): Promise<void> {
     const { sessionId, messageId, userId, correlationId } = init;
     await this.client.bcCreate(

@@ -1,5 +1,5 @@
 import "server-only";
-import { and, asc, eq, gt, gte, inArray, lt, or, sql } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, lt, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { getDb } from "../client";
 import { chatSessions, type MessageRow, messages } from "../schema";
@@ -38,13 +38,9 @@ export async function getTurnByClientMessageId({
 }
 
 function isUniqueViolation(error: unknown): boolean {
-  for (
-    let e: unknown = error;
-    e instanceof Error || (e && typeof e === "object");
-    e = (e as { cause?: unknown }).cause
-  ) {
+  // drizzle wraps the driver's error: the Postgres code may sit on it or on its cause.
+  for (let e: unknown = error; e && typeof e === "object"; e = (e as { cause?: unknown }).cause) {
     if ((e as { code?: unknown }).code === "23505") return true;
-    if (!(e as { cause?: unknown }).cause) break;
   }
   return false;
 }
@@ -133,14 +129,5 @@ export async function listRepliesInSessionFrom({ sessionId, fromOrd }: { session
     .select()
     .from(messages)
     .where(and(eq(messages.sessionId, sessionId), eq(messages.role, "assistant"), gte(messages.ord, fromOrd)))
-    .orderBy(asc(messages.ord));
-}
-
-export async function listRepliesAfter({ sessionId, ord }: { sessionId: string; ord: number }) {
-  const db = await getDb();
-  return db
-    .select({ id: messages.id })
-    .from(messages)
-    .where(and(eq(messages.sessionId, sessionId), eq(messages.role, "assistant"), gt(messages.ord, ord)))
     .orderBy(asc(messages.ord));
 }

@@ -1,5 +1,4 @@
 import "server-only";
-import { eq } from "drizzle-orm";
 import { getDb } from "../client";
 import { type UserRow, users } from "../schema";
 
@@ -8,10 +7,4 @@ export async function createGuestUser({ name }: { name: string }): Promise<UserR
   const [user] = await db.insert(users).values({ name, guest: true }).returning();
   if (!user) throw new Error("insert returned no user");
   return user;
-}
-
-export async function getUserById({ id }: { id: string }): Promise<UserRow | null> {
-  const db = await getDb();
-  const [user] = await db.select().from(users).where(eq(users.id, id)).limit(1);
-  return user ?? null;
 }
