@@ -2,26 +2,35 @@
 
 import { useEffect, useRef, useState } from "react";
 import { ChatCache } from "@/lib/cache/chat-cache";
-import type { ChatState, ChatStore } from "@/lib/client/chat-store";
+import type { ChatStore, ClientMessage } from "@/lib/client/chat-store";
 
 const WRITE_DELAY_MS = 250;
 
 /** Writes what changed in the store to IndexedDB, a moment after it changed. */
 function persist(store: ChatStore, cache: ChatCache): () => void {
-  let written: ChatState = store.getSnapshot();
+  const initial = store.getSnapshot();
+  let writtenSessions = initial.sessions;
+  // What IndexedDB holds for each chat: the base the next write is a diff against. Lists of chats
+  // not loaded yet were never written, so they are not in here.
+  const writtenMessages = new Map<string, ClientMessage[]>();
+  for (const [sessionId, messages] of Object.entries(initial.messages)) {
+    if (store.isLoaded(sessionId)) writtenMessages.set(sessionId, messages);
+  }
   let timer: ReturnType<typeof setTimeout> | null = null;
   const flush = () => {
     timer = null;
     const state = store.getSnapshot();
-    if (state.sessions !== written.sessions && state.sessions.length > 0)
+    if (state.sessions !== writtenSessions && state.sessions.length > 0) {
       void cache.putSessions(state.sessions, store.openSessionId);
-    for (const [sessionId, messages] of Object.entries(state.messages)) {
-      // A chat known only from stream events would overwrite its cached history: wait until loaded.
-      if (messages !== written.messages[sessionId] && store.isLoaded(sessionId)) {
-        void cache.putMessages(sessionId, messages);
-      }
+      writtenSessions = state.sessions;
     }
-    written = state;
+    for (const [sessionId, messages] of Object.entries(state.messages)) {
+      const before = writtenMessages.get(sessionId);
+      // A chat known only from stream events would overwrite its cached history: wait until loaded.
+      if (messages === before || !store.isLoaded(sessionId)) continue;
+      void cache.updateMessages(sessionId, messages, before);
+      writtenMessages.set(sessionId, messages);
+    }
   };
   const unsubscribe = store.subscribe(() => {
     timer ??= setTimeout(flush, WRITE_DELAY_MS);

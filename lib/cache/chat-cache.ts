@@ -1,4 +1,4 @@
-import { type DBSchema, type IDBPDatabase, openDB } from "idb";
+import { type DBSchema, type IDBPDatabase, type IDBPObjectStore, openDB } from "idb";
 import type { ClientMessage } from "../client/chat-store";
 import type { SessionSummary } from "../contract";
 
@@ -32,6 +32,24 @@ interface CacheSchema extends DBSchema {
   messages: { key: string; value: CachedMessage; indexes: { "by-session": [string, number] } };
   activeStreams: { key: string; value: ActiveStreamCursor };
   outbox: { key: string; value: OutboxEntry; indexes: { "by-created": number } };
+}
+
+const cacheable = (messages: ClientMessage[]) => messages.filter((m) => !m.id.startsWith("pending:"));
+
+type CursorStore = IDBPObjectStore<CacheSchema, ["messages", "activeStreams"], "activeStreams", "readwrite">;
+
+/** Keeps the cursor of a running reply (so it survives a reload), drops it once the reply ended. */
+async function writeCursor(streams: CursorStore, sessionId: string, message: ClientMessage) {
+  const running = message.role === "assistant" && (message.status === "queued" || message.status === "generating");
+  if (running)
+    await streams.put({
+      messageId: message.id,
+      sessionId,
+      attempt: message.attempt,
+      seq: message.seq,
+      updatedAt: Date.now(),
+    });
+  else await streams.delete(message.id);
 }
 
 export class ChatCache {
@@ -99,20 +117,29 @@ export class ChatCache {
     const store = tx.objectStore("messages");
     const range = IDBKeyRange.bound([sessionId, 0], [sessionId, Number.MAX_SAFE_INTEGER]);
     for (const key of await store.index("by-session").getAllKeys(range)) await store.delete(key);
-    const kept = messages.filter((m) => !m.id.startsWith("pending:"));
-    for (const [position, message] of kept.entries()) await store.put({ ...message, position });
-    const streams = tx.objectStore("activeStreams");
-    for (const message of kept) {
-      const running = message.role === "assistant" && (message.status === "queued" || message.status === "generating");
-      if (running)
-        await streams.put({
-          messageId: message.id,
-          sessionId,
-          attempt: message.attempt,
-          seq: message.seq,
-          updatedAt: Date.now(),
-        });
-      else await streams.delete(message.id);
+    for (const [position, message] of cacheable(messages).entries()) {
+      await store.put({ ...message, position });
+      await writeCursor(tx.objectStore("activeStreams"), sessionId, message);
+    }
+    await tx.done;
+  }
+
+  /**
+   * Writes only what changed since `previous` (a streaming reply: one record, not the whole chat).
+   * When messages were added, removed or moved, the chat is rewritten.
+   */
+  async updateMessages(sessionId: string, messages: ClientMessage[], previous: ClientMessage[] | undefined) {
+    const next = cacheable(messages);
+    const before = previous ? cacheable(previous) : [];
+    if (before.length !== next.length || next.some((m, i) => before[i]?.id !== m.id)) {
+      return this.putMessages(sessionId, messages);
+    }
+    const changed = [...next.entries()].filter(([i, message]) => message !== before[i]);
+    if (changed.length === 0) return;
+    const tx = this.db.transaction(["messages", "activeStreams"], "readwrite");
+    for (const [position, message] of changed) {
+      await tx.objectStore("messages").put({ ...message, position });
+      await writeCursor(tx.objectStore("activeStreams"), sessionId, message);
     }
     await tx.done;
   }
