@@ -36,7 +36,7 @@ const envSchema = z.object({
   WORKER_CONCURRENCY: intWithDefault(50, 1),
   MAX_ATTEMPTS: intWithDefault(4, 1),
   RETRY_BACKOFF_MS: intWithDefault(1_000, 0),
-  FLUSH_INTERVAL_MS: intWithDefault(30, 1),
+  FLUSH_INTERVAL_MS: intWithDefault(50, 1),
   FLUSH_MAX_CHARS: intWithDefault(512, 1),
   STREAM_TTL_SECONDS: intWithDefault(3_600, 1),
   WORKER_LOCK_MS: intWithDefault(30_000, 1_000),

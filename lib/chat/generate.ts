@@ -13,7 +13,7 @@ import { LlmError, type LlmProvider } from "../llm/types";
 import { describeError, log } from "../log";
 import type { GenerateReplyJob, JobOutcome, ReplyQueue } from "../queue/contracts";
 import type { ChunkStore, ReplyRef } from "../streams/types";
-import { Coalescer } from "./coalescer";
+import type { ChunkBatcher } from "./chunk-batcher";
 import { reconcileEndedReply } from "./reconcile";
 import type { RunningReplies } from "./running";
 
@@ -22,7 +22,9 @@ export interface GenerationDeps {
   queue: ReplyQueue;
   llm: LlmProvider;
   running: RunningReplies;
-  config: { maxAttempts: number; retryBackoffMs: number; flushIntervalMs: number; flushMaxChars: number };
+  /** Gathers the process's chunks and writes them together. */
+  batcher: ChunkBatcher;
+  config: { maxAttempts: number; retryBackoffMs: number };
 }
 
 type AttemptResult =
@@ -105,35 +107,30 @@ async function runAttempt(
   let content = "";
   let seq = 0;
   let firstChunkAt: number | null = null;
-  const coalescer = new Coalescer(
-    async (text) => {
-      const ts = Date.now();
-      const written = await deps.store.append(ref, attempt, text, ts);
-      if (written === null) {
-        // The reply ended (cancelled) or a newer attempt took over: stop the model call.
-        deps.running.stop(reply.id, "superseded");
-        return;
-      }
-      seq = written;
-      firstChunkAt ??= ts;
-      content += text;
-    },
-    deps.config.flushIntervalMs,
-    deps.config.flushMaxChars,
-  );
+  const identity = { ...ref, userId: reply.userId, correlationId: reply.correlationId };
+  const buffer = deps.batcher.open(identity, attempt, (written, text, ts) => {
+    if (written === null) {
+      // The reply ended (cancelled) or a newer attempt took over: stop the model call.
+      deps.running.stop(reply.id, "superseded");
+      return;
+    }
+    seq = written;
+    firstChunkAt ??= ts;
+    content += text;
+  });
   const heartbeat = setInterval(() => void touchReply({ id: reply.id }).catch(() => {}), 30_000);
   try {
     const turns = await listTurnsBeforeReply({ sessionId: reply.sessionId, ord: reply.ord });
     let usage = { inputTokens: 0, outputTokens: 0 };
     for await (const event of deps.llm.stream({ messages: turns, signal, attempt })) {
-      if (event.type === "text") coalescer.push(event.text);
+      if (event.type === "text") buffer.push(event.text);
       else usage = { inputTokens: event.inputTokens, outputTokens: event.outputTokens };
     }
-    await coalescer.flush();
+    await buffer.flush();
     if (running.reason) return { kind: "stopped", reason: running.reason };
     return { kind: "completed", content, seq, firstChunkAt, ...usage };
   } catch (error) {
-    coalescer.discard();
+    buffer.discard();
     if (running.reason) return { kind: "stopped", reason: running.reason };
     if (error instanceof LlmError) return { kind: "failed", error, content, seq };
     log.error("attempt crashed", {

@@ -1,5 +1,5 @@
 import type { MessageRow } from "../db/schema";
-import type { ChunkStore, StreamEvent, TerminalEvent } from "../streams/types";
+import type { ChunkStore, ReplyState, StoredChunk, StreamEvent, TerminalEvent } from "../streams/types";
 import type { Cursor } from "./cursor";
 
 export type Position = Pick<Cursor, "attempt" | "seq">;
@@ -55,8 +55,18 @@ export async function catchUp(
   row: () => Promise<MessageRow | null>,
 ): Promise<void> {
   const ref = { sessionId: reply.sessionId, messageId: reply.messageId };
-  const state = await store.getState(ref);
-  if (!state) return catchUpFromDatabase(reply, from, emit, await row());
+  // The state and the chunks must belong to one attempt: a retry that starts between the two reads
+  // would otherwise have its first chunks sent under the old attempt's number, then again.
+  let state: ReplyState | null = null;
+  let chunks: StoredChunk[] | null = null;
+  for (let tries = 0; chunks === null; tries++) {
+    if (tries === 5) throw new Error("the reply kept starting new attempts while it was read");
+    state = await store.getState(ref);
+    if (!state) return catchUpFromDatabase(reply, from, emit, await row());
+    const placeable = from !== null && from.attempt === state.attempt && from.seq <= state.seq;
+    chunks = await store.readAttempt(ref, state.attempt, placeable ? from.seq : 0);
+  }
+  if (!state) return;
   const base = { sessionId: reply.sessionId, messageId: reply.messageId, correlationId: state.correlationId };
   let after = 0;
   if (!from) {
@@ -67,14 +77,14 @@ export async function catchUp(
     after = from.seq;
   } else {
     // A cursor we cannot place (ahead of the store): send the whole text so far.
-    const chunks = await store.readChunks(ref, 0);
     const seq = chunks.at(-1)?.seq ?? 0;
     emit({ ...base, type: "snapshot", attempt: state.attempt, seq, content: chunks.map((c) => c.text).join("") });
     after = seq;
+    chunks = [];
   }
   reply.attempt = state.attempt;
   reply.seq = after;
-  for (const chunk of await store.readChunks(ref, after)) {
+  for (const chunk of chunks) {
     emit({ ...base, type: "chunk", attempt: state.attempt, ...chunk });
     reply.seq = chunk.seq;
   }

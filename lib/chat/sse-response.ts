@@ -3,7 +3,7 @@ import { env } from "../env";
 import { metrics } from "../metrics";
 import { getChunkStore } from "../streams/index";
 import type { Cursor } from "./cursor";
-import { encodeFrame, eventFrame, HEARTBEAT_FRAME, OPEN_FRAME, reconnectFrame, SSE_HEADERS } from "./sse";
+import { encodeFrame, eventBytes, HEARTBEAT_FRAME, OPEN_FRAME, reconnectFrame, SSE_HEADERS } from "./sse";
 import { ReplyStream, type StreamTarget } from "./stream";
 
 // One labelled child per event type: this runs for every event of every reader.
@@ -37,6 +37,9 @@ export async function sseResponse(
   const write = (frame: string) => {
     if (!closed) controller?.enqueue(encodeFrame(frame));
   };
+  const writeBytes = (bytes: Uint8Array) => {
+    if (!closed) controller?.enqueue(bytes);
+  };
   const close = () => {
     if (closed) return;
     closed = true;
@@ -53,7 +56,7 @@ export async function sseResponse(
     cursors,
     emit: (event) => {
       sseEventCounter(event.type).inc();
-      write(eventFrame(event));
+      writeBytes(eventBytes(event));
     },
     onAllEnded: () => {
       if (target.kind === "session") close();

@@ -44,6 +44,18 @@ export function encodeFrame(frame: string): Uint8Array {
   return encoder.encode(frame);
 }
 
+const frameBytes = new WeakMap<object, Uint8Array>();
+
+/** An event's frame as bytes, encoded once however many readers it goes to (never mutate it). */
+export function eventBytes(event: WireEvent): Uint8Array {
+  let bytes = frameBytes.get(event);
+  if (bytes === undefined) {
+    bytes = encoder.encode(eventFrame(event));
+    frameBytes.set(event, bytes);
+  }
+  return bytes;
+}
+
 export const SSE_HEADERS = {
   "Content-Type": "text/event-stream; charset=utf-8",
   "Cache-Control": "no-cache, no-transform",

@@ -29,20 +29,22 @@ export class ReplyStream {
   private chain: Promise<void> = Promise.resolve();
   private subscription: Subscription | null = null;
   private closed = false;
+  /** Steps queued on the chain and not yet finished (the replay counts as one). */
+  private pending = 0;
 
   constructor(private readonly options: ReplyStreamOptions) {}
 
   /** Subscribes and replays. False when there is nothing to send at all. */
   start(): Promise<boolean> {
     const { store, target, cursors } = this.options;
-    const channel = target.kind === "session" ? { kind: "session" as const, sessionId: target.sessionId } : target;
-    this.subscription = store.subscribe(channel, {
-      onEvent: (event) => this.enqueue(() => this.onLive(event)),
+    this.subscription = store.subscribe(target, {
+      onEvent: (event) => this.onEvent(event),
       onResync: () => this.enqueue(() => this.resync(0)),
     });
     const subscription = this.subscription;
     // The replay is the chain's first step: a live event that arrives while the replies are looked
     // up waits behind it, so it can never make a reply start over without its cursor.
+    this.pending++;
     const replayed = this.chain.then(async () => {
       await subscription.ready;
       // A reply whose end the client already has is not sent again.
@@ -52,11 +54,29 @@ export class ReplyStream {
       this.checkAllEnded();
       return true;
     });
-    this.chain = replayed.then(
-      () => undefined,
-      () => undefined,
-    );
+    const settle = () => {
+      this.pending--;
+    };
+    this.chain = replayed.then(settle, settle);
     return replayed;
+  }
+
+  private onEvent(event: StreamEvent) {
+    if (this.closed) return;
+    // The common case, the next chunk of a reply this connection follows with nothing queued
+    // ahead of it, is applied at once: no promise per reader per chunk.
+    const reply = this.replies.get(event.messageId);
+    if (this.pending === 0 && reply && event.type === "chunk") {
+      const gap = liveStep(reply, event, this.emit);
+      if (gap) {
+        this.enqueue(async () => {
+          await this.catchUpFromHere(reply);
+          liveStep(reply, event, this.emit);
+        });
+      }
+      return;
+    }
+    this.enqueue(() => this.onLive(event));
   }
 
   private async initialReplies(): Promise<MessageRow[]> {
@@ -136,6 +156,7 @@ export class ReplyStream {
   }
 
   enqueue(work: () => Promise<void>): void {
+    this.pending++;
     this.chain = this.chain
       .then(() => (this.closed ? undefined : work()))
       .catch((error: unknown) => {
@@ -143,6 +164,9 @@ export class ReplyStream {
         // client to come back with its cursor instead.
         log.error("stream step failed", { error: describeError(error) });
         this.options.onFailure();
+      })
+      .then(() => {
+        this.pending--;
       });
   }
 

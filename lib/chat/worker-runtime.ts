@@ -8,6 +8,7 @@ import type { ReplyWorkerHandle } from "../queue/contracts";
 import { getReplyQueue } from "../queue/index";
 import type { MemoryReplyQueue } from "../queue/memory";
 import { getChunkStore } from "../streams/index";
+import { ChunkBatcher } from "./chunk-batcher";
 import { type GenerationDeps, generateReply } from "./generate";
 import { RunningReplies } from "./running";
 import { sweepStuckReplies } from "./sweep";
@@ -38,12 +39,8 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
     queue,
     llm,
     running,
-    config: {
-      maxAttempts: config.MAX_ATTEMPTS,
-      retryBackoffMs: config.RETRY_BACKOFF_MS,
-      flushIntervalMs: config.FLUSH_INTERVAL_MS,
-      flushMaxChars: config.FLUSH_MAX_CHARS,
-    },
+    batcher: new ChunkBatcher(store, config.FLUSH_INTERVAL_MS, config.FLUSH_MAX_CHARS),
+    config: { maxAttempts: config.MAX_ATTEMPTS, retryBackoffMs: config.RETRY_BACKOFF_MS },
   };
   const control = store.subscribe(
     { kind: "control" },

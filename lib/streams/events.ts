@@ -44,6 +44,7 @@ export function terminalEventOf(
   }
 }
 
+/** Listener names: what a reader follows. Many of them share one shard channel on Redis. */
 export function channelNames(ref: { sessionId: string; userId: string }): [string, string] {
   return [`chat:session:${ref.sessionId}`, `chat:user:${ref.userId}`];
 }
@@ -59,4 +60,24 @@ export function channelName(channel: import("./types").Channel): string {
     case "control":
       return CONTROL_CHANNEL;
   }
+}
+
+/**
+ * Redis carries reply events on EVENT_SHARDS channels, chosen by user id: a batch of chunks for
+ * many replies is one PUBLISH per shard, and a process subscribes to the shards of its readers.
+ * Web and worker must agree on the count, so it is a constant, not a setting.
+ */
+export const EVENT_SHARDS = 16;
+export const EVENT_CHANNEL_PREFIX = "chat:events:";
+
+/** The shard channel of a user; the Lua `shard` function in redis-scripts.ts computes the same. */
+export function eventChannelOf(userId: string): string {
+  let x = 0;
+  for (const byte of Buffer.from(userId, "utf8")) x = (x * 31 + byte) % 65521;
+  return `${EVENT_CHANNEL_PREFIX}${x % EVENT_SHARDS}`;
+}
+
+/** The Redis channel a listener needs: its user's shard, or the control channel. */
+export function redisChannelOf(channel: import("./types").Channel): string {
+  return channel.kind === "control" ? CONTROL_CHANNEL : eventChannelOf(channel.userId);
 }

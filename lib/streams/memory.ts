@@ -1,6 +1,7 @@
 import { EventEmitter } from "node:events";
 import { CONTROL_CHANNEL, channelName, channelNames, statusEventOf, terminalEventOf } from "./events";
 import {
+  type AppendItem,
   type Channel,
   type ChunkStore,
   type ChunkStoreOptions,
@@ -73,6 +74,10 @@ export class MemoryChunkStore implements ChunkStore {
     return true;
   }
 
+  async appendMany(items: readonly AppendItem[]): Promise<Array<number | null>> {
+    return Promise.all(items.map((item) => this.append(item.reply, item.attempt, item.text, item.ts)));
+  }
+
   async append(ref: ReplyRef, attempt: number, text: string, ts: number): Promise<number | null> {
     const reply = this.live(ref);
     if (reply?.state.status !== "generating" || reply.state.attempt !== attempt) return null;
@@ -104,6 +109,13 @@ export class MemoryChunkStore implements ChunkStore {
     const reply = this.live(ref);
     if (!reply) return [];
     return reply.chunks.slice(Math.max(0, afterSeq), uptoSeq);
+  }
+
+  async readAttempt(ref: ReplyRef, attempt: number, afterSeq: number): Promise<StoredChunk[] | null> {
+    const reply = this.live(ref);
+    if (!reply) return [];
+    if (reply.state.attempt !== attempt) return null;
+    return reply.chunks.slice(Math.max(0, afterSeq));
   }
 
   subscribe(channel: Channel, handlers: SubscribeHandlers): Subscription {

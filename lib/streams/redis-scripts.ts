@@ -1,15 +1,26 @@
 // Lua scripts: each state change of a reply and its announcement happen in one atomic step, so a
 // reader that subscribes and then reads the list can never miss a chunk or see one twice.
 // Hash fields: userId, correlationId, status, attempt, startedAt, final. List items: "<ts>:<text as JSON>".
-// The list length is the chunk's seq.
+// The list length is the chunk's seq. The running hash maps each generating reply's id to its
+// attempt: the append script fences a whole batch of replies with one HMGET on it.
+//
+// Events are published on a few shard channels (see events.ts), one message per shard per script
+// call, each line "<userId>\t<sessionId>\t<event JSON>": a flush of 1,000 replies is one PUBLISH
+// per shard, not two per reply.
+import { EVENT_CHANNEL_PREFIX, EVENT_SHARDS } from "./events";
 
+/** The shard channel of a user id; must match `eventChannelOf` in events.ts. */
+const SHARD_OF = `local function shard(u)
+  local x = 0
+  for i = 1, #u do x = (x * 31 + string.byte(u, i)) % 65521 end
+  return '${EVENT_CHANNEL_PREFIX}' .. (x % ${EVENT_SHARDS})
+end`;
 const BASE = `'"sessionId":"' .. ARGV[1] .. '","messageId":"' .. ARGV[2] .. '","correlationId":"' .. h[4] .. '"'`;
-const PUBLISH = `redis.call('PUBLISH', 'chat:session:' .. ARGV[1], ev)
-redis.call('PUBLISH', 'chat:user:' .. h[3], ev)`;
+const PUBLISH = `redis.call('PUBLISH', shard(h[3]), h[3] .. '\\t' .. ARGV[1] .. '\\t' .. ev)`;
 const LOAD = `local h = redis.call('HMGET', KEYS[1], 'status', 'attempt', 'userId', 'correlationId')`;
 
 /** KEYS: hash. ARGV: sessionId, messageId, userId, correlationId, runningTtl. */
-export const CREATE_SCRIPT = `
+export const CREATE_SCRIPT = `${SHARD_OF}
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'userId', ARGV[3], 'correlationId', ARGV[4], 'status', 'queued', 'attempt', 0, 'startedAt', 0)
 redis.call('EXPIRE', KEYS[1], ARGV[5])
@@ -18,14 +29,15 @@ local ev = '{"type":"status",' .. ${BASE} .. ',"status":"queued","attempt":0}'
 ${PUBLISH}
 return 1`;
 
-/** KEYS: hash, list. ARGV: sessionId, messageId, attempt, now, runningTtl. */
-export const START_SCRIPT = `
+/** KEYS: hash, list, running hash. ARGV: sessionId, messageId, attempt, now, runningTtl. */
+export const START_SCRIPT = `${SHARD_OF}
 ${LOAD}
 if h[1] ~= 'queued' and h[1] ~= 'generating' then return 0 end
 if tonumber(ARGV[3]) <= tonumber(h[2]) then return 0 end
 redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[1], 'status', 'generating', 'attempt', ARGV[3], 'startedAt', ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
+redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
 local ev
 if tonumber(h[2]) > 0 then
   ev = '{"type":"reset",' .. ${BASE} .. ',"attempt":' .. ARGV[3] .. '}'
@@ -35,21 +47,53 @@ ev = '{"type":"status",' .. ${BASE} .. ',"status":"generating","attempt":' .. AR
 ${PUBLISH}
 return 1`;
 
-/** KEYS: hash, list. ARGV: sessionId, messageId, attempt, text as JSON, ts, runningTtl. */
-export const APPEND_SCRIPT = `
-${LOAD}
-if h[1] ~= 'generating' or h[2] ~= ARGV[3] then return -1 end
-local seq = redis.call('RPUSH', KEYS[2], ARGV[5] .. ':' .. ARGV[4])
-if seq == 1 then redis.call('EXPIRE', KEYS[2], ARGV[6]) end
-local ev = '{"type":"chunk",' .. ${BASE} .. ',"attempt":' .. ARGV[3] .. ',"seq":' .. seq .. ',"text":' .. ARGV[4] .. ',"ts":' .. ARGV[5] .. '}'
-${PUBLISH}
-return seq`;
+/** Fields per reply in APPEND_SCRIPT's ARGV. */
+export const APPEND_FIELDS = 8;
 
 /**
- * KEYS: hash, list. ARGV: sessionId, messageId, attempt ('' = any), status, event fields as JSON
- * (without braces), ttl. Returns the terminal event's JSON, or false when the reply already ended.
+ * Appends one chunk to each of several replies. KEYS: the running hash, then each reply's list.
+ * ARGV: runningTtl, then per reply: shard channel, userId, sessionId, messageId, correlationId,
+ * attempt, text as JSON, ts. Returns each reply's new seq, or -1 where the attempt is stale or the
+ * reply ended.
  */
-export const FINISH_SCRIPT = `
+export const APPEND_SCRIPT = `
+local n = #KEYS - 1
+local ids = {}
+for i = 1, n do ids[i] = ARGV[1 + (i - 1) * ${APPEND_FIELDS} + 4] end
+local attempts = redis.call('HMGET', KEYS[1], unpack(ids))
+local out = {}
+local groups = {}
+local order = {}
+for i = 1, n do
+  local b = 1 + (i - 1) * ${APPEND_FIELDS}
+  if attempts[i] ~= ARGV[b + 6] then
+    out[i] = -1
+  else
+    local seq = redis.call('RPUSH', KEYS[1 + i], ARGV[b + 8] .. ':' .. ARGV[b + 7])
+    if seq == 1 then redis.call('EXPIRE', KEYS[1 + i], ARGV[1]) end
+    local ev = '{"type":"chunk","sessionId":"' .. ARGV[b + 3] .. '","messageId":"' .. ARGV[b + 4] ..
+      '","correlationId":"' .. ARGV[b + 5] .. '","attempt":' .. ARGV[b + 6] .. ',"seq":' .. seq ..
+      ',"text":' .. ARGV[b + 7] .. ',"ts":' .. ARGV[b + 8] .. '}'
+    local channel = ARGV[b + 1]
+    local lines = groups[channel]
+    if not lines then
+      lines = {}
+      groups[channel] = lines
+      order[#order + 1] = channel
+    end
+    lines[#lines + 1] = ARGV[b + 2] .. '\\t' .. ARGV[b + 3] .. '\\t' .. ev
+    out[i] = seq
+  end
+end
+for _, channel in ipairs(order) do redis.call('PUBLISH', channel, table.concat(groups[channel], '\\n')) end
+return out`;
+
+/**
+ * KEYS: hash, list, running hash. ARGV: sessionId, messageId, attempt ('' = any), status, event
+ * fields as JSON (without braces), ttl. Returns the terminal event's JSON, or false when the reply
+ * already ended.
+ */
+export const FINISH_SCRIPT = `${SHARD_OF}
 ${LOAD}
 if not h[1] then return false end
 if h[1] ~= 'queued' and h[1] ~= 'generating' then return false end
@@ -59,6 +103,7 @@ local ev = '{' .. ARGV[5] .. ',' .. ${BASE} .. ',"attempt":' .. h[2] .. ',"seq":
 redis.call('HSET', KEYS[1], 'status', ARGV[4], 'final', ev)
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('EXPIRE', KEYS[2], ARGV[6])
+redis.call('HDEL', KEYS[3], ARGV[2])
 ${PUBLISH}
 if ARGV[4] == 'cancelled' then redis.call('PUBLISH', 'chat:control', ev) end
 return ev`;

@@ -1,13 +1,19 @@
 import type { Redis } from "ioredis";
+import { EVENT_CHANNEL_PREFIX } from "./events";
 import type { StreamEvent, SubscribeHandlers, Subscription } from "./types";
 
 /**
- * The one pub/sub connection of a process. However many SSE readers are connected, each channel
- * is subscribed once and each message is parsed once, then handed to every listener.
+ * The one pub/sub connection of a process. However many SSE readers are connected, each Redis
+ * channel is subscribed once and each event is parsed once, then handed to every listener.
+ *
+ * Listeners follow names (`chat:user:<id>`, `chat:session:<id>`, `chat:control`); reply events
+ * arrive on shard channels, a message per batch with lines "<userId>\t<sessionId>\t<event JSON>".
+ * A line is parsed only when this process has a listener for its user or its session.
  */
 export class SharedSubscriber {
   private readonly listeners = new Map<string, Set<SubscribeHandlers>>();
-  private readonly subscribed = new Map<string, Promise<void>>();
+  /** Redis channel → how many listener names need it, and its SUBSCRIBE. */
+  private readonly channels = new Map<string, { names: number; ready: Promise<void> }>();
   private wasReady = false;
 
   constructor(private readonly client: Redis) {
@@ -22,44 +28,66 @@ export class SharedSubscriber {
   }
 
   get channelCount(): number {
-    return this.listeners.size;
+    return this.channels.size;
   }
 
   private dispatch(channel: string, message: string) {
-    const set = this.listeners.get(channel);
-    if (!set || set.size === 0) return;
+    if (!channel.startsWith(EVENT_CHANNEL_PREFIX)) {
+      const set = this.listeners.get(channel);
+      if (set && set.size > 0) this.deliver(message, set, undefined);
+      return;
+    }
+    let start = 0;
+    while (start < message.length) {
+      let end = message.indexOf("\n", start);
+      if (end === -1) end = message.length;
+      const tab1 = message.indexOf("\t", start);
+      const tab2 = message.indexOf("\t", tab1 + 1);
+      if (tab1 !== -1 && tab2 !== -1 && tab2 < end) {
+        const byUser = this.listeners.get(`chat:user:${message.slice(start, tab1)}`);
+        const bySession = this.listeners.get(`chat:session:${message.slice(tab1 + 1, tab2)}`);
+        if (byUser || bySession) this.deliver(message.slice(tab2 + 1, end), byUser, bySession);
+      }
+      start = end + 1;
+    }
+  }
+
+  private deliver(json: string, first: Set<SubscribeHandlers> | undefined, second: Set<SubscribeHandlers> | undefined) {
     let event: StreamEvent;
     try {
-      event = JSON.parse(message) as StreamEvent;
+      event = JSON.parse(json) as StreamEvent;
     } catch {
       return;
     }
-    for (const handlers of set) handlers.onEvent(event);
+    if (first) for (const handlers of first) handlers.onEvent(event);
+    if (second) for (const handlers of second) handlers.onEvent(event);
   }
 
-  subscribe(channel: string, handlers: SubscribeHandlers): Subscription {
-    let set = this.listeners.get(channel);
+  /** Listens to `name`, whose events arrive on the Redis channel `channel`. */
+  subscribe(name: string, channel: string, handlers: SubscribeHandlers): Subscription {
+    let set = this.listeners.get(name);
     if (!set) {
       set = new Set();
-      this.listeners.set(channel, set);
+      this.listeners.set(name, set);
+      const existing = this.channels.get(channel);
+      if (existing) existing.names++;
+      else this.channels.set(channel, { names: 1, ready: this.client.subscribe(channel).then(() => undefined) });
     }
     set.add(handlers);
-    let ready = this.subscribed.get(channel);
-    if (!ready) {
-      ready = this.client.subscribe(channel).then(() => undefined);
-      this.subscribed.set(channel, ready);
-    }
+    const ready = this.channels.get(channel)?.ready ?? Promise.resolve();
     let closed = false;
     return {
       ready,
       close: () => {
         if (closed) return;
         closed = true;
-        const current = this.listeners.get(channel);
+        const current = this.listeners.get(name);
         current?.delete(handlers);
-        if (current && current.size === 0) {
-          this.listeners.delete(channel);
-          this.subscribed.delete(channel);
+        if (!current || current.size > 0) return;
+        this.listeners.delete(name);
+        const entry = this.channels.get(channel);
+        if (entry && --entry.names === 0) {
+          this.channels.delete(channel);
           this.client.unsubscribe(channel).catch(() => {});
         }
       },

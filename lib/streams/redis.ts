@@ -1,8 +1,9 @@
 import type { Redis, Result } from "ioredis";
-import { channelName } from "./events";
-import { APPEND_SCRIPT, CREATE_SCRIPT, FINISH_SCRIPT, START_SCRIPT } from "./redis-scripts";
+import { channelName, eventChannelOf, redisChannelOf } from "./events";
+import { APPEND_FIELDS, APPEND_SCRIPT, CREATE_SCRIPT, FINISH_SCRIPT, START_SCRIPT } from "./redis-scripts";
 import { SharedSubscriber } from "./redis-subscriber";
 import type {
+  AppendItem,
   Channel,
   ChunkStore,
   ChunkStoreOptions,
@@ -20,21 +21,26 @@ import type {
 declare module "ioredis" {
   interface RedisCommander<Context> {
     bcCreate(hash: string, ...args: (string | number)[]): Result<number, Context>;
-    bcStart(hash: string, list: string, ...args: (string | number)[]): Result<number, Context>;
-    bcAppend(hash: string, list: string, ...args: (string | number)[]): Result<number, Context>;
-    bcFinish(hash: string, list: string, ...args: (string | number)[]): Result<string | null, Context>;
+    bcStart(hash: string, list: string, running: string, ...args: (string | number)[]): Result<number, Context>;
+    bcAppend(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Result<number[], Context>;
+    bcFinish(hash: string, list: string, running: string, ...args: (string | number)[]): Result<string | null, Context>;
   }
 }
 
 export const replyHashKey = (ref: ReplyRef) => `chat:reply:${ref.sessionId}:${ref.messageId}`;
 export const replyListKey = (ref: ReplyRef) => `chat:stream:${ref.sessionId}:${ref.messageId}`;
+/** messageId → attempt of every generating reply: one HMGET fences a whole batch of appends. */
+export const RUNNING_KEY = "chat:running";
+/** Replies per append script call; a flush of more is several calls on one round trip. */
+const APPEND_BATCH = 200;
 
 function defineScripts(client: Redis) {
   if (typeof client.bcAppend === "function") return;
   client.defineCommand("bcCreate", { numberOfKeys: 1, lua: CREATE_SCRIPT });
-  client.defineCommand("bcStart", { numberOfKeys: 2, lua: START_SCRIPT });
-  client.defineCommand("bcAppend", { numberOfKeys: 2, lua: APPEND_SCRIPT });
-  client.defineCommand("bcFinish", { numberOfKeys: 2, lua: FINISH_SCRIPT });
+  client.defineCommand("bcStart", { numberOfKeys: 3, lua: START_SCRIPT });
+  // The key count varies with the batch: it is the command's first argument.
+  client.defineCommand("bcAppend", { lua: APPEND_SCRIPT });
+  client.defineCommand("bcFinish", { numberOfKeys: 3, lua: FINISH_SCRIPT });
 }
 
 function outcomeFields(outcome: FinishOutcome): string {
@@ -81,6 +87,7 @@ export class RedisChunkStore implements ChunkStore {
     const started = await this.client.bcStart(
       replyHashKey(ref),
       replyListKey(ref),
+      RUNNING_KEY,
       ref.sessionId,
       ref.messageId,
       attempt,
@@ -90,24 +97,35 @@ export class RedisChunkStore implements ChunkStore {
     return started === 1;
   }
 
-  async append(ref: ReplyRef, attempt: number, text: string, ts: number): Promise<number | null> {
-    const seq = await this.client.bcAppend(
-      replyHashKey(ref),
-      replyListKey(ref),
-      ref.sessionId,
-      ref.messageId,
-      attempt,
-      JSON.stringify(text),
-      ts,
-      this.options.runningTtlSeconds,
-    );
-    return seq > 0 ? seq : null;
+  async append(reply: ReplyInit, attempt: number, text: string, ts: number): Promise<number | null> {
+    const [seq] = await this.appendMany([{ reply, attempt, text, ts }]);
+    return seq ?? null;
+  }
+
+  async appendMany(items: readonly AppendItem[]): Promise<Array<number | null>> {
+    const calls: Promise<number[]>[] = [];
+    for (let start = 0; start < items.length; start += APPEND_BATCH) {
+      const slice = items.slice(start, start + APPEND_BATCH);
+      const keys: string[] = [RUNNING_KEY];
+      const args: (string | number)[] = [this.options.runningTtlSeconds];
+      for (const { reply, attempt, text, ts } of slice) {
+        keys.push(replyListKey(reply));
+        args.push(eventChannelOf(reply.userId), reply.userId, reply.sessionId, reply.messageId);
+        args.push(reply.correlationId, attempt, JSON.stringify(text), ts);
+      }
+      if (args.length !== 1 + slice.length * APPEND_FIELDS) throw new Error("append: argument layout drifted");
+      // Issued together, the calls share one round trip; each reply is in one call, so order holds.
+      calls.push(this.client.bcAppend(keys.length, ...keys, ...args));
+    }
+    const results = (await Promise.all(calls)).flat();
+    return results.map((seq) => (seq > 0 ? seq : null));
   }
 
   async finish(ref: ReplyRef, attempt: number | null, outcome: FinishOutcome): Promise<TerminalEvent | null> {
     const json = await this.client.bcFinish(
       replyHashKey(ref),
       replyListKey(ref),
+      RUNNING_KEY,
       ref.sessionId,
       ref.messageId,
       attempt ?? "",
@@ -145,13 +163,28 @@ export class RedisChunkStore implements ChunkStore {
     return items.map((item, index) => parseChunk(item, start + index + 1));
   }
 
+  async readAttempt(ref: ReplyRef, attempt: number, afterSeq: number): Promise<StoredChunk[] | null> {
+    const start = Math.max(0, afterSeq);
+    // One transaction: the attempt check and the read see the same moment (a new attempt empties
+    // the list and bumps the attempt in one script).
+    const results = await this.client
+      .multi()
+      .hget(replyHashKey(ref), "attempt")
+      .lrange(replyListKey(ref), start, -1)
+      .exec();
+    const current = results?.[0]?.[1] as string | null;
+    const items = (results?.[1]?.[1] ?? []) as string[];
+    if (current === null) return [];
+    if (Number(current) !== attempt) return null;
+    return items.map((item, index) => parseChunk(item, start + index + 1));
+  }
+
   subscribe(channel: Channel, handlers: SubscribeHandlers): Subscription {
-    const name = channelName(channel);
-    return this.subscriber.subscribe(name, handlers);
+    return this.subscriber.subscribe(channelName(channel), redisChannelOf(channel), handlers);
   }
 
   async remove(ref: ReplyRef): Promise<void> {
-    await this.client.del(replyHashKey(ref), replyListKey(ref));
+    await this.client.multi().del(replyHashKey(ref), replyListKey(ref)).hdel(RUNNING_KEY, ref.messageId).exec();
   }
 
   async close(): Promise<void> {}

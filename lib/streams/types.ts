@@ -26,6 +26,13 @@ export interface ReplyState extends ReplyInit {
   final: TerminalEvent | null;
 }
 
+export interface AppendItem {
+  reply: ReplyInit;
+  attempt: number;
+  text: string;
+  ts: number;
+}
+
 export interface StoredChunk {
   seq: number;
   text: string;
@@ -67,7 +74,10 @@ export type FinishOutcome =
   | { status: "cancelled" };
 
 /** "control" carries every cancellation, for workers to stop the model call. */
-export type Channel = { kind: "session"; sessionId: string } | { kind: "user"; userId: string } | { kind: "control" };
+export type Channel =
+  | { kind: "session"; sessionId: string; userId: string }
+  | { kind: "user"; userId: string }
+  | { kind: "control" };
 
 export interface Subscription {
   /** Resolves once events published from now on are sure to reach the listener. */
@@ -92,12 +102,19 @@ export interface ChunkStore {
    */
   startAttempt(ref: ReplyRef, attempt: number): Promise<boolean>;
   /** Appends text to the running attempt; its seq, or null when `attempt` is stale or the reply ended. */
-  append(ref: ReplyRef, attempt: number, text: string, ts: number): Promise<number | null>;
+  append(reply: ReplyInit, attempt: number, text: string, ts: number): Promise<number | null>;
+  /** `append` for several replies at once (at most one item per reply): one round trip, in order. */
+  appendMany(items: readonly AppendItem[]): Promise<Array<number | null>>;
   /** Ends the reply (only from queued/generating, and only for the running attempt when one is given). */
   finish(ref: ReplyRef, attempt: number | null, outcome: FinishOutcome): Promise<TerminalEvent | null>;
   getState(ref: ReplyRef): Promise<ReplyState | null>;
   /** Chunks with seq > afterSeq (and ≤ uptoSeq when given) of the current attempt. */
   readChunks(ref: ReplyRef, afterSeq: number, uptoSeq?: number): Promise<StoredChunk[]>;
+  /**
+   * `readChunks`, in one step with a check that `attempt` is still the current attempt: null when
+   * a newer attempt started since the caller read the state (its chunks are not `attempt`'s).
+   */
+  readAttempt(ref: ReplyRef, attempt: number, afterSeq: number): Promise<StoredChunk[] | null>;
   subscribe(channel: Channel, handlers: SubscribeHandlers): Subscription;
   remove(ref: ReplyRef): Promise<void>;
   close(): Promise<void>;

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
+import { eventChannelOf } from "../../lib/streams/events";
 import { MemoryChunkStore } from "../../lib/streams/memory";
 import { RedisChunkStore } from "../../lib/streams/redis";
 import type { ChunkStore, StreamEvent } from "../../lib/streams/types";
@@ -10,9 +11,11 @@ import { TEST_REDIS_URL } from "../support/services";
 const options = { ttlSeconds: 1, runningTtlSeconds: 60 };
 const redisClients: Redis[] = [];
 
+const subscriberName = `contract-sub-${randomUUID()}`;
+
 function newRedisStore(): ChunkStore {
   const client = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
-  const subscriber = new Redis(TEST_REDIS_URL);
+  const subscriber = new Redis(TEST_REDIS_URL, { connectionName: subscriberName });
   redisClients.push(client, subscriber);
   return new RedisChunkStore(client, subscriber, options);
 }
@@ -57,7 +60,10 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
     const reply = newReply();
     const bySession: StreamEvent[] = [];
     const byUser: StreamEvent[] = [];
-    const s1 = store.subscribe({ kind: "session", sessionId: reply.sessionId }, { onEvent: (e) => bySession.push(e) });
+    const s1 = store.subscribe(
+      { kind: "session", sessionId: reply.sessionId, userId: reply.userId },
+      { onEvent: (e) => bySession.push(e) },
+    );
     const s2 = store.subscribe({ kind: "user", userId: reply.userId }, { onEvent: (e) => byUser.push(e) });
     await Promise.all([s1.ready, s2.ready]);
     await store.create(reply);
@@ -97,6 +103,19 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
     await sleep(50);
     expect(events.some((e) => e.type === "reset" && e.attempt === 2)).toBe(true);
     sub.close();
+  });
+
+  it("reads an attempt's chunks only while it is the current attempt", async () => {
+    const reply = newReply();
+    await store.create(reply);
+    expect(await store.readAttempt(reply, 0, 0)).toEqual([]);
+    await store.startAttempt(reply, 1);
+    await store.append(reply, 1, "a", 1);
+    await store.append(reply, 1, "b", 2);
+    expect(await store.readAttempt(reply, 1, 1)).toEqual([{ seq: 2, text: "b", ts: 2 }]);
+    await store.startAttempt(reply, 2);
+    expect(await store.readAttempt(reply, 1, 0)).toBeNull();
+    expect(await store.readAttempt(reply, 2, 0)).toEqual([]);
   });
 
   it("ends a reply once: no write and no second end after it", async () => {
@@ -155,7 +174,7 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
     const counts = new Array<number>(300).fill(0);
     const subs = counts.map((_, i) =>
       store.subscribe(
-        { kind: "session", sessionId: reply.sessionId },
+        { kind: "session", sessionId: reply.sessionId, userId: reply.userId },
         {
           onEvent: () => {
             counts[i] = (counts[i] ?? 0) + 1;
@@ -165,9 +184,10 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
     );
     await Promise.all(subs.map((s) => s.ready));
     if (store instanceof RedisChunkStore) {
-      const probe = redisClients[0];
-      const numsub = (await probe?.pubsub("NUMSUB", `chat:session:${reply.sessionId}`)) as [string, number];
-      expect(Number(numsub[1])).toBe(1);
+      // One Redis subscription in all: the reply's user's shard channel.
+      const clients = (await redisClients[0]?.client("LIST")) as string;
+      const line = clients.split("\n").find((entry) => entry.includes(`name=${subscriberName}`));
+      expect(line).toMatch(/ sub=1 /);
     }
     await store.create(reply);
     await store.startAttempt(reply, 1);
@@ -175,5 +195,72 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
     await sleep(100);
     expect(new Set(counts)).toEqual(new Set([12]));
     for (const s of subs) s.close();
+  });
+
+  it("appends to many replies in one call, fencing each reply by its own attempt", async () => {
+    const [live, stale, ended] = [newReply(), newReply(), newReply()];
+    for (const reply of [live, stale, ended]) {
+      await store.create(reply);
+      await store.startAttempt(reply, 1);
+    }
+    await store.startAttempt(stale, 2);
+    await store.finish(ended, null, { status: "cancelled" });
+    const events: StreamEvent[] = [];
+    const sub = store.subscribe({ kind: "user", userId: live.userId }, { onEvent: (e) => events.push(e) });
+    await sub.ready;
+    const seqs = await store.appendMany([
+      { reply: live, attempt: 1, text: "one", ts: 1 },
+      { reply: stale, attempt: 1, text: "stale", ts: 1 },
+      { reply: ended, attempt: 1, text: "late", ts: 1 },
+    ]);
+    expect(seqs).toEqual([1, null, null]);
+    expect(await store.appendMany([{ reply: live, attempt: 1, text: "two", ts: 2 }])).toEqual([2]);
+    await sleep(50);
+    expect(events.map((e) => (e.type === "chunk" ? `${e.seq}:${e.text}` : e.type))).toEqual(["1:one", "2:two"]);
+    expect(await store.readChunks(stale, 0)).toEqual([]);
+    sub.close();
+
+    // More replies than one script call takes: every one still gets its chunk, in its own list.
+    const many = Array.from({ length: 450 }, () => newReply());
+    for (const reply of many) {
+      await store.create(reply);
+      await store.startAttempt(reply, 1);
+    }
+    const first = await store.appendMany(many.map((reply, i) => ({ reply, attempt: 1, text: `a${i}`, ts: 3 })));
+    const second = await store.appendMany(many.map((reply, i) => ({ reply, attempt: 1, text: `b${i}`, ts: 4 })));
+    expect(new Set(first)).toEqual(new Set([1]));
+    expect(new Set(second)).toEqual(new Set([2]));
+    const sample = many[321];
+    if (sample) expect((await store.readChunks(sample, 0)).map((c) => c.text)).toEqual(["a321", "b321"]);
+  });
+
+  it("hands a listener its own user's or session's events only, even on a shared shard", async () => {
+    const mine = newReply();
+    // Another user whose events travel on the same Redis channel.
+    let other = newReply();
+    while (eventChannelOf(other.userId) !== eventChannelOf(mine.userId)) other = newReply();
+    const sameUserOtherSession = { ...newReply(), userId: mine.userId };
+    const byUser: StreamEvent[] = [];
+    const bySession: StreamEvent[] = [];
+    const s1 = store.subscribe({ kind: "user", userId: mine.userId }, { onEvent: (e) => byUser.push(e) });
+    const s2 = store.subscribe(
+      { kind: "session", sessionId: mine.sessionId, userId: mine.userId },
+      { onEvent: (e) => bySession.push(e) },
+    );
+    await Promise.all([s1.ready, s2.ready]);
+    for (const reply of [mine, other, sameUserOtherSession]) {
+      await store.create(reply);
+      await store.startAttempt(reply, 1);
+    }
+    await store.appendMany(
+      [mine, other, sameUserOtherSession].map((reply) => ({ reply, attempt: 1, text: "x", ts: 1 })),
+    );
+    await sleep(50);
+    const ids = (events: StreamEvent[]) => new Set(events.map((e) => e.messageId));
+    expect(ids(byUser)).toEqual(new Set([mine.messageId, sameUserOtherSession.messageId]));
+    expect(ids(bySession)).toEqual(new Set([mine.messageId]));
+    expect(byUser.filter((e) => e.type === "chunk")).toHaveLength(2);
+    s1.close();
+    s2.close();
   });
 });

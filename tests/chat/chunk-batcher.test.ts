@@ -1,0 +1,108 @@
+import { randomUUID } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterAll, describe, expect, it } from "vitest";
+import { ChunkBatcher } from "../../lib/chat/chunk-batcher";
+import { MemoryChunkStore } from "../../lib/streams/memory";
+import { RedisChunkStore } from "../../lib/streams/redis";
+import type { ChunkStore, ReplyInit } from "../../lib/streams/types";
+import { TEST_REDIS_URL } from "../support/services";
+
+const options = { ttlSeconds: 60, runningTtlSeconds: 60 };
+const client = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+const subscriber = new Redis(TEST_REDIS_URL);
+const stores: Array<[string, ChunkStore]> = [
+  ["memory", new MemoryChunkStore(options)],
+  ["redis", new RedisChunkStore(client, subscriber, options)],
+];
+
+afterAll(async () => {
+  for (const [, store] of stores) await store.close();
+  await Promise.all([client.quit(), subscriber.quit()]);
+});
+
+const newReply = (): ReplyInit => ({
+  sessionId: randomUUID(),
+  messageId: randomUUID(),
+  userId: randomUUID(),
+  correlationId: randomUUID(),
+});
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function started(store: ChunkStore, count: number): Promise<ReplyInit[]> {
+  const replies = Array.from({ length: count }, newReply);
+  for (const reply of replies) {
+    await store.create(reply);
+    await store.startAttempt(reply, 1);
+  }
+  return replies;
+}
+
+/** Redis commands run since `before` (INFO commandstats), leaving out the INFO calls themselves. */
+async function commandCount(): Promise<number> {
+  const info = await client.info("commandstats");
+  let total = 0;
+  for (const match of info.matchAll(/^cmdstat_(\w+):calls=(\d+)/gm)) if (match[1] !== "info") total += Number(match[2]);
+  return total;
+}
+
+describe.each(stores)("chunk batcher on the %s store", (name, store) => {
+  it("writes every reply's text once, in order, while many replies push at once", async () => {
+    const replies = await started(store, 120);
+    const batcher = new ChunkBatcher(store, 5, 64);
+    const seen = new Map<string, string>();
+    await Promise.all(
+      replies.map(async (reply, r) => {
+        const buffer = batcher.open(reply, 1, (seq, text) => {
+          expect(seq).not.toBeNull();
+          seen.set(reply.messageId, (seen.get(reply.messageId) ?? "") + text);
+        });
+        for (let i = 0; i < 40; i++) {
+          buffer.push(`${r}.${i} `);
+          if (i % 7 === 0) await sleep(1 + (r % 4));
+        }
+        await buffer.flush();
+      }),
+    );
+    for (const [r, reply] of replies.entries()) {
+      const expected = Array.from({ length: 40 }, (_, i) => `${r}.${i} `).join("");
+      expect(seen.get(reply.messageId)).toBe(expected);
+      const chunks = await store.readChunks(reply, 0);
+      expect(chunks.map((c) => c.text).join("")).toBe(expected);
+      expect(chunks.map((c) => c.seq)).toEqual(chunks.map((_, i) => i + 1));
+    }
+  });
+
+  it("tells a reply whose attempt went stale, and writes nothing after a discard", async () => {
+    const [stale, dropped] = await started(store, 2);
+    if (!stale || !dropped) throw new Error("setup");
+    await store.startAttempt(stale, 2);
+    const batcher = new ChunkBatcher(store, 5, 512);
+    const results: Array<number | null> = [];
+    const buffer = batcher.open(stale, 1, (seq) => results.push(seq));
+    buffer.push("late");
+    await buffer.flush();
+    expect(results).toEqual([null]);
+    const gone = batcher.open(dropped, 1, () => results.push(-1));
+    gone.push("never");
+    gone.discard();
+    await sleep(30);
+    expect(await store.readChunks(dropped, 0)).toEqual([]);
+    expect(results).toEqual([null]);
+  });
+
+  if (name === "redis") {
+    it("costs about one Redis command per reply per flush, not one per event", async () => {
+      const replies = await started(store, 300);
+      const batcher = new ChunkBatcher(store, 20, 4096);
+      const buffers = replies.map((reply) => batcher.open(reply, 1, () => {}));
+      const before = await commandCount();
+      for (const buffer of buffers) for (let i = 0; i < 5; i++) buffer.push(`token${i} `);
+      await Promise.all(buffers.map((buffer) => buffer.flush()));
+      const commands = (await commandCount()) - before;
+      // 300 RPUSH and 300 first-chunk EXPIRE, plus per script call (200 replies) one EVALSHA, one
+      // HMGET and a PUBLISH per shard. Publishing per reply, as before, was 5 per reply.
+      expect(commands).toBeLessThanOrEqual(300 * 2 + 2 * (2 + 16));
+      expect(commands).toBeGreaterThanOrEqual(600);
+    });
+  }
+});
