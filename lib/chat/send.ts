@@ -50,13 +50,18 @@ export async function sendMessage(
   correlationId: string,
 ): Promise<SendAccepted> {
   const config = env();
-  const repeat = await getTurnByClientMessageId({ userId, clientMessageId: input.clientMessageId });
+  // The lookups do not depend on each other: one round trip's wait, not three.
+  const [repeat, sessionExists, running] = await Promise.all([
+    getTurnByClientMessageId({ userId, clientMessageId: input.clientMessageId }),
+    input.sessionId ? getSessionById({ id: input.sessionId, userId }).then(Boolean) : true,
+    countRunningRepliesByUser({ userId }),
+  ]);
   if (repeat) {
     // The first try may have stored the message but failed to queue it (503): queue it now.
     if (repeat.replyStatus === "queued") await announceAndEnqueue(userId, repeat);
     return resultOf(repeat);
   }
-  if (input.sessionId && !(await getSessionById({ id: input.sessionId, userId }))) {
+  if (!sessionExists) {
     throw new AppError(404, "session_not_found", "That chat does not exist.");
   }
   if ([...input.content].length > config.MAX_MESSAGE_CHARS) {
@@ -68,7 +73,7 @@ export async function sendMessage(
       headers: { "Retry-After": String(rate.retryAfterSeconds) },
     });
   }
-  if ((await countRunningRepliesByUser({ userId })) >= config.MAX_RUNNING_REPLIES_PER_USER) {
+  if (running >= config.MAX_RUNNING_REPLIES_PER_USER) {
     throw new AppError(
       429,
       "rate_limited",
@@ -106,8 +111,9 @@ async function announceAndEnqueue(userId: string, turn: TurnIds) {
   };
   try {
     const store = await getChunkStore();
-    await store.create(job);
-    await getReplyQueue().enqueue(job);
+    // Side by side: a worker that takes the job first creates the reply's state itself, and the
+    // second create changes nothing.
+    await Promise.all([store.create(job), getReplyQueue().enqueue(job)]);
   } catch (error) {
     // The message is stored; sending the same clientMessageId again enqueues it then.
     log.error("enqueue failed", { correlationId: turn.correlationId, error: describeError(error) });
