@@ -1,114 +1,357 @@
-// npm run bench — how fast the pipeline is on this machine, through the HTTP/SSE API only.
-// A first slice: per mode, send → 202, send → first chunk (zero-delay model), a default 120-token
-// reply end to end, and delivery latency (worker write → SSE reader) at 100 concurrent replies.
-import { mkdirSync, writeFileSync } from "node:fs";
+// npm run bench [-- --full]: how fast Backchannel is on this machine, side by side with a bare
+// Node SSE server (the floor) and the npm package resumable-stream, in one run. This process is
+// the load: it starts every server as a child process and drives each only through HTTP/SSE.
+// Quick profile: under 3 minutes; full: under 15, and it rewrites docs/benchmarks.md.
+import { type ChildProcess, spawn } from "node:child_process";
+import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import { type Mode, startApp } from "../tests/support/app";
-import { ApiClient, isEnd, type SseEvent } from "../tests/support/client";
-import { type Summary, summarize, table } from "./stats";
+import path from "node:path";
+import { Redis } from "ioredis";
+import { type RunningApp, startApp } from "../tests/support/app";
+import { TEST_REDIS_URL } from "../tests/support/services";
+import { chartSvg, type Panel } from "./chart";
+import { delivery, firstChunkLatency, resume, rssSampler, type System, sendLatency } from "./scenarios";
+import { type Summary, summarize } from "./stats";
 
-const modes: Mode[] = (process.env.BENCH_MODES?.split(",") as Mode[] | undefined) ?? ["embedded", "redis"];
-const BENCH_ENV = {
+const full = process.argv.includes("--full") || process.env.BENCH_PROFILE === "full";
+const profile = full ? "full" : "quick";
+const REDIS_URL = process.env.REDIS_URL ?? TEST_REDIS_URL;
+const FLUSH_MS = 50; // the app's FLUSH_INTERVAL_MS default; the peers batch at the same rate
+const P = full
+  ? {
+      sendsOne: 200,
+      sendsFifty: 10,
+      firstChunk: 100,
+      readerTokens: 600,
+      levels: [100, 300, 1000, 1500, 2000],
+      levelTokens: 1800,
+      resumeCount: 40,
+      embedded: true,
+    }
+  : {
+      sendsOne: 60,
+      sendsFifty: 4,
+      firstChunk: 30,
+      readerTokens: 300,
+      levels: [100, 1000],
+      levelTokens: 1200,
+      resumeCount: 12,
+      embedded: false,
+    };
+const TPS = 60;
+const RESUME = { tokens: 4000, tps: 1000, awayMs: 500 };
+const APP_ENV = {
   RATE_LIMIT_SENDS_PER_MINUTE: "1000000",
   MAX_RUNNING_REPLIES_PER_USER: "100000",
-  WORKER_CONCURRENCY: "2000",
+  WORKER_CONCURRENCY: "5000",
   LOG_LEVEL: "error",
+  // Production timings, not the test suite's quick sweeps.
+  STUCK_AFTER_MS: "120000",
+  SWEEP_INTERVAL_MS: "60000",
+  SHUTDOWN_GRACE_MS: "2000",
+  WORKER_LOCK_MS: "30000",
 };
 
-async function timeSends(baseUrl: string, senders: number, perSender: number): Promise<number[]> {
-  const clients = await Promise.all(Array.from({ length: senders }, () => ApiClient.guest(baseUrl)));
-  const samples: number[] = [];
-  await Promise.all(
-    clients.map(async (client) => {
-      for (let i = 0; i < perSender; i++) {
-        const startedAt = performance.now();
-        await client.send("/mock tokens=1 tps=0 ttft=0\nping");
-        samples.push(performance.now() - startedAt);
-      }
-    }),
+interface Row {
+  scenario: string;
+  system: string;
+  summary: Summary;
+  note?: string;
+}
+const rows: Row[] = [];
+const extras: Record<string, unknown> = {};
+const startedAt = Date.now();
+const log = (line: string) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(0).padStart(4)} s] ${line}`);
+
+function record(scenario: string, system: string, samples: number[], note?: string) {
+  const summary = summarize(samples);
+  rows.push({ scenario, system, summary, note });
+  log(
+    `${scenario} · ${system}: p50 ${summary.p50} p99 ${summary.p99} max ${summary.max} (n=${summary.n})${note ? ` ${note}` : ""}`,
   );
-  return samples;
+  return summary;
 }
 
-/** Opens the all-sessions stream, then sends; resolves with send→first chunk and send→done. */
-async function oneTurn(client: ApiClient, content: string) {
-  let messageId = "";
-  const arrivals = new Map<SseEvent, number>();
-  let finish: () => void = () => {};
-  const ended = new Promise<void>((resolve) => {
-    finish = resolve;
-  });
-  // A zero-delay reply can end before the 202 is read: events are kept and checked again then.
-  const isDone = (all: SseEvent[]) => messageId !== "" && all.some(isEnd(messageId));
-  const stop = new AbortController();
-  const reading = client.readSse("/api/chat/stream", {
-    timeoutMs: 120_000,
-    signal: stop.signal,
-    until: (event, all) => {
-      arrivals.set(event, performance.now());
-      if (isDone(all)) finish();
-      return isDone(all);
-    },
-  });
-  await new Promise((resolve) => setTimeout(resolve, 50));
-  const sentAt = performance.now();
-  messageId = (await client.send(content)).assistantMessageId;
-  if (isDone([...arrivals.keys()])) finish();
-  await Promise.race([ended, reading]);
-  stop.abort();
-  await reading;
-  const mine = [...arrivals.entries()].filter(([event]) => event.data.messageId === messageId);
-  const firstChunk = mine.find(([event]) => event.event === "chunk")?.[1] ?? Number.NaN;
-  const doneAt = mine.find(([event]) => isEnd(messageId)(event))?.[1] ?? Number.NaN;
-  const delivery = mine
-    .filter(([event]) => event.event === "chunk")
-    .map(([event, at]) => wallAt(at) - Number(event.data.ts));
-  return { firstChunk: firstChunk - sentAt, done: doneAt - sentAt, delivery };
+// ---------------------------------------------------------------- the peer servers
+
+interface Peer {
+  system: System;
+  child: ChildProcess;
 }
 
-// performance.now() and Date.now() on one clock: a chunk's `ts` (wall ms) relative to a perf mark.
-const wallOffset = Date.now() - performance.now();
-const wallAt = (perf: number) => perf + wallOffset;
+async function startPeer(kind: "floor" | "resumable"): Promise<Peer> {
+  const child = spawn(process.execPath, ["--import", "tsx", "bench/peers/server.ts"], {
+    env: { ...process.env, PEER_KIND: kind, PORT: "0", REDIS_URL, FLUSH_MS: String(FLUSH_MS) },
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = "";
+    child.stdout?.on("data", (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /listening (\d+)/.exec(out);
+      if (match) resolve(Number(match[1]));
+    });
+    child.once("exit", (code) => reject(new Error(`${kind} server exited with ${code}`)));
+  });
+  return { system: { kind, baseUrl: `http://127.0.0.1:${port}` }, child };
+}
 
-async function benchMode(mode: Mode): Promise<Array<[string, Summary]>> {
-  const app = await startApp(mode, BENCH_ENV);
-  try {
-    const rows: Array<[string, Summary]> = [];
-    await timeSends(app.baseUrl, 4, 5); // warm-up
-    rows.push([`${mode}: send → 202, 1 sender`, summarize(await timeSends(app.baseUrl, 1, 100))]);
-    rows.push([`${mode}: send → 202, 50 concurrent senders`, summarize(await timeSends(app.baseUrl, 50, 6))]);
-    const client = await ApiClient.guest(app.baseUrl);
-    const overhead: number[] = [];
-    for (let i = 0; i < 40; i++)
-      overhead.push((await oneTurn(client, `/mock tokens=20 tps=0 ttft=0\noverhead ${i}`)).firstChunk);
-    rows.push([`${mode}: send → first chunk at reader (zero-delay model)`, summarize(overhead)]);
-    const full: number[] = [];
-    for (let i = 0; i < 5; i++) full.push((await oneTurn(client, `a 120-token reply, run ${i}`)).done);
-    rows.push([`${mode}: 120-token reply end to end (ttft 150, 60 tok/s)`, summarize(full)]);
-    const guests = await Promise.all(Array.from({ length: 100 }, () => ApiClient.guest(app.baseUrl)));
-    const turns = await Promise.all(
-      guests.map((guest, i) => oneTurn(guest, `/mock tokens=120 tps=60 ttft=0\nconcurrent ${i}`)),
+function stopPeer(peer: Peer): Promise<void> {
+  return new Promise((resolve) => {
+    if (peer.child.exitCode !== null) return resolve();
+    peer.child.once("exit", () => resolve());
+    peer.child.kill("SIGTERM");
+  });
+}
+
+// ---------------------------------------------------------------- Redis command counts
+
+async function commandCount(redis: Redis): Promise<number> {
+  const info = await redis.info("commandstats");
+  let total = 0;
+  for (const match of info.matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm))
+    if (match[1] !== "info") total += Number(match[2]);
+  return total;
+}
+
+// ---------------------------------------------------------------- scenarios, per system
+
+const names: Record<string, string> = { app: "Backchannel", floor: "floor", resumable: "resumable-stream" };
+
+async function sendScenarios(system: System, label: string) {
+  await sendLatency(system, 4, 5); // warm-up
+  record("send → 202, 1 sender", label, await sendLatency(system, 1, P.sendsOne));
+  record("send → 202, 50 concurrent senders", label, await sendLatency(system, 50, P.sendsFifty));
+  record("send → first chunk (zero-delay model)", label, await firstChunkLatency(system, P.firstChunk));
+}
+
+async function readersScenario(system: System, label: string, readers: number) {
+  const result = await delivery(system, { replies: 1, readersPerReply: readers, tokens: P.readerTokens, tps: TPS });
+  record(
+    `delivery, 1 reply × ${readers} readers`,
+    label,
+    result.samples,
+    result.complete ? "" : `INCOMPLETE ${result.problems[0]}`,
+  );
+}
+
+async function levelScenario(system: System, label: string, replies: number, app?: RunningApp, redis?: Redis) {
+  const sampler = app ? rssSampler(app.pids()) : null;
+  const before = redis ? await commandCount(redis) : 0;
+  const result = await delivery(system, { replies, readersPerReply: 1, tokens: P.levelTokens, tps: TPS });
+  const commands = redis ? (await commandCount(redis)) - before : 0;
+  const usage = sampler?.stop();
+  const rss = usage?.rss;
+  const notes: string[] = [];
+  if (result.peak < replies) notes.push(`peak ${result.peak} at once`);
+  if (!result.complete) notes.push(`INCOMPLETE ${result.problems[0]}`);
+  const summary = record(`delivery, ${replies} replies × 1 reader`, label, result.samples, notes.join("; "));
+  if (redis && rss) {
+    const perToken = commands / (replies * P.levelTokens);
+    extras[`${label} at ${replies} replies`] = {
+      redisCommands: commands,
+      commandsPerToken: Math.round(perToken * 1000) / 1000,
+      rssMiB: rss,
+      cpuPercent: usage?.cpu,
+      peak: result.peak,
+    };
+    log(
+      `  Redis commands per token ${perToken.toFixed(3)}; RSS MiB ${JSON.stringify(rss)}; CPU % of a core ${JSON.stringify(usage?.cpu)}`,
     );
-    rows.push([`${mode}: delivery worker → reader, 100 replies at once`, summarize(turns.flatMap((t) => t.delivery))]);
-    return rows;
-  } finally {
-    await app.stop();
   }
+  return { summary, complete: result.complete, peak: result.peak };
 }
 
-const rows: Array<[string, Summary]> = [];
-for (const mode of modes) rows.push(...(await benchMode(mode)));
-console.log(table(rows));
+async function resumeScenario(system: System, label: string) {
+  const result = await resume(system, { count: P.resumeCount, ...RESUME });
+  const missed = result.missedChunks.length
+    ? Math.round(result.missedChunks.reduce((a, b) => a + b) / result.missedChunks.length)
+    : 0;
+  record(
+    `resume halfway through ${RESUME.tokens} tokens → last missed byte`,
+    label,
+    result.samples,
+    `${missed} chunks missed on average${result.complete ? "" : `; INCOMPLETE ${result.problems[0]}`}`,
+  );
+}
+
+// ---------------------------------------------------------------- the run
+
+const peers: Peer[] = [];
+let app: RunningApp | null = null;
+const redis = new Redis(REDIS_URL);
+let capacity = 0;
+try {
+  log(`profile ${profile}; starting the floor, resumable-stream and Backchannel (Redis mode, separate worker)`);
+  const floor = await startPeer("floor");
+  peers.push(floor);
+  const resumable = await startPeer("resumable");
+  peers.push(resumable);
+  app = await startApp("redis", APP_ENV);
+  const appSystem: System = { kind: "app", baseUrl: app.baseUrl };
+
+  for (const system of [floor.system, appSystem]) await sendScenarios(system, names[system.kind] ?? "");
+  for (const readers of [100, 300]) {
+    for (const system of [floor.system, resumable.system, appSystem]) {
+      await readersScenario(system, names[system.kind] ?? "", readers);
+    }
+  }
+  for (const system of [floor.system, resumable.system, appSystem])
+    await resumeScenario(system, names[system.kind] ?? "");
+  for (const replies of P.levels) {
+    await levelScenario(floor.system, "floor", replies);
+    const level = await levelScenario(appSystem, "Backchannel", replies, app, redis);
+    if (level.complete && level.peak >= replies && level.summary.p99 < 50) capacity = replies;
+  }
+  await app.stop();
+  app = null;
+
+  if (P.embedded) {
+    log("Backchannel, embedded mode (one process, PGlite, in-memory store and queue)");
+    app = await startApp("embedded", APP_ENV);
+    const embedded: System = { kind: "app", baseUrl: app.baseUrl };
+    await sendScenarios(embedded, "Backchannel embedded");
+    await levelScenario(embedded, "Backchannel embedded", 100);
+    await app.stop();
+    app = null;
+  }
+} finally {
+  await app?.stop();
+  for (const peer of peers) await stopPeer(peer);
+  redis.disconnect();
+}
+
+// ---------------------------------------------------------------- report
+
+const find = (scenario: string, system: string) =>
+  rows.find((r) => r.scenario === scenario && r.system === system)?.summary;
+interface Ratio {
+  what: string;
+  value: number;
+  target: string;
+  pass: boolean | null;
+}
+const ratios: Ratio[] = [];
+function ratio(what: string, scenario: string, against: string, key: "p50" | "p99", limit: number | null) {
+  const mine = find(scenario, "Backchannel");
+  const theirs = find(scenario, against);
+  if (!mine || !theirs) return;
+  const value = Math.round((mine[key] / theirs[key]) * 100) / 100;
+  ratios.push({
+    what: `${what} ${key}, Backchannel / ${against}`,
+    value,
+    target: limit === null ? "—" : `≤ ${limit}`,
+    pass: limit === null ? null : value <= limit,
+  });
+}
+const readers300 = "delivery, 1 reply × 300 readers";
+const readers100 = "delivery, 1 reply × 100 readers";
+const resumeRow = `resume halfway through ${RESUME.tokens} tokens → last missed byte`;
+ratio("1 reply × 300 readers", readers300, "floor", "p50", 1.5);
+ratio("1 reply × 300 readers", readers300, "floor", "p99", 1.5);
+ratio("1 reply × 300 readers", readers300, "resumable-stream", "p50", 0.5);
+ratio("1 reply × 300 readers", readers300, "resumable-stream", "p99", 0.5);
+ratio("1 reply × 100 readers", readers100, "floor", "p99", null);
+ratio("1 reply × 100 readers", readers100, "resumable-stream", "p99", null);
+for (const level of P.levels) {
+  ratio(`${level} replies`, `delivery, ${level} replies × 1 reader`, "floor", "p99", level === 1000 ? 2 : null);
+}
+ratio("send → first chunk", "send → first chunk (zero-delay model)", "floor", "p50", 3);
+ratio("send → 202 at 50 senders", "send → 202, 50 concurrent senders", "floor", "p50", 3);
+ratio("resume", resumeRow, "floor", "p50", 2);
+ratio("resume", resumeRow, "floor", "p99", 2);
+ratio("resume", resumeRow, "resumable-stream", "p50", 0.5);
+ratio("resume", resumeRow, "resumable-stream", "p99", 0.5);
+const at1000 = extras["Backchannel at 1000 replies"] as
+  | { commandsPerToken: number; rssMiB: Record<string, number> }
+  | undefined;
+
+const fmt = (n: number) => (Number.isNaN(n) ? "—" : String(n));
+const tableLines = [
+  "| scenario | system | n | p50 ms | p99 ms | max ms | note |",
+  "|---|---|--:|--:|--:|--:|---|",
+  ...rows.map(
+    (r) =>
+      `| ${r.scenario} | ${r.system} | ${r.summary.n} | ${fmt(r.summary.p50)} | ${fmt(r.summary.p99)} | ${fmt(r.summary.max)} | ${r.note ?? ""} |`,
+  ),
+];
+const ratioLines = [
+  "| ratio | value | target | met |",
+  "|---|--:|--:|---|",
+  ...ratios.map(
+    (r) => `| ${r.what} | ${r.value} | ${r.target} | ${r.pass === null ? "" : r.pass ? "yes" : "**no**"} |`,
+  ),
+  `| capacity: most concurrent replies at ${TPS} tok/s with p99 < 50 ms (levels ${P.levels.join(", ")}) | ${capacity} | ≥ 1000 | ${capacity >= 1000 ? "yes" : "**no**"} |`,
+  `| Redis commands per generated token, 1,000 replies | ${at1000?.commandsPerToken ?? "—"} | ≤ 0.5 | ${at1000 ? (at1000.commandsPerToken <= 0.5 ? "yes" : "**no**") : ""} |`,
+];
+console.log(`\n${tableLines.join("\n")}\n\n${ratioLines.join("\n")}`);
+if (at1000) console.log(`\nRSS at 1,000 concurrent replies (MiB): ${JSON.stringify(at1000.rssMiB)}`);
+
 const machine = {
   cpus: os.cpus().length,
   cpu: os.cpus()[0]?.model,
   memoryGiB: Math.round(os.totalmem() / 2 ** 30),
   node: process.version,
+  os: `${os.type()} ${os.release()}`,
 };
 const date = new Date().toISOString().slice(0, 19).replace(/:/g, "-");
+const colours: Record<string, string> = { Backchannel: "#1f6feb", floor: "#2da44e", "resumable-stream": "#cf222e" };
+const seriesOf = (system: string, scenarioOf: (x: number) => string, xs: number[]) => ({
+  name: system,
+  colour: colours[system] ?? "#888",
+  points: xs.flatMap((x) => {
+    const s = find(scenarioOf(x), system);
+    return s ? [{ x, p50: s.p50, p99: s.p99 }] : [];
+  }),
+});
+const panels: Panel[] = [
+  {
+    title: "Delivery, N replies × 1 reader (60 tok/s each)",
+    xLabel: "concurrent replies",
+    series: ["floor", "Backchannel"].map((s) => seriesOf(s, (x) => `delivery, ${x} replies × 1 reader`, P.levels)),
+  },
+  {
+    title: "Delivery, 1 reply × N readers",
+    xLabel: "readers of one reply",
+    series: ["floor", "resumable-stream", "Backchannel"].map((s) =>
+      seriesOf(s, (x) => `delivery, 1 reply × ${x} readers`, [100, 300]),
+    ),
+  },
+];
+const svg = chartSvg(panels, `p50 dashed, p99 solid · ${profile} profile · ${machine.cpus} × ${machine.cpu} · ${date}`);
 mkdirSync("bench/results", { recursive: true });
-writeFileSync(
-  `bench/results/${date}.json`,
-  JSON.stringify({ date, machine, results: Object.fromEntries(rows) }, null, 2),
-);
-console.log(`\nwrote bench/results/${date}.json`);
+const jsonPath = `bench/results/${date}-${profile}.json`;
+const svgPath = `bench/results/${date}-${profile}.svg`;
+writeFileSync(jsonPath, JSON.stringify({ date, profile, machine, rows, ratios, capacity, extras }, null, 2));
+writeFileSync(svgPath, svg);
+console.log(`\nwrote ${jsonPath} and ${svgPath} (${((Date.now() - startedAt) / 1000).toFixed(0)} s)`);
+
+if (full) {
+  copyFileSync(svgPath, path.join("docs", "benchmarks.svg"));
+  const doc = [
+    "# Benchmarks",
+    "",
+    `The latest full run of \`npm run bench -- --full\` (${date}, ${((Date.now() - startedAt) / 60000).toFixed(1)} min).`,
+    `Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.os}; Redis and Postgres on the same machine, everything on loopback.`,
+    "",
+    "Backchannel runs in its Redis mode (web app and a separate worker process, Postgres, the mock model) and, for a few rows, in its embedded mode. The floor is a bare Node SSE server (bench/peers/server.ts, in memory). resumable-stream is the npm package (its ioredis entry, same Redis) behind the same kind of SSE server. All three get the same chunk sizes and rates (tokens gathered for 50 ms, then written as one chunk) and are read by the same load process (bench/http.ts). Delivery is measured from the chunk's `ts` (written by the worker or producer) to its arrival at the SSE reader.",
+    "",
+    "![delivery latency against load](benchmarks.svg)",
+    "",
+    ...tableLines,
+    "",
+    "## Ratios and targets",
+    "",
+    ...ratioLines,
+    "",
+    at1000
+      ? `RSS at 1,000 concurrent replies (MiB, peak): web ${at1000.rssMiB.web}, worker ${at1000.rssMiB.worker}.`
+      : "",
+    "",
+    `The raw figures are in \`bench/results/${date}-full.json\`.`,
+    "",
+  ].join("\n");
+  writeFileSync(path.join("docs", "benchmarks.md"), doc);
+  console.log("wrote docs/benchmarks.md and docs/benchmarks.svg");
+}
+process.exit(0);

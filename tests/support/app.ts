@@ -20,6 +20,8 @@ export interface RunningApp {
   startWorker(): Promise<void>;
   killWorker(signal: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
+  /** Process ids of the web server and (Redis mode) the worker. */
+  pids(): { web: number | undefined; worker: number | undefined };
 }
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -181,6 +183,7 @@ export async function startApp(
       await stopChild(web);
       for (const cleanup of cleanups.reverse()) await cleanup();
     },
+    pids: () => ({ web: web.pid, worker: worker?.pid }),
   };
   try {
     if (options.waitUntilHealthy === false) await waitForAnswer(baseUrl);
