@@ -1,54 +1,55 @@
 import type { AppendItem, ChunkStore, ReplyInit } from "../streams/types";
 
 // Tokens arrive one by one; readers need them a few at a time, and Redis should see as few
-// commands as possible. Every reply a worker process writes keeps a buffer here; every
-// `intervalMs` (or at once when a buffer passes `maxChars`, or a reply asks to flush) the buffers
-// that hold text are written together with one `appendMany`: one script call per 200 replies,
-// one PUBLISH per shard, whatever the number of replies. One batch is in flight at a time, so each
-// reply's chunks are written in order.
+// commands as possible. Every reply a worker process writes keeps a buffer here. A buffer is due
+// `intervalMs` after its first unwritten token (at once past `maxChars`, or when its reply asks to
+// flush). The batcher wakes at most every `intervalMs / SLICES` and writes every buffer that is due
+// (or nearly) with one `appendMany`: one script call per 200 replies, one PUBLISH per shard.
+//
+// Each reply keeps its own rhythm, so 1,000 replies become five small batches per interval
+// rather than one burst of 1,000: a burst makes the last reader of it wait for the other 999 at
+// every step (the Lua script, the web's fan-out, the sockets). One batch is in flight at a time,
+// so each reply's chunks are written in order.
 
 export type OnWritten = (seq: number | null, text: string, ts: number) => void;
+
+/** Wake-ups per interval: a reply's chunk waits at most intervalMs / SLICES past its due time. */
+const SLICES = 5;
 
 export class ChunkBatcher {
   private readonly pending = new Set<ReplyBuffer>();
   private timer: NodeJS.Timeout | null = null;
-  private immediate = false;
-  private urgent = false;
+  /** When the armed timer fires (ms since the epoch). */
+  private timerAt = Number.POSITIVE_INFINITY;
   private current: Promise<void> | null = null;
   private runWaiters: Array<() => void> = [];
+  private readonly sliceMs: number;
 
   constructor(
     private readonly store: ChunkStore,
     readonly intervalMs: number,
     readonly maxChars: number,
-  ) {}
+  ) {
+    this.sliceMs = Math.max(1, Math.floor(intervalMs / SLICES));
+  }
 
   /** A buffer for one attempt of one reply; `onWritten` sees each chunk once it is stored. */
   open(reply: ReplyInit, attempt: number, onWritten: OnWritten): ReplyBuffer {
     return new ReplyBuffer(this, reply, attempt, onWritten);
   }
 
-  /** @internal */
+  /** @internal The buffer holds text; `now` makes it due at once. */
   add(buffer: ReplyBuffer, now: boolean): void {
-    this.pending.add(buffer);
-    if (now) this.urgent = true;
-    if (this.current) return; // the batch in flight schedules the next one when it is written
-    if (this.urgent) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = null;
-      if (!this.immediate) {
-        this.immediate = true;
-        setImmediate(() => {
-          this.immediate = false;
-          void this.run();
-        });
-      }
-    } else if (!this.timer && !this.immediate) {
-      this.timer = setTimeout(() => {
-        this.timer = null;
-        void this.run();
-      }, this.intervalMs);
+    if (!this.pending.has(buffer)) {
+      buffer.dueAt = now ? 0 : Date.now() + this.intervalMs;
+      this.pending.add(buffer);
+    } else if (now) {
+      buffer.dueAt = 0;
+    } else {
+      return;
     }
+    // The batch in flight arms the next wake-up when it is written.
+    if (!this.current) this.arm(buffer.dueAt);
   }
 
   /** @internal */
@@ -61,36 +62,48 @@ export class ChunkBatcher {
     return new Promise((resolve) => this.runWaiters.push(resolve));
   }
 
+  /** Wakes at `at` (or now), unless a wake-up is already due earlier. */
+  private arm(at: number) {
+    if (at >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.timerAt = Number.POSITIVE_INFINITY;
+        void this.run();
+      },
+      Math.max(0, at - Date.now()),
+    );
+  }
+
   private async run(): Promise<void> {
     if (this.current) return;
-    if (this.pending.size === 0) {
-      this.resolveWaiters();
-      return;
-    }
-    this.urgent = false;
-    const taken = [...this.pending];
-    this.pending.clear();
     const ts = Date.now();
-    const items: AppendItem[] = taken.map((buffer) => ({
-      reply: buffer.reply,
-      attempt: buffer.attempt,
-      text: buffer.take(),
-      ts,
-    }));
-    const written = this.write(taken, items);
-    for (const buffer of taken) buffer.lastWrite = written;
-    this.current = written;
-    await written;
-    this.current = null;
-    this.resolveWaiters();
-    if (this.pending.size > 0) {
-      const now = this.urgent;
-      this.urgent = false;
-      // Re-arm: what arrived while the batch was in flight goes out after one more interval,
-      // or at once when somebody asked for it.
-      const first = this.pending.values().next().value;
-      if (first) this.add(first, now);
+    // What falls due before the next wake-up goes now: fewer, fuller batches.
+    const horizon = ts + this.sliceMs / 2;
+    const taken: ReplyBuffer[] = [];
+    for (const buffer of this.pending) if (buffer.dueAt <= horizon) taken.push(buffer);
+    for (const buffer of taken) this.pending.delete(buffer);
+    if (taken.length > 0) {
+      const items: AppendItem[] = taken.map((buffer) => ({
+        reply: buffer.reply,
+        attempt: buffer.attempt,
+        text: buffer.take(),
+        ts,
+      }));
+      const written = this.write(taken, items);
+      for (const buffer of taken) buffer.lastWrite = written;
+      this.current = written;
+      await written;
+      this.current = null;
     }
+    this.resolveWaiters();
+    if (this.pending.size === 0) return;
+    let earliest = Number.POSITIVE_INFINITY;
+    for (const buffer of this.pending) earliest = Math.min(earliest, buffer.dueAt);
+    // Not sooner than a slice after this batch began, unless a reply asked to be written now.
+    this.arm(earliest === 0 ? 0 : Math.max(earliest, ts + this.sliceMs));
   }
 
   private async write(buffers: ReplyBuffer[], items: AppendItem[]): Promise<void> {
@@ -119,6 +132,8 @@ export class ReplyBuffer {
   failure: unknown = null;
   /** @internal The batch that holds this reply's latest chunk. */
   lastWrite: Promise<void> = Promise.resolve();
+  /** @internal When the buffered text should be written (ms since the epoch; 0 = now). */
+  dueAt = 0;
 
   constructor(
     private readonly batcher: ChunkBatcher,

@@ -90,6 +90,30 @@ describe.each(stores)("chunk batcher on the %s store", (name, store) => {
     expect(results).toEqual([null]);
   });
 
+  it("keeps each reply's rhythm: replies that start apart are written in several small batches, not one burst", async () => {
+    const replies = await started(store, 50);
+    const batches: number[] = [];
+    const counting: ChunkStore = Object.assign(Object.create(store) as ChunkStore, {
+      appendMany: (items: Parameters<ChunkStore["appendMany"]>[0]) => {
+        batches.push(items.length);
+        return store.appendMany(items);
+      },
+    });
+    const batcher = new ChunkBatcher(counting, 50, 4096);
+    const buffers = [];
+    // One reply starts every 2 ms, over two intervals, as sends arriving one after another.
+    for (const reply of replies) {
+      const buffer = batcher.open(reply, 1, () => {});
+      buffer.push("first ");
+      buffers.push(buffer);
+      await sleep(2);
+    }
+    await Promise.all(buffers.map((buffer) => buffer.flush()));
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(50);
+    expect(batches.length).toBeGreaterThanOrEqual(5);
+    expect(Math.max(...batches)).toBeLessThan(50);
+  });
+
   if (name === "redis") {
     it("costs about one Redis command per reply per flush, not one per event", async () => {
       const replies = await started(store, 300);

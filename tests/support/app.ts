@@ -28,6 +28,9 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 // Node itself, not npx: a signal must reach the real process (SIGKILL of npx would orphan it).
 const TSX = ["--conditions=react-server", "--import", "tsx"];
 const NEXT_BIN = path.join(ROOT, "node_modules/next/dist/bin/next");
+// Extra Node flags for the web and worker processes, e.g. APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"
+// to profile them under the benchmark (Node refuses --cpu-prof in NODE_OPTIONS).
+const APP_NODE_ARGS = (process.env.APP_NODE_ARGS ?? "").split(" ").filter(Boolean);
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -163,7 +166,12 @@ export async function startApp(
     const code = await new Promise<number | null>((resolve) => migrate.once("exit", resolve));
     if (code !== 0) throw new Error("migrations failed");
   }
-  const web = launch(process.execPath, [NEXT_BIN, "start", "-p", String(port), "-H", "127.0.0.1"], env, `web:${mode}`);
+  const web = launch(
+    process.execPath,
+    [...APP_NODE_ARGS, NEXT_BIN, "start", "-p", String(port), "-H", "127.0.0.1"],
+    env,
+    `web:${mode}`,
+  );
   let worker: ChildProcess | null = null;
   const app: RunningApp = {
     mode,
@@ -171,7 +179,7 @@ export async function startApp(
     env,
     startWorker: async () => {
       if (mode !== "redis") return;
-      worker = launch(process.execPath, [...TSX, "workers/index.ts"], env, "worker");
+      worker = launch(process.execPath, [...APP_NODE_ARGS, ...TSX, "workers/index.ts"], env, "worker");
       await waitForHealth(baseUrl);
     },
     killWorker: async (signal) => {
