@@ -1,12 +1,12 @@
 import "server-only";
 import { cookies } from "next/headers";
 import NextAuth from "next-auth";
-import { decode } from "next-auth/jwt";
 import Credentials from "next-auth/providers/credentials";
 import { createGuestUser } from "../db/queries";
 import { env } from "../env";
 import { log } from "../log";
 import { authSecret } from "./secret";
+import { type SignedInUser, userFromCookies } from "./session-cookie";
 
 export const SESSION_MAX_AGE_SECONDS = 30 * 24 * 3600;
 
@@ -55,57 +55,10 @@ export const { handlers, auth } = NextAuth(() => ({
   },
 }));
 
-export interface SignedInUser {
-  id: string;
-  name: string;
-}
+export type { SignedInUser } from "./session-cookie";
 
-const SESSION_COOKIES = ["__Secure-authjs.session-token", "authjs.session-token"];
-const DECODED_TTL_MS = 60_000;
-const DECODED_MAX = 10_000;
-/** Session cookie → its user, for a minute: decrypting the JWE on every API call was most of a request's CPU. */
-const decoded = new Map<string, { user: SignedInUser | null; until: number }>();
-
-/**
- * The signed-in user of this request, or null. Reads Auth.js's session cookie the way Auth.js
- * does (same JWE, salt = cookie name) without running its whole session pipeline per request.
- */
+/** The signed-in user of this request (App Router), or null. */
 export async function currentUser(): Promise<SignedInUser | null> {
   const jar = await cookies();
-  for (const name of SESSION_COOKIES) {
-    // Auth.js splits a large cookie into name.0, name.1, …
-    let value = jar.get(name)?.value;
-    if (!value) {
-      const parts: string[] = [];
-      for (let i = 0; jar.get(`${name}.${i}`); i++) parts.push(jar.get(`${name}.${i}`)?.value ?? "");
-      value = parts.join("");
-    }
-    if (value) return userOfToken(name, value);
-  }
-  return null;
-}
-
-async function userOfToken(name: string, value: string): Promise<SignedInUser | null> {
-  const key = `${name}=${value}`;
-  const now = Date.now();
-  const hit = decoded.get(key);
-  if (hit && hit.until > now) return hit.user;
-  let user: SignedInUser | null = null;
-  let until = now + DECODED_TTL_MS;
-  try {
-    const token = await decode({ token: value, secret: authSecret(), salt: name });
-    if (token?.sub) {
-      user = { id: token.sub, name: typeof token.name === "string" ? token.name : "Guest" };
-      if (typeof token.exp === "number") until = Math.min(until, token.exp * 1000);
-    }
-  } catch {
-    user = null; // a cookie that does not decode (another secret, tampered, expired) is no session
-  }
-  decoded.delete(key);
-  if (decoded.size >= DECODED_MAX) {
-    const oldest = decoded.keys().next().value;
-    if (oldest !== undefined) decoded.delete(oldest);
-  }
-  decoded.set(key, { user, until });
-  return user;
+  return userFromCookies((name) => jar.get(name)?.value);
 }

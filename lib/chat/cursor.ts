@@ -29,10 +29,13 @@ const isLater = (a: Cursor, b: Cursor) =>
  * The cursors of one request: `Last-Event-ID` (the header wins over `?lastEventId=`) plus, on the
  * all-sessions stream, `?cursors=a,b`. Where two name the same reply, the later position wins.
  */
-export function cursorsFromRequest(request: Request, allowList: boolean): Map<string, Cursor> {
-  const url = new URL(request.url);
-  const raw = [request.headers.get("last-event-id") ?? url.searchParams.get("lastEventId")];
-  if (allowList) raw.push(...(url.searchParams.get("cursors") ?? "").split(",").slice(0, 200));
+export function cursorsOf(
+  lastEventIdHeader: string | undefined,
+  query: URLSearchParams,
+  allowList: boolean,
+): Map<string, Cursor> {
+  const raw = [lastEventIdHeader ?? query.get("lastEventId")];
+  if (allowList) raw.push(...(query.get("cursors") ?? "").split(",").slice(0, 200));
   const cursors = new Map<string, Cursor>();
   for (const cursor of raw.map(parseCursor)) {
     if (!cursor) continue;

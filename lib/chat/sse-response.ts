@@ -1,10 +1,19 @@
 import "server-only";
+import type { ServerResponse } from "node:http";
 import { env } from "../env";
 import { metrics } from "../metrics";
 import { getChunkStore } from "../streams/index";
 import type { Cursor } from "./cursor";
-import { encodeFrame, eventBytes, HEARTBEAT_FRAME, OPEN_FRAME, reconnectFrame, SSE_HEADERS } from "./sse";
+import { eventBytes, HEARTBEAT_FRAME, OPEN_FRAME, reconnectFrame, SSE_HEADERS } from "./sse";
 import { ReplyStream, type StreamTarget } from "./stream";
+
+// The SSE responses are written straight to Node's response (pages/api routes): a chunk for one
+// reader is one res.write. An App Router Response body costs a web ReadableStream piped into a
+// WritableStream per connection, several promises per chunk per reader; at 1,000 readers that
+// was about a third of the web process's CPU (docs/benchmarks.md).
+
+/** A reader this far behind (bytes queued in its socket) is let go; it comes back with its cursor. */
+const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
 // One labelled child per event type: this runs for every event of every reader.
 const counters = new Map<string, { inc(): void }>();
@@ -18,27 +27,32 @@ function sseEventCounter(type: string) {
 }
 
 /**
- * An SSE response over a ReplyStream: first bytes at once, a heartbeat comment every
- * SSE_HEARTBEAT_MS (which also checks quiet replies against the store), and on the all-sessions
- * stream a `reconnect` event before MAX_SSE_SECONDS. 204 when a one-session stream has nothing.
+ * Streams `target`'s replies to `res`: the replay first, then live events; a heartbeat comment
+ * every SSE_HEARTBEAT_MS (which also checks quiet replies against the store), and on the
+ * all-sessions stream a `reconnect` event before MAX_SSE_SECONDS. 204 when a one-session stream
+ * has nothing to send. `allowed` (the ownership check) runs beside the replay, whose frames are
+ * held until it passes; when it fails, nothing was sent and its error is thrown.
  */
-export async function sseResponse(
-  request: Request,
+export async function streamReplies(
+  res: ServerResponse,
   target: StreamTarget,
   cursors: Map<string, Cursor>,
-): Promise<Response> {
+  headers: Record<string, string>,
+  allowed: Promise<unknown> = Promise.resolve(),
+): Promise<void> {
   const config = env();
   const store = await getChunkStore();
   const m = metrics();
-  let controller: ReadableStreamDefaultController<Uint8Array> | null = null;
-  let closed = false;
   const timers: NodeJS.Timeout[] = [];
+  // Until the replay decides between 200 and 204, frames wait here.
+  let held: Array<string | Uint8Array> | null = [];
+  let closed = false;
 
-  const write = (frame: string) => {
-    if (!closed) controller?.enqueue(encodeFrame(frame));
-  };
-  const writeBytes = (bytes: Uint8Array) => {
-    if (!closed) controller?.enqueue(bytes);
+  const write = (frame: string | Uint8Array) => {
+    if (closed) return;
+    if (held) held.push(frame);
+    else if (res.writableLength > MAX_QUEUED_BYTES) close();
+    else res.write(frame);
   };
   const close = () => {
     if (closed) return;
@@ -46,9 +60,7 @@ export async function sseResponse(
     for (const timer of timers) clearInterval(timer);
     replies.close();
     m.sseConnections.dec();
-    try {
-      controller?.close();
-    } catch {}
+    if (res.headersSent) res.end();
   };
   const replies: ReplyStream = new ReplyStream({
     store,
@@ -56,7 +68,7 @@ export async function sseResponse(
     cursors,
     emit: (event) => {
       sseEventCounter(event.type).inc();
-      writeBytes(eventBytes(event));
+      write(eventBytes(event));
     },
     onAllEnded: () => {
       if (target.kind === "session") close();
@@ -66,28 +78,31 @@ export async function sseResponse(
       close();
     },
   });
-  const body = new ReadableStream<Uint8Array>({
-    start: (c) => {
-      controller = c;
-      c.enqueue(encodeFrame(OPEN_FRAME));
-    },
-    cancel: () => close(),
-  });
   m.sseConnections.inc();
-  request.signal.addEventListener("abort", close);
+  res.on("close", close);
   let hasReplies: boolean;
   try {
-    hasReplies = await replies.start();
+    [hasReplies] = await Promise.all([replies.start(), allowed]);
   } catch (error) {
     close();
     throw error;
   }
+  const frames = held;
+  held = null;
+  if (res.destroyed) return close(); // the client left during the replay
   if (!hasReplies) {
     close();
-    return new Response(null, { status: 204 });
+    res.writeHead(204, headers).end();
+    return;
   }
-  // Everything may have been sent (and the stream closed) during the replay: no timers then.
-  if (closed) return new Response(body, { status: 200, headers: SSE_HEADERS });
+  res.writeHead(200, { ...SSE_HEADERS, ...headers });
+  res.write(OPEN_FRAME);
+  for (const frame of frames) res.write(frame);
+  // Everything may have been sent (and the stream ended) during the replay: no timers then.
+  if (closed) {
+    res.end();
+    return;
+  }
   timers.push(
     setInterval(() => {
       write(HEARTBEAT_FRAME);
@@ -104,5 +119,4 @@ export async function sseResponse(
       }, config.MAX_SSE_SECONDS * 1000),
     );
   }
-  return new Response(body, { status: 200, headers: SSE_HEADERS });
 }

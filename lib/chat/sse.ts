@@ -1,8 +1,9 @@
 import type { StreamEvent } from "../streams/types";
 
 // SSE framing. A live event is one object shared by every reader of the process, so its frame is
-// built once and reused: no JSON re-serialisation per reader.
-const frames = new WeakMap<object, string>();
+// built and encoded once and the same bytes are written to every reader: no JSON
+// re-serialisation or UTF-8 encoding per reader.
+const frames = new WeakMap<object, Uint8Array>();
 const encoder = new TextEncoder();
 
 export type WireEvent =
@@ -17,7 +18,8 @@ export type WireEvent =
       content: string;
     };
 
-export function eventFrame(event: WireEvent): string {
+/** An event's frame as bytes, built once however many readers it goes to (never mutate it). */
+export function eventBytes(event: WireEvent): Uint8Array {
   let frame = frames.get(event);
   if (frame === undefined) {
     const { type, ...data } = event;
@@ -27,7 +29,7 @@ export function eventFrame(event: WireEvent): string {
     const position =
       "seq" in event && event.seq !== undefined ? `${event.messageId}:${event.attempt}:${event.seq}` : "";
     const id = hasPosition ? `id: ${position}\n` : isEnd && position ? `id: ${position}:end\n` : "";
-    frame = `event: ${type}\n${id}data: ${JSON.stringify(data)}\n\n`;
+    frame = encoder.encode(`event: ${type}\n${id}data: ${JSON.stringify(data)}\n\n`);
     frames.set(event, frame);
   }
   return frame;
@@ -38,22 +40,6 @@ export const OPEN_FRAME = "retry: 1000\n: open\n\n";
 
 export function reconnectFrame(): string {
   return "event: reconnect\ndata: {}\n\n";
-}
-
-export function encodeFrame(frame: string): Uint8Array {
-  return encoder.encode(frame);
-}
-
-const frameBytes = new WeakMap<object, Uint8Array>();
-
-/** An event's frame as bytes, encoded once however many readers it goes to (never mutate it). */
-export function eventBytes(event: WireEvent): Uint8Array {
-  let bytes = frameBytes.get(event);
-  if (bytes === undefined) {
-    bytes = encoder.encode(eventFrame(event));
-    frameBytes.set(event, bytes);
-  }
-  return bytes;
 }
 
 export const SSE_HEADERS = {

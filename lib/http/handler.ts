@@ -1,8 +1,7 @@
 import "server-only";
-import { randomUUID } from "node:crypto";
 import { currentUser, type SignedInUser } from "../auth/index";
-import { isUuid } from "../chat/cursor";
 import { AppError } from "../errors";
+import { checkPathIds, correlationIdOf } from "./request-ids";
 import { errorResponse } from "./respond";
 
 type Params = Record<string, string | string[]>;
@@ -17,11 +16,6 @@ export interface RequestContext<P extends Params> {
 }
 
 const WRITES = new Set(["POST", "PATCH", "PUT", "DELETE"]);
-
-function correlationIdOf(request: Request): string {
-  const given = request.headers.get("x-correlation-id");
-  return given && isUuid(given) ? given.toLowerCase() : randomUUID();
-}
 
 /** A write from a page of another origin is refused; one with no Origin (not a browser) is allowed. */
 function checkOrigin(request: Request) {
@@ -38,14 +32,6 @@ function checkOrigin(request: Request) {
   if (originHost !== host) throw new AppError(403, "forbidden_origin", "Requests from other sites are not allowed.");
 }
 
-/** Path ids that are not UUIDs name nothing: 404, never 500. */
-function checkPathIds(params: Params) {
-  for (const [name, value] of Object.entries(params)) {
-    if (name.endsWith("Id") && (typeof value !== "string" || !isUuid(value)))
-      throw new AppError(404, "not_found", "Not found.");
-  }
-}
-
 type Authenticated<P extends Params> = RequestContext<P> & { user: SignedInUser };
 
 function wrap<P extends Params, C>(
@@ -53,7 +39,7 @@ function wrap<P extends Params, C>(
   handler: (context: RequestContext<P> & C) => Promise<Response>,
 ) {
   return async (request: Request, route: RouteContext<P>): Promise<Response> => {
-    const correlationId = correlationIdOf(request);
+    const correlationId = correlationIdOf(request.headers.get("x-correlation-id"));
     try {
       checkOrigin(request);
       const extra = await authenticate(request);

@@ -1,0 +1,66 @@
+import "server-only";
+import type { NextApiRequest, NextApiResponse } from "next";
+import { type SignedInUser, userFromCookies } from "../auth/session-cookie";
+import { AppError, errorBody, toAppError } from "../errors";
+import { describeError, log } from "../log";
+import { checkPathIds, correlationIdOf } from "./request-ids";
+
+// withUser for the routes that answer on Node's own response (pages/api: the SSE streams), with
+// the same rules: correlation id, 401 before anything else, path ids, errors as the contract's JSON.
+
+export interface NodeContext {
+  res: NextApiResponse;
+  user: SignedInUser;
+  /** Path parameters by name. */
+  params: Record<string, string>;
+  query: URLSearchParams;
+  lastEventId: string | undefined;
+  correlationId: string;
+}
+
+export function withNodeUser(pathParams: readonly string[], handler: (context: NodeContext) => Promise<void>) {
+  return async (req: NextApiRequest, res: NextApiResponse): Promise<void> => {
+    const correlationId = correlationIdOf(header(req, "x-correlation-id"));
+    res.setHeader("X-Correlation-Id", correlationId);
+    try {
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        res.writeHead(405, { Allow: "GET" }).end();
+        return;
+      }
+      const user = await userFromCookies((name) => req.cookies[name]);
+      if (!user) throw new AppError(401, "unauthorized", "Please sign in.");
+      const params: Record<string, string> = {};
+      for (const name of pathParams) {
+        const value = req.query[name];
+        checkPathIds({ [name]: value });
+        if (typeof value === "string") params[name] = value;
+      }
+      const query = new URL(req.url ?? "/", "http://localhost").searchParams;
+      await handler({ res, user, params, query, lastEventId: header(req, "last-event-id"), correlationId });
+    } catch (error) {
+      const appError = toAppError(error);
+      if (appError.status >= 500) {
+        log.error("request failed", {
+          correlationId,
+          code: appError.code,
+          error: describeError(appError.cause ?? error),
+        });
+      }
+      if (res.headersSent) {
+        res.end();
+        return;
+      }
+      res.writeHead(appError.status, {
+        "Content-Type": "application/json; charset=utf-8",
+        "Cache-Control": "no-store",
+        ...appError.headers,
+      });
+      res.end(JSON.stringify(errorBody(appError)));
+    }
+  };
+}
+
+function header(req: NextApiRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}

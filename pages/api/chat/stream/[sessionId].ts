@@ -1,0 +1,19 @@
+// GET /api/chat/stream/:sessionId — the replies of one session over SSE; 204 when there is nothing.
+// A pages/api route so that each event is a plain write on Node's response (see lib/chat/sse-response.ts).
+import { cursorsOf } from "@/lib/chat/cursor";
+import { requireSession } from "@/lib/chat/sessions";
+import { streamReplies } from "@/lib/chat/sse-response";
+import { withNodeUser } from "@/lib/http/node-handler";
+
+export const config = { api: { bodyParser: false, externalResolver: true, responseLimit: false }, maxDuration: 300 };
+
+export default withNodeUser(["sessionId"], async ({ res, user, params, query, lastEventId, correlationId }) => {
+  const sessionId = params.sessionId ?? "";
+  await streamReplies(
+    res,
+    { kind: "session", sessionId, userId: user.id },
+    cursorsOf(lastEventId, query, false),
+    { "X-Correlation-Id": correlationId },
+    requireSession(user.id, sessionId),
+  );
+});

@@ -1,0 +1,13 @@
+// GET /api/chat/stream — every reply of the user on one SSE connection.
+// A pages/api route so that each event is a plain write on Node's response (see lib/chat/sse-response.ts).
+import { cursorsOf } from "@/lib/chat/cursor";
+import { streamReplies } from "@/lib/chat/sse-response";
+import { withNodeUser } from "@/lib/http/node-handler";
+
+export const config = { api: { bodyParser: false, externalResolver: true, responseLimit: false }, maxDuration: 300 };
+
+export default withNodeUser([], async ({ res, user, query, lastEventId, correlationId }) => {
+  await streamReplies(res, { kind: "user", userId: user.id }, cursorsOf(lastEventId, query, true), {
+    "X-Correlation-Id": correlationId,
+  });
+});
