@@ -1,15 +1,17 @@
 import type { AppendItem, ChunkStore, ReplyInit } from "../streams/types";
 
 // Tokens arrive one by one; readers need them a few at a time, and Redis should see as few
-// commands as possible. Every reply a worker process writes keeps a buffer here. A buffer is due
-// `intervalMs` after its first unwritten token (at once past `maxChars`, or when its reply asks to
-// flush). The batcher wakes at most every `intervalMs / SLICES` and writes every buffer that is due
-// (or nearly) with one `appendMany`: one script call per 200 replies, one PUBLISH per shard.
+// commands as possible. Every reply a worker process writes keeps a buffer here. Each reply has
+// its own rhythm: a buffer holding text is due at the reply's next beat, every `intervalMs` from
+// the moment its attempt opened (at once past `maxChars`, or when its reply asks to flush). The
+// batcher wakes at most every `intervalMs / SLICES` and writes every buffer that is due (or
+// nearly) with one `appendMany`: one script call per 200 replies, one PUBLISH per shard.
 //
-// Each reply keeps its own rhythm, so 1,000 replies become five small batches per interval
-// rather than one burst of 1,000: a burst makes the last reader of it wait for the other 999 at
-// every step (the Lua script, the web's fan-out, the sockets). One batch is in flight at a time,
-// so each reply's chunks are written in order.
+// Beats that follow each reply's start, rather than its tokens, spread 1,000 replies over five
+// small batches per interval even when their tokens arrive in step (as the mock model's do): a
+// burst of 1,000 makes the last reader of it wait for the other 999 at every step (the Lua script,
+// the web's fan-out, the sockets). One batch is in flight at a time, so each reply's chunks are
+// written in order.
 
 export type OnWritten = (seq: number | null, text: string, ts: number) => void;
 
@@ -41,7 +43,7 @@ export class ChunkBatcher {
   /** @internal The buffer holds text; `now` makes it due at once. */
   add(buffer: ReplyBuffer, now: boolean): void {
     if (!this.pending.has(buffer)) {
-      buffer.dueAt = now ? 0 : Date.now() + this.intervalMs;
+      buffer.dueAt = now ? 0 : this.nextBeat(buffer);
       this.pending.add(buffer);
     } else if (now) {
       buffer.dueAt = 0;
@@ -60,6 +62,12 @@ export class ChunkBatcher {
   /** @internal Resolves once the next batch (or the one in flight) is written. */
   nextRun(): Promise<void> {
     return new Promise((resolve) => this.runWaiters.push(resolve));
+  }
+
+  /** The first of the buffer's beats after now: at most one write per reply per interval. */
+  private nextBeat(buffer: ReplyBuffer): number {
+    const now = Date.now();
+    return now - ((now - buffer.openedAt) % this.intervalMs) + this.intervalMs;
   }
 
   /** Wakes at `at` (or now), unless a wake-up is already due earlier. */
@@ -134,6 +142,8 @@ export class ReplyBuffer {
   lastWrite: Promise<void> = Promise.resolve();
   /** @internal When the buffered text should be written (ms since the epoch; 0 = now). */
   dueAt = 0;
+  /** @internal The reply's beats fall every intervalMs from here. */
+  readonly openedAt = Date.now();
 
   constructor(
     private readonly batcher: ChunkBatcher,
