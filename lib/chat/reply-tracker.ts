@@ -55,18 +55,23 @@ export async function catchUp(
   row: () => Promise<MessageRow | null>,
 ): Promise<void> {
   const ref = { sessionId: reply.sessionId, messageId: reply.messageId };
-  // The state and the chunks must belong to one attempt: a retry that starts between the two reads
-  // would otherwise have its first chunks sent under the old attempt's number, then again.
-  let state: ReplyState | null = null;
-  let chunks: StoredChunk[] | null = null;
-  for (let tries = 0; chunks === null; tries++) {
+  // The common cases (no cursor, or one the store can place) are one read. A cursor of another
+  // attempt, or one ahead of the store, needs the attempt from its start: a second read.
+  let readAfter = from?.seq ?? 0;
+  let state: ReplyState;
+  let chunks: StoredChunk[];
+  for (let tries = 0; ; tries++) {
     if (tries === 5) throw new Error("the reply kept starting new attempts while it was read");
-    state = await store.getState(ref);
-    if (!state) return catchUpFromDatabase(reply, from, emit, await row());
-    const placeable = from !== null && from.attempt === state.attempt && from.seq <= state.seq;
-    chunks = await store.readAttempt(ref, state.attempt, placeable ? from.seq : 0);
+    const read = await store.readReply(ref, readAfter);
+    if (!read) return catchUpFromDatabase(reply, from, emit, await row());
+    const placeable = from !== null && from.attempt === read.state.attempt && from.seq <= read.state.seq;
+    const needed = placeable ? from.seq : 0;
+    if (needed === readAfter) {
+      ({ state, chunks } = read);
+      break;
+    }
+    readAfter = needed;
   }
-  if (!state) return;
   const base = { sessionId: reply.sessionId, messageId: reply.messageId, correlationId: state.correlationId };
   let after = 0;
   if (!from) {

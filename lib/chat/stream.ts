@@ -1,5 +1,10 @@
 import "server-only";
-import { getMessageByIdForUser, listRepliesInSessionFrom, listRunningRepliesByUser } from "../db/queries";
+import {
+  getMessageByIdForUser,
+  listRepliesByIdsForUser,
+  listRepliesInSessionFromReply,
+  listRunningRepliesByUser,
+} from "../db/queries";
 import type { MessageRow } from "../db/schema";
 import { describeError, log } from "../log";
 import type { ChunkStore, StreamEvent, Subscription } from "../streams/types";
@@ -81,24 +86,23 @@ export class ReplyStream {
 
   private async initialReplies(): Promise<MessageRow[]> {
     const { target, cursors } = this.options;
-    const cursorRows: MessageRow[] = [];
-    for (const cursor of cursors.values()) {
-      const row = await getMessageByIdForUser({ id: cursor.messageId, userId: target.userId });
-      if (row && row.role === "assistant") cursorRows.push(row);
-    }
-    let rows: MessageRow[];
+    const ids = [...cursors.keys()];
     if (target.kind === "session") {
-      // The rest of the cursor's reply, then every later reply of the session.
-      const from = cursorRows.find((row) => row.sessionId === target.sessionId);
-      rows = from
-        ? await listRepliesInSessionFrom({ sessionId: target.sessionId, fromOrd: from.ord })
-        : await listRunningRepliesByUser({ userId: target.userId, sessionId: target.sessionId });
-    } else {
-      const running = await listRunningRepliesByUser({ userId: target.userId });
-      const byId = new Map([...cursorRows, ...running].map((row) => [row.id, row]));
-      rows = [...byId.values()].sort((a, b) => a.ord - b.ord);
+      // The rest of the cursor's reply, then every later reply of the session; with no cursor
+      // of this session, its running replies.
+      const [cursorId] = ids;
+      const { sessionId, userId } = target;
+      const fromCursor = cursorId
+        ? await listRepliesInSessionFromReply({ sessionId, userId, messageId: cursorId })
+        : [];
+      return fromCursor.length > 0 ? fromCursor : listRunningRepliesByUser({ userId, sessionId });
     }
-    return rows;
+    const [cursorRows, running] = await Promise.all([
+      listRepliesByIdsForUser({ ids, userId: target.userId }),
+      listRunningRepliesByUser({ userId: target.userId }),
+    ]);
+    const byId = new Map([...cursorRows, ...running].map((row) => [row.id, row]));
+    return [...byId.values()].sort((a, b) => a.ord - b.ord);
   }
 
   private skipEnded(row: Pick<MessageRow, "id" | "sessionId" | "correlationId">): boolean {

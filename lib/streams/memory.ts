@@ -111,11 +111,9 @@ export class MemoryChunkStore implements ChunkStore {
     return reply.chunks.slice(Math.max(0, afterSeq), uptoSeq);
   }
 
-  async readAttempt(ref: ReplyRef, attempt: number, afterSeq: number): Promise<StoredChunk[] | null> {
+  async readReply(ref: ReplyRef, afterSeq: number): Promise<{ state: ReplyState; chunks: StoredChunk[] } | null> {
     const reply = this.live(ref);
-    if (!reply) return [];
-    if (reply.state.attempt !== attempt) return null;
-    return reply.chunks.slice(Math.max(0, afterSeq));
+    return reply ? { state: { ...reply.state }, chunks: reply.chunks.slice(Math.max(0, afterSeq)) } : null;
   }
 
   subscribe(channel: Channel, handlers: SubscribeHandlers): Subscription {

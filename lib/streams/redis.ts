@@ -137,22 +137,7 @@ export class RedisChunkStore implements ChunkStore {
   }
 
   async getState(ref: ReplyRef): Promise<ReplyState | null> {
-    // One transaction, so the chunk count always belongs to the attempt read with it.
-    const results = await this.client.multi().hgetall(replyHashKey(ref)).llen(replyListKey(ref)).exec();
-    const hash = (results?.[0]?.[1] ?? {}) as Record<string, string>;
-    const length = Number(results?.[1]?.[1] ?? 0);
-    if (!hash.status || !hash.userId || !hash.correlationId) return null;
-    return {
-      sessionId: ref.sessionId,
-      messageId: ref.messageId,
-      userId: hash.userId,
-      correlationId: hash.correlationId,
-      status: hash.status as ReplyStatus,
-      attempt: Number(hash.attempt ?? 0),
-      seq: length,
-      startedAt: Number(hash.startedAt ?? 0),
-      final: hash.final ? (JSON.parse(hash.final) as TerminalEvent) : null,
-    };
+    return (await this.readReply(ref, Number.MAX_SAFE_INTEGER))?.state ?? null;
   }
 
   async readChunks(ref: ReplyRef, afterSeq: number, uptoSeq?: number): Promise<StoredChunk[]> {
@@ -163,20 +148,32 @@ export class RedisChunkStore implements ChunkStore {
     return items.map((item, index) => parseChunk(item, start + index + 1));
   }
 
-  async readAttempt(ref: ReplyRef, attempt: number, afterSeq: number): Promise<StoredChunk[] | null> {
+  async readReply(ref: ReplyRef, afterSeq: number): Promise<{ state: ReplyState; chunks: StoredChunk[] } | null> {
     const start = Math.max(0, afterSeq);
-    // One transaction: the attempt check and the read see the same moment (a new attempt empties
-    // the list and bumps the attempt in one script).
+    // One transaction: the chunk count and the chunks always belong to the attempt read with them
+    // (a new attempt empties the list and bumps the attempt in one script).
     const results = await this.client
       .multi()
-      .hget(replyHashKey(ref), "attempt")
+      .hgetall(replyHashKey(ref))
+      .llen(replyListKey(ref))
       .lrange(replyListKey(ref), start, -1)
       .exec();
-    const current = results?.[0]?.[1] as string | null;
-    const items = (results?.[1]?.[1] ?? []) as string[];
-    if (current === null) return [];
-    if (Number(current) !== attempt) return null;
-    return items.map((item, index) => parseChunk(item, start + index + 1));
+    const hash = (results?.[0]?.[1] ?? {}) as Record<string, string>;
+    const length = Number(results?.[1]?.[1] ?? 0);
+    const items = (results?.[2]?.[1] ?? []) as string[];
+    if (!hash.status || !hash.userId || !hash.correlationId) return null;
+    const state: ReplyState = {
+      sessionId: ref.sessionId,
+      messageId: ref.messageId,
+      userId: hash.userId,
+      correlationId: hash.correlationId,
+      status: hash.status as ReplyStatus,
+      attempt: Number(hash.attempt ?? 0),
+      seq: length,
+      startedAt: Number(hash.startedAt ?? 0),
+      final: hash.final ? (JSON.parse(hash.final) as TerminalEvent) : null,
+    };
+    return { state, chunks: items.map((item, index) => parseChunk(item, start + index + 1)) };
   }
 
   subscribe(channel: Channel, handlers: SubscribeHandlers): Subscription {

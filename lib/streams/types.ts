@@ -111,10 +111,10 @@ export interface ChunkStore {
   /** Chunks with seq > afterSeq (and ≤ uptoSeq when given) of the current attempt. */
   readChunks(ref: ReplyRef, afterSeq: number, uptoSeq?: number): Promise<StoredChunk[]>;
   /**
-   * `readChunks`, in one step with a check that `attempt` is still the current attempt: null when
-   * a newer attempt started since the caller read the state (its chunks are not `attempt`'s).
+   * The reply's state and its current attempt's chunks with seq > afterSeq, read at one moment
+   * (one round trip): the chunks always belong to the attempt the state names. Null when unknown.
    */
-  readAttempt(ref: ReplyRef, attempt: number, afterSeq: number): Promise<StoredChunk[] | null>;
+  readReply(ref: ReplyRef, afterSeq: number): Promise<{ state: ReplyState; chunks: StoredChunk[] } | null>;
   subscribe(channel: Channel, handlers: SubscribeHandlers): Subscription;
   remove(ref: ReplyRef): Promise<void>;
   close(): Promise<void>;

@@ -4,41 +4,65 @@ import { catchUp, type TrackedReply } from "../../lib/chat/reply-tracker";
 import type { WireEvent } from "../../lib/chat/sse";
 import { MemoryChunkStore } from "../../lib/streams/memory";
 
+const newReply = () => ({
+  sessionId: randomUUID(),
+  messageId: randomUUID(),
+  userId: randomUUID(),
+  correlationId: randomUUID(),
+});
+
+async function caughtUp(
+  store: MemoryChunkStore,
+  reply: ReturnType<typeof newReply>,
+  from: { attempt: number; seq: number } | null,
+) {
+  const sent: WireEvent[] = [];
+  const tracked: TrackedReply = {
+    ...reply,
+    attempt: from?.attempt ?? 0,
+    seq: from?.seq ?? 0,
+    ended: false,
+    lastEventAt: 0,
+  };
+  await catchUp(
+    store,
+    tracked,
+    from,
+    (event) => sent.push(event),
+    async () => null,
+  );
+  return { sent, tracked };
+}
+
 describe("catchUp", () => {
-  it("never sends a new attempt's chunks under the attempt it read before them", async () => {
+  it("sends the rest after a cursor it can place, under the attempt it read them with", async () => {
     const store = new MemoryChunkStore({ ttlSeconds: 60, runningTtlSeconds: 60 });
-    const reply = {
-      sessionId: randomUUID(),
-      messageId: randomUUID(),
-      userId: randomUUID(),
-      correlationId: randomUUID(),
-    };
+    const reply = newReply();
     await store.create(reply);
-    // The worker starts the attempt and writes its first chunk right after the reader read the
-    // state (still queued, attempt 0): the race a reader opened just before a send runs into.
-    const getState = store.getState.bind(store);
-    let raced = false;
-    store.getState = async (ref) => {
-      const state = await getState(ref);
-      if (!raced) {
-        raced = true;
-        await store.startAttempt(reply, 1);
-        await store.append(reply, 1, "first", 1);
-      }
-      return state;
-    };
-    const sent: WireEvent[] = [];
-    const tracked: TrackedReply = { ...reply, attempt: 0, seq: 0, ended: false, lastEventAt: 0 };
-    await catchUp(
-      store,
-      tracked,
-      null,
-      (event) => sent.push(event),
-      async () => null,
-    );
-    const chunks = sent.filter((event) => event.type === "chunk");
-    expect(chunks).toEqual([expect.objectContaining({ attempt: 1, seq: 1, text: "first" })]);
-    expect(tracked).toMatchObject({ attempt: 1, seq: 1 });
+    await store.startAttempt(reply, 1);
+    for (const text of ["a", "b", "c"]) await store.append(reply, 1, text, 1);
+    const { sent, tracked } = await caughtUp(store, reply, { attempt: 1, seq: 1 });
+    expect(
+      sent.map((event) => (event.type === "chunk" ? `${event.attempt}:${event.seq}:${event.text}` : event.type)),
+    ).toEqual(["1:2:b", "1:3:c"]);
+    expect(tracked).toMatchObject({ attempt: 1, seq: 3 });
+    await store.close();
+  });
+
+  it("sends reset and the new attempt from its start to a cursor of an older attempt", async () => {
+    const store = new MemoryChunkStore({ ttlSeconds: 60, runningTtlSeconds: 60 });
+    const reply = newReply();
+    await store.create(reply);
+    await store.startAttempt(reply, 1);
+    for (const text of ["a", "b", "c"]) await store.append(reply, 1, text, 1);
+    await store.startAttempt(reply, 2);
+    await store.append(reply, 2, "new", 2);
+    const { sent, tracked } = await caughtUp(store, reply, { attempt: 1, seq: 3 });
+    expect(sent).toEqual([
+      expect.objectContaining({ type: "reset", attempt: 2 }),
+      expect.objectContaining({ type: "chunk", attempt: 2, seq: 1, text: "new" }),
+    ]);
+    expect(tracked).toMatchObject({ attempt: 2, seq: 1 });
     await store.close();
   });
 });

@@ -105,17 +105,28 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
     sub.close();
   });
 
-  it("reads an attempt's chunks only while it is the current attempt", async () => {
+  it("reads a reply's state with the chunks of the attempt it names, from a given seq", async () => {
     const reply = newReply();
+    expect(await store.readReply(reply, 0)).toBeNull();
     await store.create(reply);
-    expect(await store.readAttempt(reply, 0, 0)).toEqual([]);
+    expect(await store.readReply(reply, 0)).toMatchObject({
+      state: { status: "queued", attempt: 0, seq: 0 },
+      chunks: [],
+    });
     await store.startAttempt(reply, 1);
     await store.append(reply, 1, "a", 1);
     await store.append(reply, 1, "b", 2);
-    expect(await store.readAttempt(reply, 1, 1)).toEqual([{ seq: 2, text: "b", ts: 2 }]);
+    expect(await store.readReply(reply, 1)).toMatchObject({
+      state: { status: "generating", attempt: 1, seq: 2 },
+      chunks: [{ seq: 2, text: "b", ts: 2 }],
+    });
+    expect(await store.readReply(reply, 5)).toMatchObject({ state: { attempt: 1, seq: 2 }, chunks: [] });
     await store.startAttempt(reply, 2);
-    expect(await store.readAttempt(reply, 1, 0)).toBeNull();
-    expect(await store.readAttempt(reply, 2, 0)).toEqual([]);
+    await store.append(reply, 2, "c", 3);
+    expect(await store.readReply(reply, 0)).toMatchObject({
+      state: { attempt: 2, seq: 1 },
+      chunks: [{ seq: 1, text: "c", ts: 3 }],
+    });
   });
 
   it("ends a reply once: no write and no second end after it", async () => {

@@ -139,6 +139,16 @@ export async function touchReply({ id }: { id: string }): Promise<void> {
   await db.update(messages).set({ updatedAt: sql`now()` }).where(eq(messages.id, id));
 }
 
+/** The user's replies among `ids` (cursors a client sent). */
+export async function listRepliesByIdsForUser({ ids, userId }: { ids: string[]; userId: string }) {
+  if (ids.length === 0) return [];
+  const db = await getDb();
+  return db
+    .select()
+    .from(messages)
+    .where(and(inArray(messages.id, ids), eq(messages.userId, userId), eq(messages.role, "assistant")));
+}
+
 export async function getMessageByIdForUser({ id, userId }: { id: string; userId: string }) {
   const db = await getDb();
   const [row] = await db

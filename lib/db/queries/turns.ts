@@ -122,12 +122,34 @@ export async function listTurnsBeforeReply({ sessionId, ord }: { sessionId: stri
     .orderBy(asc(messages.ord));
 }
 
-/** Replies of a session from a given one on (the one-session stream's "later replies"). */
-export async function listRepliesInSessionFrom({ sessionId, fromOrd }: { sessionId: string; fromOrd: number }) {
+/**
+ * The replies of a session from the user's reply `messageId` on, in order: the rest of a resumed
+ * reply and every later one, in one query. Empty when that reply is not the user's in this session.
+ */
+export async function listRepliesInSessionFromReply({
+  sessionId,
+  userId,
+  messageId,
+}: {
+  sessionId: string;
+  userId: string;
+  messageId: string;
+}) {
   const db = await getDb();
+  const from = db
+    .select({ ord: messages.ord })
+    .from(messages)
+    .where(
+      and(
+        eq(messages.id, messageId),
+        eq(messages.sessionId, sessionId),
+        eq(messages.userId, userId),
+        eq(messages.role, "assistant"),
+      ),
+    );
   return db
     .select()
     .from(messages)
-    .where(and(eq(messages.sessionId, sessionId), eq(messages.role, "assistant"), gte(messages.ord, fromOrd)))
+    .where(and(eq(messages.sessionId, sessionId), eq(messages.role, "assistant"), gte(messages.ord, sql`(${from})`)))
     .orderBy(asc(messages.ord));
 }
