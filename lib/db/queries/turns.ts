@@ -58,47 +58,47 @@ export async function createTurn(input: {
   correlationId: string;
 }): Promise<TurnIds | null> {
   const db = await getDb();
+  const { userId, title, content, clientMessageId, correlationId } = input;
+  const sessionId = input.sessionId;
+  // One statement (so one round trip and one commit, atomic by itself): the session (made, or
+  // touched), the user's message, then the reply, which reads the message's row, so their `ord`
+  // values come in that order.
+  const query = sql`
+    with made as (
+      insert into ${chatSessions} (user_id, title)
+      select ${userId}, ${title} where ${sessionId}::uuid is null
+      returning id
+    ), touched as (
+      update ${chatSessions} set updated_at = now() where id = ${sessionId}::uuid returning id
+    ), session as (
+      select id from made union all select id from touched
+    ), asked as (
+      insert into ${messages} (session_id, user_id, correlation_id, role, content, status, client_message_id)
+      select id, ${userId}, ${correlationId}, 'user', ${content}, 'completed', ${clientMessageId} from session
+      returning id, session_id
+    ), reply as (
+      insert into ${messages} (session_id, user_id, correlation_id, role, status, in_reply_to)
+      select session_id, ${userId}, ${correlationId}, 'assistant', 'queued', id from asked
+      returning id
+    )
+    select asked.session_id as "sessionId", asked.id as "userMessageId", reply.id as "assistantMessageId"
+    from asked, reply`;
   try {
-    return await db.transaction(async (tx) => {
-      let sessionId = input.sessionId;
-      if (sessionId) {
-        await tx.update(chatSessions).set({ updatedAt: sql`now()` }).where(eq(chatSessions.id, sessionId));
-      } else {
-        const [session] = await tx
-          .insert(chatSessions)
-          .values({ userId: input.userId, title: input.title })
-          .returning({ id: chatSessions.id });
-        if (!session) throw new Error("insert returned no session");
-        sessionId = session.id;
-      }
-      const common = { sessionId, userId: input.userId, correlationId: input.correlationId };
-      const [userMessage] = await tx
-        .insert(messages)
-        .values({
-          ...common,
-          role: "user",
-          content: input.content,
-          status: "completed",
-          clientMessageId: input.clientMessageId,
-        })
-        .returning({ id: messages.id });
-      if (!userMessage) throw new Error("insert returned no message");
-      const [reply] = await tx
-        .insert(messages)
-        .values({ ...common, role: "assistant", status: "queued", inReplyTo: userMessage.id })
-        .returning({ id: messages.id });
-      if (!reply) throw new Error("insert returned no reply");
-      return {
-        sessionId,
-        userMessageId: userMessage.id,
-        assistantMessageId: reply.id,
-        correlationId: input.correlationId,
-      };
-    });
+    const result = (await db.execute(query)) as unknown as TurnRow[] | { rows: TurnRow[] };
+    // postgres-js answers with the rows, PGlite with { rows }.
+    const [row] = Array.isArray(result) ? result : result.rows;
+    if (!row) throw new Error(sessionId ? "the session to send into is gone" : "insert returned no turn");
+    return { ...row, correlationId };
   } catch (error) {
     if (isUniqueViolation(error)) return null;
     throw error;
   }
+}
+
+interface TurnRow {
+  sessionId: string;
+  userMessageId: string;
+  assistantMessageId: string;
 }
 
 export async function listMessagesBySession({ sessionId }: { sessionId: string }): Promise<MessageRow[]> {
