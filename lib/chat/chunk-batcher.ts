@@ -4,19 +4,22 @@ import type { AppendItem, ChunkStore, ReplyInit } from "../streams/types";
 // commands as possible. Every reply a worker process writes keeps a buffer here. Each reply has
 // its own rhythm: a buffer holding text is due at the reply's next beat, every `intervalMs` from
 // the moment its attempt opened (at once past `maxChars`, or when its reply asks to flush). The
-// batcher wakes at most every `intervalMs / SLICES` and writes every buffer that is due (or
-// nearly) with one `appendMany`: one script call per 200 replies, one PUBLISH per shard.
+// batcher wakes once per interval for up to BATCH_REPLIES replies, and up to SLICES times per
+// interval for more, and writes every buffer that is due (or nearly) with one `appendMany`: one
+// script call, one PUBLISH per shard, whatever the number of replies in it.
 //
 // Beats that follow each reply's start, rather than its tokens, spread 1,000 replies over five
-// small batches per interval even when their tokens arrive in step (as the mock model's do): a
+// batches of 200 per interval even when their tokens arrive in step (as the mock model's do): a
 // burst of 1,000 makes the last reader of it wait for the other 999 at every step (the Lua script,
-// the web's fan-out, the sockets). One batch is in flight at a time, so each reply's chunks are
-// written in order.
+// the web's fan-out, the sockets). Fewer replies share one batch, which keeps Redis commands per
+// token low. One batch is in flight at a time, so each reply's chunks are written in order.
 
 export type OnWritten = (seq: number | null, text: string, ts: number) => void;
 
-/** Wake-ups per interval: a reply's chunk waits at most intervalMs / SLICES past its due time. */
+/** Most wake-ups per interval: a reply's chunk is written at most intervalMs / SLICES / 2 off its beat. */
 const SLICES = 5;
+/** Replies per batch that a wake-up aims for (the Redis store's script call takes 200). */
+const BATCH_REPLIES = 200;
 
 export class ChunkBatcher {
   private readonly pending = new Set<ReplyBuffer>();
@@ -25,15 +28,14 @@ export class ChunkBatcher {
   private timerAt = Number.POSITIVE_INFINITY;
   private current: Promise<void> | null = null;
   private runWaiters: Array<() => void> = [];
-  private readonly sliceMs: number;
+  /** No wake-up before this, but for a reply that must be written now. */
+  private quietUntil = 0;
 
   constructor(
     private readonly store: ChunkStore,
     readonly intervalMs: number,
     readonly maxChars: number,
-  ) {
-    this.sliceMs = Math.max(1, Math.floor(intervalMs / SLICES));
-  }
+  ) {}
 
   /** A buffer for one attempt of one reply; `onWritten` sees each chunk once it is stored. */
   open(reply: ReplyInit, attempt: number, onWritten: OnWritten): ReplyBuffer {
@@ -50,8 +52,9 @@ export class ChunkBatcher {
     } else {
       return;
     }
-    // The batch in flight arms the next wake-up when it is written.
-    if (!this.current) this.arm(buffer.dueAt);
+    // The batch in flight arms the next wake-up when it is written; none comes sooner than one gap
+    // after the last, unless a reply asked to be written now.
+    if (!this.current) this.arm(buffer.dueAt === 0 ? 0 : Math.max(buffer.dueAt, this.quietUntil));
   }
 
   /** @internal */
@@ -88,8 +91,11 @@ export class ChunkBatcher {
   private async run(): Promise<void> {
     if (this.current) return;
     const ts = Date.now();
-    // What falls due before the next wake-up goes now: fewer, fuller batches.
-    const horizon = ts + this.sliceMs / 2;
+    const slices = Math.min(SLICES, Math.max(1, Math.ceil(this.pending.size / BATCH_REPLIES)));
+    const gapMs = this.intervalMs / slices;
+    // What falls due nearer this wake-up than the next goes now.
+    const horizon = ts + gapMs / 2;
+    this.quietUntil = ts + gapMs;
     const taken: ReplyBuffer[] = [];
     for (const buffer of this.pending) if (buffer.dueAt <= horizon) taken.push(buffer);
     for (const buffer of taken) this.pending.delete(buffer);
@@ -110,8 +116,7 @@ export class ChunkBatcher {
     if (this.pending.size === 0) return;
     let earliest = Number.POSITIVE_INFINITY;
     for (const buffer of this.pending) earliest = Math.min(earliest, buffer.dueAt);
-    // Not sooner than a slice after this batch began, unless a reply asked to be written now.
-    this.arm(earliest === 0 ? 0 : Math.max(earliest, ts + this.sliceMs));
+    this.arm(earliest === 0 ? 0 : Math.max(earliest, this.quietUntil));
   }
 
   private async write(buffers: ReplyBuffer[], items: AppendItem[]): Promise<void> {

@@ -90,8 +90,8 @@ describe.each(stores)("chunk batcher on the %s store", (name, store) => {
     expect(results).toEqual([null]);
   });
 
-  it("keeps each reply's rhythm: replies that start apart are written in several small batches, not one burst", async () => {
-    const replies = await started(store, 50);
+  /** The store, counting the replies of every appendMany call. */
+  const counted = () => {
     const batches: number[] = [];
     const counting: ChunkStore = Object.assign(Object.create(store) as ChunkStore, {
       appendMany: (items: Parameters<ChunkStore["appendMany"]>[0]) => {
@@ -99,19 +99,48 @@ describe.each(stores)("chunk batcher on the %s store", (name, store) => {
         return store.appendMany(items);
       },
     });
+    return { batches, counting };
+  };
+
+  it("spreads many replies that start apart over several batches by their beats, not one burst", async () => {
+    const replies = await started(store, 600);
+    const { batches, counting } = counted();
     const batcher = new ChunkBatcher(counting, 50, 4096);
     const buffers = [];
-    // One reply starts every 2 ms, over two intervals, as sends arriving one after another.
-    for (const reply of replies) {
+    // Replies start over about two intervals, as sends arriving one after another.
+    for (const [i, reply] of replies.entries()) {
       const buffer = batcher.open(reply, 1, () => {});
       buffer.push("first ");
       buffers.push(buffer);
-      await sleep(2);
+      if (i % 60 === 59) await sleep(10);
+    }
+    await sleep(120);
+    await Promise.all(buffers.map((buffer) => buffer.flush()));
+    expect(batches.reduce((a, b) => a + b, 0)).toBe(600);
+    expect(batches.length).toBeGreaterThanOrEqual(3);
+    expect(Math.max(...batches)).toBeLessThan(600);
+  });
+
+  it("writes a few busy replies together, once per interval", async () => {
+    const replies = await started(store, 50);
+    const { batches, counting } = counted();
+    const batcher = new ChunkBatcher(counting, 50, 4096);
+    const buffers = [];
+    // Opened a millisecond apart: their beats differ.
+    for (const reply of replies) {
+      buffers.push(batcher.open(reply, 1, () => {}));
+      await sleep(1);
+    }
+    const startedAt = Date.now();
+    // Every reply gets a token every 5 ms for 250 ms (five intervals).
+    while (Date.now() - startedAt < 250) {
+      for (const buffer of buffers) buffer.push("t ");
+      await sleep(5);
     }
     await Promise.all(buffers.map((buffer) => buffer.flush()));
-    expect(batches.reduce((a, b) => a + b, 0)).toBe(50);
-    expect(batches.length).toBeGreaterThanOrEqual(5);
-    expect(Math.max(...batches)).toBeLessThan(50);
+    // Five intervals, the final flush, and one for the replies' beats not lining up with the run.
+    expect(batches.length).toBeLessThanOrEqual(7);
+    expect(batches.length).toBeGreaterThanOrEqual(4);
   });
 
   if (name === "redis") {
