@@ -37,7 +37,6 @@ export async function streamReplies(
   res: ServerResponse,
   target: StreamTarget,
   cursors: Map<string, Cursor>,
-  headers: Record<string, string>,
   allowed: Promise<unknown> = Promise.resolve(),
 ): Promise<void> {
   const config = env();
@@ -92,10 +91,10 @@ export async function streamReplies(
   if (res.destroyed) return close(); // the client left during the replay
   if (!hasReplies) {
     close();
-    res.writeHead(204, headers).end();
+    res.writeHead(204).end();
     return;
   }
-  res.writeHead(200, { ...SSE_HEADERS, ...headers });
+  res.writeHead(200, SSE_HEADERS);
   res.write(OPEN_FRAME);
   for (const frame of frames) res.write(frame);
   // Everything may have been sent (and the stream ended) during the replay: no timers then.

@@ -15,7 +15,6 @@ export interface NodeContext {
   params: Record<string, string>;
   query: URLSearchParams;
   lastEventId: string | undefined;
-  correlationId: string;
 }
 
 export function withNodeUser(pathParams: readonly string[], handler: (context: NodeContext) => Promise<void>) {
@@ -36,7 +35,7 @@ export function withNodeUser(pathParams: readonly string[], handler: (context: N
         if (typeof value === "string") params[name] = value;
       }
       const query = new URL(req.url ?? "/", "http://localhost").searchParams;
-      await handler({ res, user, params, query, lastEventId: header(req, "last-event-id"), correlationId });
+      await handler({ res, user, params, query, lastEventId: header(req, "last-event-id") });
     } catch (error) {
       const appError = toAppError(error);
       if (appError.status >= 500) {

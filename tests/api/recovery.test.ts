@@ -68,7 +68,11 @@ describe("worker crash and shutdown (redis mode)", () => {
       .poll(async () => (await client.json<Record<string, unknown>>("/api/health")).body, { timeout: 10_000 })
       .toMatchObject({ ok: false, worker: "stale", db: "ok", redis: "ok" });
     await app.startWorker();
-    const { events } = await client.readSse(sent.streamUrl, { timeoutMs: 30_000 });
+    // The reply may be done before we connect: a client that saw it queued holds ":0:0" for it.
+    const { events } = await client.readSse(sent.streamUrl, {
+      lastEventId: `${sent.assistantMessageId}:0:0`,
+      timeoutMs: 30_000,
+    });
     expect(events.at(-1)?.event).toBe("done");
   }, 60_000);
 

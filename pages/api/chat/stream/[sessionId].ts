@@ -7,13 +7,12 @@ import { withNodeUser } from "@/lib/http/node-handler";
 
 export const config = { api: { bodyParser: false, externalResolver: true, responseLimit: false }, maxDuration: 300 };
 
-export default withNodeUser(["sessionId"], async ({ res, user, params, query, lastEventId, correlationId }) => {
+export default withNodeUser(["sessionId"], async ({ res, user, params, query, lastEventId }) => {
   const sessionId = params.sessionId ?? "";
   await streamReplies(
     res,
     { kind: "session", sessionId, userId: user.id },
     cursorsOf(lastEventId, query, false),
-    { "X-Correlation-Id": correlationId },
     requireSession(user.id, sessionId),
   );
 });

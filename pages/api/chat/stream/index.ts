@@ -6,8 +6,6 @@ import { withNodeUser } from "@/lib/http/node-handler";
 
 export const config = { api: { bodyParser: false, externalResolver: true, responseLimit: false }, maxDuration: 300 };
 
-export default withNodeUser([], async ({ res, user, query, lastEventId, correlationId }) => {
-  await streamReplies(res, { kind: "user", userId: user.id }, cursorsOf(lastEventId, query, true), {
-    "X-Correlation-Id": correlationId,
-  });
+export default withNodeUser([], async ({ res, user, query, lastEventId }) => {
+  await streamReplies(res, { kind: "user", userId: user.id }, cursorsOf(lastEventId, query, true));
 });
