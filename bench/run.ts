@@ -9,6 +9,7 @@ import path from "node:path";
 import { Redis } from "ioredis";
 import { type RunningApp, startApp } from "../tests/support/app";
 import { TEST_REDIS_URL } from "../tests/support/services";
+import { APP_ENV } from "./app-env";
 import { chartSvg, type Panel } from "./chart";
 import { delivery, firstChunkLatency, resume, rssSampler, type System, sendLatency } from "./scenarios";
 import { type Summary, summarize } from "./stats";
@@ -40,17 +41,6 @@ const P = full
     };
 const TPS = 60;
 const RESUME = { tokens: 4000, tps: 1000, awayMs: 500 };
-const APP_ENV = {
-  RATE_LIMIT_SENDS_PER_MINUTE: "1000000",
-  MAX_RUNNING_REPLIES_PER_USER: "100000",
-  WORKER_CONCURRENCY: "5000",
-  LOG_LEVEL: "error",
-  // Production timings, not the test suite's quick sweeps.
-  STUCK_AFTER_MS: "120000",
-  SWEEP_INTERVAL_MS: "60000",
-  SHUTDOWN_GRACE_MS: "2000",
-  WORKER_LOCK_MS: "30000",
-};
 
 interface Row {
   scenario: string;

@@ -69,8 +69,9 @@ export class ChunkBatcher {
 
   /** The first of the buffer's beats after now: at most one write per reply per interval. */
   private nextBeat(buffer: ReplyBuffer): number {
-    const now = Date.now();
-    return now - ((now - buffer.openedAt) % this.intervalMs) + this.intervalMs;
+    // A buffer written a little ahead of its beat (see `horizon`) skips that beat.
+    const from = Math.max(Date.now(), buffer.takenAt + this.intervalMs / 2);
+    return from - ((from - buffer.openedAt) % this.intervalMs) + this.intervalMs;
   }
 
   /** Wakes at `at` (or now), unless a wake-up is already due earlier. */
@@ -149,6 +150,8 @@ export class ReplyBuffer {
   dueAt = 0;
   /** @internal The reply's beats fall every intervalMs from here. */
   readonly openedAt = Date.now();
+  /** @internal When text was last taken for a write. */
+  takenAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly batcher: ChunkBatcher,
@@ -186,6 +189,7 @@ export class ReplyBuffer {
   take(): string {
     const text = this.text;
     this.text = "";
+    this.takenAt = Date.now();
     return text;
   }
 

@@ -126,9 +126,10 @@ describe.each(stores)("chunk batcher on the %s store", (name, store) => {
     const { batches, counting } = counted();
     const batcher = new ChunkBatcher(counting, 50, 4096);
     const buffers = [];
+    const writes = new Map<string, number>();
     // Opened a millisecond apart: their beats differ.
     for (const reply of replies) {
-      buffers.push(batcher.open(reply, 1, () => {}));
+      buffers.push(batcher.open(reply, 1, () => writes.set(reply.messageId, (writes.get(reply.messageId) ?? 0) + 1)));
       await sleep(1);
     }
     const startedAt = Date.now();
@@ -141,6 +142,9 @@ describe.each(stores)("chunk batcher on the %s store", (name, store) => {
     // Five intervals, the final flush, and one for the replies' beats not lining up with the run.
     expect(batches.length).toBeLessThanOrEqual(7);
     expect(batches.length).toBeGreaterThanOrEqual(4);
+    // Each reply is written at most once per interval (and once more by the final flush).
+    expect(writes.size).toBe(50);
+    for (const count of writes.values()) expect(count).toBeLessThanOrEqual(7);
   });
 
   if (name === "redis") {

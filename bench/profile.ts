@@ -1,0 +1,39 @@
+// npx tsx bench/profile.ts <scenario> [args]: one benchmark scenario against Backchannel alone
+// (Redis mode, separate worker), to profile it. With APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"
+// the web and worker processes write CPU profiles into DIR when they stop.
+//   levels [replies=1000] [tokens=1200]   delivery, N replies × 1 reader at 60 tok/s
+//   readers                               delivery, 1 reply × 300 readers
+//   send                                  send → 202 (1 and 50 senders), send → first chunk
+//   resume                                12 resumes halfway through 4,000 tokens
+import { startApp } from "../tests/support/app";
+import { APP_ENV } from "./app-env";
+import { delivery, firstChunkLatency, resume, sendLatency } from "./scenarios";
+import { summarize } from "./stats";
+
+const [scenario = "levels", ...args] = process.argv.slice(2);
+const app = await startApp("redis", APP_ENV);
+const system = { kind: "app" as const, baseUrl: app.baseUrl };
+try {
+  if (scenario === "levels") {
+    const replies = Number(args[0] ?? 1000);
+    const result = await delivery(system, { replies, readersPerReply: 1, tokens: Number(args[1] ?? 1200), tps: 60 });
+    console.log(`${replies} replies`, summarize(result.samples), `peak ${result.peak}`, result.problems);
+  } else if (scenario === "readers") {
+    const result = await delivery(system, { replies: 1, readersPerReply: 300, tokens: 300, tps: 60 });
+    console.log("1 reply × 300 readers", summarize(result.samples), result.problems);
+  } else if (scenario === "send") {
+    await sendLatency(system, 4, 5);
+    console.log("send → 202, 1 sender", summarize(await sendLatency(system, 1, 60)));
+    console.log("send → 202, 50 senders", summarize(await sendLatency(system, 50, 4)));
+    console.log("send → first chunk", summarize(await firstChunkLatency(system, 30)));
+  } else if (scenario === "resume") {
+    const result = await resume(system, { count: 12, tokens: 4000, tps: 1000, awayMs: 500 });
+    console.log("resume", summarize(result.samples), result.problems);
+  } else {
+    console.error(`unknown scenario ${scenario}: levels, readers, send or resume`);
+    process.exitCode = 2;
+  }
+} finally {
+  await app.stop();
+}
+process.exit();
