@@ -1,7 +1,8 @@
 // npx tsx bench/profile.ts <scenario> [args]: one benchmark scenario against Backchannel alone
 // (Redis mode, separate worker), to profile it. With APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"
 // the web and worker processes write CPU profiles into DIR when they stop.
-//   levels [replies=1000] [tokens=1200]   delivery, N replies × 1 reader at 60 tok/s
+//   levels [replies=1000] [tokens=1200]   delivery, N replies × 1 reader at 60 tok/s; "300,1000"
+//                                         runs one level after the other in the same app
 //   readers                               delivery, 1 reply × 300 readers
 //   send                                  send → 202 (1 and 50 senders), send → first chunk
 //   resume                                12 resumes halfway through 4,000 tokens
@@ -15,9 +16,18 @@ const app = await startApp("redis", APP_ENV);
 const system = { kind: "app" as const, baseUrl: app.baseUrl };
 try {
   if (scenario === "levels") {
-    const replies = Number(args[0] ?? 1000);
-    const result = await delivery(system, { replies, readersPerReply: 1, tokens: Number(args[1] ?? 1200), tps: 60 });
-    console.log(`${replies} replies`, summarize(result.samples), `peak ${result.peak}`, result.problems);
+    for (const replies of (args[0] ?? "1000").split(",").map(Number)) {
+      const result = await delivery(system, { replies, readersPerReply: 1, tokens: Number(args[1] ?? 1200), tps: 60 });
+      const metrics = await (await fetch(`${app.baseUrl}/api/metrics`)).text();
+      const open = /^backchannel_sse_connections (\d+)/m.exec(metrics)?.[1];
+      console.log(
+        `${replies} replies`,
+        summarize(result.samples),
+        `peak ${result.peak}`,
+        `open SSE ${open}`,
+        result.problems,
+      );
+    }
   } else if (scenario === "readers") {
     const result = await delivery(system, { replies: 1, readersPerReply: 300, tokens: 300, tps: 60 });
     console.log("1 reply × 300 readers", summarize(result.samples), result.problems);

@@ -3,7 +3,9 @@ import type { StreamEvent } from "../streams/types";
 // SSE framing. A live event is one object shared by every reader of the process, so its frame is
 // built and encoded once and the same bytes are written to every reader: no JSON
 // re-serialisation or UTF-8 encoding per reader.
-const frames = new WeakMap<object, Uint8Array>();
+// The frame rides on the event object itself: a WeakMap entry per event per process made every
+// young-generation collection process thousands of ephemerons.
+const FRAME = Symbol("frame");
 const encoder = new TextEncoder();
 
 export type WireEvent =
@@ -20,7 +22,8 @@ export type WireEvent =
 
 /** An event's frame as bytes, built once however many readers it goes to (never mutate it). */
 export function eventBytes(event: WireEvent): Uint8Array {
-  let frame = frames.get(event);
+  const holder = event as { [FRAME]?: Uint8Array };
+  let frame = holder[FRAME];
   if (frame === undefined) {
     const { type, ...data } = event;
     const hasPosition = type === "chunk" || type === "snapshot";
@@ -30,7 +33,8 @@ export function eventBytes(event: WireEvent): Uint8Array {
       "seq" in event && event.seq !== undefined ? `${event.messageId}:${event.attempt}:${event.seq}` : "";
     const id = hasPosition ? `id: ${position}\n` : isEnd && position ? `id: ${position}:end\n` : "";
     frame = encoder.encode(`event: ${type}\n${id}data: ${JSON.stringify(data)}\n\n`);
-    frames.set(event, frame);
+    // Not enumerable: a spread copy of the event is another event and must not carry this frame.
+    Object.defineProperty(holder, FRAME, { value: frame });
   }
   return frame;
 }

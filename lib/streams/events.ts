@@ -70,11 +70,20 @@ export function channelName(channel: import("./types").Channel): string {
 export const EVENT_SHARDS = 16;
 export const EVENT_CHANNEL_PREFIX = "chat:events:";
 
+const shardOfUser = new Map<string, string>();
+
 /** The shard channel of a user; the Lua `shard` function in redis-scripts.ts computes the same. */
 export function eventChannelOf(userId: string): string {
-  let x = 0;
-  for (const byte of Buffer.from(userId, "utf8")) x = (x * 31 + byte) % 65521;
-  return `${EVENT_CHANNEL_PREFIX}${x % EVENT_SHARDS}`;
+  let channel = shardOfUser.get(userId);
+  if (channel === undefined) {
+    let x = 0;
+    for (const byte of Buffer.from(userId, "utf8")) x = (x * 31 + byte) % 65521;
+    channel = `${EVENT_CHANNEL_PREFIX}${x % EVENT_SHARDS}`;
+    // Asked for every reply at every flush: remembered, within a bound.
+    if (shardOfUser.size >= 100_000) shardOfUser.clear();
+    shardOfUser.set(userId, channel);
+  }
+  return channel;
 }
 
 /** The Redis channel a listener needs: its user's shard, or the control channel. */
