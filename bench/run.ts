@@ -6,6 +6,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Redis } from "ioredis";
 import { type RunningApp, startApp } from "../tests/support/app";
 import { TEST_REDIS_URL } from "../tests/support/services";
@@ -14,6 +15,12 @@ import { chartSvg, type Panel } from "./chart";
 import { delivery, firstChunkLatency, resume, rssSampler, type System, sendLatency } from "./scenarios";
 import { type Summary, summarize } from "./stats";
 
+// --levels=1000,1500 runs only the delivery levels (floor, then Backchannel), and writes no docs.
+const levelsOnly = process.argv
+  .find((arg) => arg.startsWith("--levels="))
+  ?.slice("--levels=".length)
+  .split(",")
+  .map(Number);
 const full = process.argv.includes("--full") || process.env.BENCH_PROFILE === "full";
 const profile = full ? "full" : "quick";
 const REDIS_URL = process.env.REDIS_URL ?? TEST_REDIS_URL;
@@ -127,12 +134,18 @@ async function readersScenario(system: System, label: string, readers: number) {
 
 async function levelScenario(system: System, label: string, replies: number, app?: RunningApp, redis?: Redis) {
   const sampler = app ? rssSampler(app.pids()) : null;
+  // This process's own stalls (its GC, its parsing) count as latency for whatever it reads.
+  const loadDelay = monitorEventLoopDelay({ resolution: 5 });
+  loadDelay.enable();
   const before = redis ? await commandCount(redis) : 0;
   const result = await delivery(system, { replies, readersPerReply: 1, tokens: P.levelTokens, tps: TPS });
   const commands = redis ? (await commandCount(redis)) - before : 0;
   const usage = sampler?.stop();
+  loadDelay.disable();
   const rss = usage?.rss;
-  const notes: string[] = [];
+  const notes: string[] = [
+    `load stalls p99 ${(loadDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loadDelay.max / 1e6).toFixed(0)} ms`,
+  ];
   if (result.peak < replies) notes.push(`peak ${result.peak} at once`);
   if (!result.complete) notes.push(`INCOMPLETE ${result.problems[0]}`);
   const summary = record(`delivery, ${replies} replies × 1 reader`, label, result.samples, notes.join("; "));
@@ -180,15 +193,17 @@ try {
   app = await startApp("redis", APP_ENV);
   const appSystem: System = { kind: "app", baseUrl: app.baseUrl };
 
-  for (const system of [floor.system, appSystem]) await sendScenarios(system, names[system.kind] ?? "");
-  for (const readers of [100, 300]) {
-    for (const system of [floor.system, resumable.system, appSystem]) {
-      await readersScenario(system, names[system.kind] ?? "", readers);
+  if (!levelsOnly) {
+    for (const system of [floor.system, appSystem]) await sendScenarios(system, names[system.kind] ?? "");
+    for (const readers of [100, 300]) {
+      for (const system of [floor.system, resumable.system, appSystem]) {
+        await readersScenario(system, names[system.kind] ?? "", readers);
+      }
     }
+    for (const system of [floor.system, resumable.system, appSystem])
+      await resumeScenario(system, names[system.kind] ?? "");
   }
-  for (const system of [floor.system, resumable.system, appSystem])
-    await resumeScenario(system, names[system.kind] ?? "");
-  for (const replies of P.levels) {
+  for (const replies of levelsOnly ?? P.levels) {
     await levelScenario(floor.system, "floor", replies);
     const level = await levelScenario(appSystem, "Backchannel", replies, app, redis);
     if (level.complete && level.peak >= replies && level.summary.p99 < 50) capacity = replies;
@@ -196,7 +211,7 @@ try {
   await app.stop();
   app = null;
 
-  if (P.embedded) {
+  if (P.embedded && !levelsOnly) {
     log("Backchannel, embedded mode (one process, PGlite, in-memory store and queue)");
     app = await startApp("embedded", APP_ENV);
     const embedded: System = { kind: "app", baseUrl: app.baseUrl };
@@ -233,7 +248,7 @@ function ratio(what: string, scenario: string, against: string, key: "p50" | "p9
   const allowed = limit === null ? null : limit * theirs[key];
   const note =
     against !== "floor" && floor !== undefined && allowed !== null && allowed < floor
-      ? `asks for ≤ ${allowed.toFixed(1)} ms, below the floor's ${floor} ms`
+      ? `asks for ≤ ${allowed.toFixed(2)} ms, below the floor's ${floor} ms`
       : "";
   ratios.push({
     what: `${what} ${key}, Backchannel / ${against}`,
@@ -332,7 +347,7 @@ writeFileSync(jsonPath, JSON.stringify({ date, profile, machine, rows, ratios, c
 writeFileSync(svgPath, svg);
 console.log(`\nwrote ${jsonPath} and ${svgPath} (${((Date.now() - startedAt) / 1000).toFixed(0)} s)`);
 
-if (full) {
+if (full && !levelsOnly) {
   copyFileSync(svgPath, path.join("docs", "benchmarks.svg"));
   const doc = [
     "# Benchmarks",
