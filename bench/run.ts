@@ -22,7 +22,7 @@ const levelsOnly = process.argv
   .split(",")
   .map(Number);
 const full = process.argv.includes("--full") || process.env.BENCH_PROFILE === "full";
-const profile = full ? "full" : "quick";
+const profile = levelsOnly ? "levels" : full ? "full" : "quick";
 const REDIS_URL = process.env.REDIS_URL ?? TEST_REDIS_URL;
 const FLUSH_MS = 50; // the app's FLUSH_INTERVAL_MS default; the peers batch at the same rate
 const P = full
