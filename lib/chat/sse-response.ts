@@ -39,6 +39,8 @@ export async function streamReplies(
   cursors: Map<string, Cursor>,
   allowed: Promise<unknown> = Promise.resolve(),
 ): Promise<void> {
+  // Observed at once: it may reject before anything below awaits it (or if something below throws).
+  allowed.catch(() => {});
   const config = env();
   const store = await getChunkStore();
   const m = metrics();
@@ -50,8 +52,11 @@ export async function streamReplies(
   const write = (frame: string | Uint8Array) => {
     if (closed) return;
     if (held) held.push(frame);
-    else if (res.writableLength > MAX_QUEUED_BYTES) close();
-    else res.write(frame);
+    else if (res.writableLength > MAX_QUEUED_BYTES) {
+      // end() would wait for a client that does not read: let the socket and its buffer go now.
+      close();
+      res.destroy();
+    } else res.write(frame);
   };
   const close = () => {
     if (closed) return;
