@@ -3,6 +3,8 @@
 // the web and worker processes write CPU profiles into DIR when they stop.
 //   levels [replies=1000] [tokens=1200]   delivery, N replies × 1 reader at 60 tok/s; "300,1000"
 //                                         runs one level after the other in the same app
+//   after-sends [replies=1000]            600 short sends (as the full run's send rows), then a level:
+//                                         reproduces the full run's slower 1,000-reply p99
 //   readers                               delivery, 1 reply × 300 readers
 //   send                                  send → 202 (1 and 50 senders), send → first chunk
 //   resume                                12 resumes halfway through 4,000 tokens
@@ -28,6 +30,17 @@ try {
         result.problems,
       );
     }
+  } else if (scenario === "after-sends") {
+    await sendLatency(system, 50, 10);
+    await firstChunkLatency(system, 100);
+    const replies = Number(args[0] ?? 1000);
+    const result = await delivery(system, { replies, readersPerReply: 1, tokens: 1800, tps: 60 });
+    console.log(
+      `${replies} replies after 600 sends`,
+      summarize(result.samples),
+      `peak ${result.peak}`,
+      result.problems,
+    );
   } else if (scenario === "readers") {
     const result = await delivery(system, { replies: 1, readersPerReply: 300, tokens: 300, tps: 60 });
     console.log("1 reply × 300 readers", summarize(result.samples), result.problems);
@@ -40,7 +53,7 @@ try {
     const result = await resume(system, { count: 12, tokens: 4000, tps: 1000, awayMs: 500 });
     console.log("resume", summarize(result.samples), result.problems);
   } else {
-    console.error(`unknown scenario ${scenario}: levels, readers, send or resume`);
+    console.error(`unknown scenario ${scenario}: levels, after-sends, readers, send or resume`);
     process.exitCode = 2;
   }
 } finally {
