@@ -11,7 +11,7 @@ export interface GuestSession {
 
 /**
  * Creates a guest user and the Auth.js session cookie for it: the same JWT, salt and cookie name
- * that Auth.js itself issues, so `auth()` reads it like any other session.
+ * that Auth.js itself issues, so Auth.js (and lib/auth/session-cookie.ts) read it like any other session.
  */
 export async function createGuestSession({ secure }: { secure: boolean }): Promise<GuestSession> {
   const user = await createGuestUser({ name: guestName() });

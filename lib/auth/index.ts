@@ -16,7 +16,7 @@ export function guestName(): string {
 
 // Auth.js with JWT sessions: a guest provider now; OAuth providers slot in beside it.
 // Configured lazily so nothing reads the environment at build time.
-export const { handlers, auth } = NextAuth(() => ({
+export const { handlers } = NextAuth(() => ({
   secret: authSecret(),
   trustHost: true,
   // A forged or expired cookie is an ordinary 401, not an error worth a stack trace.

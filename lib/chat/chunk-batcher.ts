@@ -52,9 +52,8 @@ export class ChunkBatcher {
     } else {
       return;
     }
-    // The batch in flight arms the next wake-up when it is written; none comes sooner than one gap
-    // after the last, unless a reply asked to be written now.
-    if (!this.current) this.arm(buffer.dueAt === 0 ? 0 : Math.max(buffer.dueAt, this.quietUntil));
+    // The batch in flight arms the next wake-up when it is written.
+    if (!this.current) this.arm(buffer.dueAt);
   }
 
   /** @internal */
@@ -74,8 +73,12 @@ export class ChunkBatcher {
     return from - ((from - buffer.openedAt) % this.intervalMs) + this.intervalMs;
   }
 
-  /** Wakes at `at` (or now), unless a wake-up is already due earlier. */
-  private arm(at: number) {
+  /**
+   * Wakes for something due at `due` (0 = now), unless a wake-up is already due earlier; none comes
+   * sooner than one gap after the last, unless a reply asked to be written now.
+   */
+  private arm(due: number) {
+    const at = due === 0 ? 0 : Math.max(due, this.quietUntil);
     if (at >= this.timerAt) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = at;
@@ -117,7 +120,7 @@ export class ChunkBatcher {
     if (this.pending.size === 0) return;
     let earliest = Number.POSITIVE_INFINITY;
     for (const buffer of this.pending) earliest = Math.min(earliest, buffer.dueAt);
-    this.arm(earliest === 0 ? 0 : Math.max(earliest, this.quietUntil));
+    this.arm(earliest);
   }
 
   private async write(buffers: ReplyBuffer[], items: AppendItem[]): Promise<void> {

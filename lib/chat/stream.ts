@@ -72,13 +72,7 @@ export class ReplyStream {
     // ahead of it, is applied at once: no promise per reader per chunk.
     const reply = this.replies.get(event.messageId);
     if (this.pending === 0 && reply && event.type === "chunk") {
-      const gap = liveStep(reply, event, this.emit);
-      if (gap) {
-        this.enqueue(async () => {
-          await this.catchUpFromHere(reply);
-          liveStep(reply, event, this.emit);
-        });
-      }
+      if (liveStep(reply, event, this.emit)) this.enqueue(() => this.fillGap(reply, event));
       return;
     }
     this.enqueue(() => this.onLive(event));
@@ -132,14 +126,16 @@ export class ReplyStream {
     if (!reply) {
       // A reply that started after we subscribed: follow it from its first event.
       await this.follow({ id: event.messageId, sessionId: event.sessionId, correlationId: event.correlationId }, null);
-    } else {
-      const gap = liveStep(reply, event, this.emit);
-      if (gap) {
-        await this.catchUpFromHere(reply);
-        liveStep(reply, event, this.emit);
-      }
+    } else if (liveStep(reply, event, this.emit)) {
+      await this.fillGap(reply, event);
     }
     this.checkAllEnded();
+  }
+
+  /** The event left a gap (a pub/sub message was lost or overtaken): fetch it, then apply the event. */
+  private async fillGap(reply: TrackedReply, event: StreamEvent) {
+    await this.catchUpFromHere(reply);
+    liveStep(reply, event, this.emit);
   }
 
   /** Checks the store for replies quiet longer than `quietMs`, in case a pub/sub message was lost. */

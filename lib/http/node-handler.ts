@@ -1,9 +1,9 @@
 import "server-only";
 import type { NextApiRequest, NextApiResponse } from "next";
 import { type SignedInUser, userFromCookies } from "../auth/session-cookie";
-import { AppError, errorBody, toAppError } from "../errors";
-import { describeError, log } from "../log";
+import { AppError } from "../errors";
 import { checkPathIds, correlationIdOf } from "./request-ids";
+import { errorReply } from "./respond";
 
 // withUser for the routes that answer on Node's own response (pages/api: the SSE streams), with
 // the same rules: correlation id, 401 before anything else, path ids, errors as the contract's JSON.
@@ -37,24 +37,10 @@ export function withNodeUser(pathParams: readonly string[], handler: (context: N
       const query = new URL(req.url ?? "/", "http://localhost").searchParams;
       await handler({ res, user, params, query, lastEventId: header(req, "last-event-id") });
     } catch (error) {
-      const appError = toAppError(error);
-      if (appError.status >= 500) {
-        log.error("request failed", {
-          correlationId,
-          code: appError.code,
-          error: describeError(appError.cause ?? error),
-        });
-      }
-      if (res.headersSent) {
-        res.end();
-        return;
-      }
-      res.writeHead(appError.status, {
-        "Content-Type": "application/json; charset=utf-8",
-        "Cache-Control": "no-store",
-        ...appError.headers,
-      });
-      res.end(JSON.stringify(errorBody(appError)));
+      const { status, headers, body } = errorReply(error, correlationId);
+      // Once the stream has started, its failures are events (sent before this); just end it.
+      if (res.headersSent) res.end();
+      else res.writeHead(status, headers).end(body);
     }
   };
 }

@@ -45,8 +45,11 @@ export function terminalEventOf(
 }
 
 /** Listener names: what a reader follows. Many of them share one shard channel on Redis. */
+export const sessionListenerName = (sessionId: string) => `chat:session:${sessionId}`;
+export const userListenerName = (userId: string) => `chat:user:${userId}`;
+
 export function channelNames(ref: { sessionId: string; userId: string }): [string, string] {
-  return [`chat:session:${ref.sessionId}`, `chat:user:${ref.userId}`];
+  return [sessionListenerName(ref.sessionId), userListenerName(ref.userId)];
 }
 
 export const CONTROL_CHANNEL = "chat:control";
@@ -54,9 +57,9 @@ export const CONTROL_CHANNEL = "chat:control";
 export function channelName(channel: import("./types").Channel): string {
   switch (channel.kind) {
     case "session":
-      return `chat:session:${channel.sessionId}`;
+      return sessionListenerName(channel.sessionId);
     case "user":
-      return `chat:user:${channel.userId}`;
+      return userListenerName(channel.userId);
     case "control":
       return CONTROL_CHANNEL;
   }

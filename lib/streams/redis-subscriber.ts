@@ -1,5 +1,5 @@
 import type { Redis } from "ioredis";
-import { EVENT_CHANNEL_PREFIX } from "./events";
+import { EVENT_CHANNEL_PREFIX, sessionListenerName, userListenerName } from "./events";
 import type { StreamEvent, SubscribeHandlers, Subscription } from "./types";
 
 /**
@@ -44,8 +44,8 @@ export class SharedSubscriber {
       const tab1 = message.indexOf("\t", start);
       const tab2 = message.indexOf("\t", tab1 + 1);
       if (tab1 !== -1 && tab2 !== -1 && tab2 < end) {
-        const byUser = this.listeners.get(`chat:user:${message.slice(start, tab1)}`);
-        const bySession = this.listeners.get(`chat:session:${message.slice(tab1 + 1, tab2)}`);
+        const byUser = this.listeners.get(userListenerName(message.slice(start, tab1)));
+        const bySession = this.listeners.get(sessionListenerName(message.slice(tab1 + 1, tab2)));
         if (byUser || bySession) this.deliver(message.slice(tab2 + 1, end), byUser, bySession);
       }
       start = end + 1;

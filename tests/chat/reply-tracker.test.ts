@@ -34,13 +34,19 @@ async function caughtUp(
   return { sent, tracked };
 }
 
+/** A reply whose attempt 1 holds one chunk per text. */
+async function replyWithFirstAttempt(texts: string[]) {
+  const store = new MemoryChunkStore({ ttlSeconds: 60, runningTtlSeconds: 60 });
+  const reply = newReply();
+  await store.create(reply);
+  await store.startAttempt(reply, 1);
+  for (const text of texts) await store.append(reply, 1, text, 1);
+  return { store, reply };
+}
+
 describe("catchUp", () => {
   it("sends the rest after a cursor it can place, under the attempt it read them with", async () => {
-    const store = new MemoryChunkStore({ ttlSeconds: 60, runningTtlSeconds: 60 });
-    const reply = newReply();
-    await store.create(reply);
-    await store.startAttempt(reply, 1);
-    for (const text of ["a", "b", "c"]) await store.append(reply, 1, text, 1);
+    const { store, reply } = await replyWithFirstAttempt(["a", "b", "c"]);
     const { sent, tracked } = await caughtUp(store, reply, { attempt: 1, seq: 1 });
     expect(
       sent.map((event) => (event.type === "chunk" ? `${event.attempt}:${event.seq}:${event.text}` : event.type)),
@@ -50,11 +56,7 @@ describe("catchUp", () => {
   });
 
   it("sends reset and the new attempt from its start to a cursor of an older attempt", async () => {
-    const store = new MemoryChunkStore({ ttlSeconds: 60, runningTtlSeconds: 60 });
-    const reply = newReply();
-    await store.create(reply);
-    await store.startAttempt(reply, 1);
-    for (const text of ["a", "b", "c"]) await store.append(reply, 1, text, 1);
+    const { store, reply } = await replyWithFirstAttempt(["a", "b", "c"]);
     await store.startAttempt(reply, 2);
     await store.append(reply, 2, "new", 2);
     const { sent, tracked } = await caughtUp(store, reply, { attempt: 1, seq: 3 });
