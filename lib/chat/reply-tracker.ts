@@ -53,6 +53,8 @@ export async function catchUp(
   from: Position | null,
   emit: Emit,
   row: () => Promise<MessageRow | null>,
+  /** The store's read after `from.seq`, when the caller started it already. */
+  firstRead?: Promise<Awaited<ReturnType<ChunkStore["readReply"]>>>,
 ): Promise<void> {
   const ref = { sessionId: reply.sessionId, messageId: reply.messageId };
   // The common cases (no cursor, or one the store can place) are one read. A cursor of another
@@ -62,7 +64,7 @@ export async function catchUp(
   let chunks: StoredChunk[];
   for (let tries = 0; ; tries++) {
     if (tries === 5) throw new Error("the reply kept starting new attempts while it was read");
-    const read = await store.readReply(ref, readAfter);
+    const read = await (tries === 0 && firstRead ? firstRead : store.readReply(ref, readAfter));
     if (!read) return catchUpFromDatabase(reply, from, emit, await row());
     const placeable = from !== null && from.attempt === read.state.attempt && from.seq <= read.state.seq;
     const needed = placeable ? from.seq : 0;

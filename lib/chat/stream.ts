@@ -11,6 +11,8 @@ import type { ChunkStore, StreamEvent, Subscription } from "../streams/types";
 import type { Cursor } from "./cursor";
 import { catchUp, type Emit, liveStep, type TrackedReply } from "./reply-tracker";
 
+type StoreRead = Awaited<ReturnType<ChunkStore["readReply"]>>;
+
 export type StreamTarget = { kind: "session"; sessionId: string; userId: string } | { kind: "user"; userId: string };
 
 export interface ReplyStreamOptions {
@@ -51,11 +53,15 @@ export class ReplyStream {
     // up waits behind it, so it can never make a reply start over without its cursor.
     this.pending++;
     const replayed = this.chain.then(async () => {
-      await subscription.ready;
+      // The lookup runs beside the subscription; only the store's reads must wait for it.
+      const early = this.readCursorReplyEarly(subscription.ready);
+      const [rows] = await Promise.all([this.initialReplies(), subscription.ready]);
       // A reply whose end the client already has is not sent again.
-      const initial = (await this.initialReplies()).filter((row) => !this.skipEnded(row));
+      const initial = rows.filter((row) => !this.skipEnded(row));
       if (initial.length === 0 && target.kind === "session") return false;
-      for (const row of initial) await this.follow(row, cursors.get(row.id) ?? null);
+      for (const row of initial) {
+        await this.follow(row, cursors.get(row.id) ?? null, row.id === early?.messageId ? early.read : undefined);
+      }
       this.checkAllEnded();
       return true;
     });
@@ -99,6 +105,21 @@ export class ReplyStream {
     return [...byId.values()].sort((a, b) => a.ord - b.ord);
   }
 
+  /**
+   * On a one-session stream, the cursor's reply is read from the store while the database says
+   * which replies to send: a resume is then one round trip, not two. The read is used only for a
+   * row the lookup returned (this user's, in this session); otherwise it is dropped.
+   */
+  private readCursorReplyEarly(ready: Promise<void>): { messageId: string; read: Promise<StoreRead> } | null {
+    const { store, target, cursors } = this.options;
+    const [cursor] = cursors.values();
+    if (target.kind !== "session" || !cursor || cursor.ended) return null;
+    const ref = { sessionId: target.sessionId, messageId: cursor.messageId };
+    const read = ready.then(() => store.readReply(ref, cursor.seq));
+    read.catch(() => {}); // observed here; a failure surfaces where the read is used
+    return { messageId: cursor.messageId, read };
+  }
+
   private skipEnded(row: Pick<MessageRow, "id" | "sessionId" | "correlationId">): boolean {
     if (!this.options.cursors.get(row.id)?.ended) return false;
     const base = { sessionId: row.sessionId, messageId: row.id, correlationId: row.correlationId };
@@ -106,7 +127,11 @@ export class ReplyStream {
     return true;
   }
 
-  private async follow(row: Pick<MessageRow, "id" | "sessionId" | "correlationId">, cursor: Cursor | null) {
+  private async follow(
+    row: Pick<MessageRow, "id" | "sessionId" | "correlationId">,
+    cursor: Cursor | null,
+    firstRead?: Promise<StoreRead>,
+  ) {
     if (this.replies.has(row.id)) return;
     const reply: TrackedReply = {
       sessionId: row.sessionId,
@@ -118,7 +143,7 @@ export class ReplyStream {
       lastEventAt: Date.now(),
     };
     this.replies.set(row.id, reply);
-    await catchUp(this.options.store, reply, cursor, this.emit, () => this.loadRow(row.id));
+    await catchUp(this.options.store, reply, cursor, this.emit, () => this.loadRow(row.id), firstRead);
   }
 
   private async onLive(event: StreamEvent) {

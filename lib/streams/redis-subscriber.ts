@@ -12,11 +12,15 @@ import type { StreamEvent, SubscribeHandlers, Subscription } from "./types";
  */
 export class SharedSubscriber {
   private readonly listeners = new Map<string, Set<SubscribeHandlers>>();
-  /** Redis channel → how many listener names need it, and its SUBSCRIBE. */
-  private readonly channels = new Map<string, { names: number; ready: Promise<void> }>();
+  /** Redis channel → how many listener names need it, its SUBSCRIBE, and its pending UNSUBSCRIBE. */
+  private readonly channels = new Map<string, { names: number; ready: Promise<void>; idle?: NodeJS.Timeout }>();
   private wasReady = false;
 
-  constructor(private readonly client: Redis) {
+  /** `unsubscribeAfterMs`: how long a channel nobody listens to any more stays subscribed. */
+  constructor(
+    private readonly client: Redis,
+    private readonly unsubscribeAfterMs = 30_000,
+  ) {
     client.on("message", (channel: string, message: string) => this.dispatch(channel, message));
     client.on("ready", () => {
       // ioredis resubscribes by itself after a reconnect, but what was published meanwhile is gone:
@@ -70,8 +74,11 @@ export class SharedSubscriber {
       set = new Set();
       this.listeners.set(name, set);
       const existing = this.channels.get(channel);
-      if (existing) existing.names++;
-      else this.channels.set(channel, { names: 1, ready: this.client.subscribe(channel).then(() => undefined) });
+      if (existing) {
+        existing.names++;
+        clearTimeout(existing.idle);
+        existing.idle = undefined;
+      } else this.channels.set(channel, { names: 1, ready: this.client.subscribe(channel).then(() => undefined) });
     }
     set.add(handlers);
     const ready = this.channels.get(channel)?.ready ?? Promise.resolve();
@@ -87,8 +94,14 @@ export class SharedSubscriber {
         this.listeners.delete(name);
         const entry = this.channels.get(channel);
         if (entry && --entry.names === 0) {
-          this.channels.delete(channel);
-          this.client.unsubscribe(channel).catch(() => {});
+          // Kept a while: a reader that reconnects (a reload, a resume) finds it subscribed and
+          // saves a round trip before its replay.
+          entry.idle = setTimeout(() => {
+            if (this.channels.get(channel) !== entry || entry.names > 0) return;
+            this.channels.delete(channel);
+            this.client.unsubscribe(channel).catch(() => {});
+          }, this.unsubscribeAfterMs);
+          entry.idle.unref();
         }
       },
     };

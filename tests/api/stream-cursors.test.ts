@@ -53,6 +53,21 @@ describe.each(modes)("stream cursors and connection lifetime (%s mode)", (mode) 
     expect(rest.events[0]?.id).toMatch(new RegExp(`^${sent.assistantMessageId}:1:\\d+$`));
   });
 
+  it("sends nothing of another user's reply named by a cursor, even one in the same session path", async () => {
+    const alice = await ApiClient.guest(app.baseUrl);
+    const hers = await alice.send("/mock tokens=30 tps=300\nalice's secret");
+    await alice.readSse(hers.streamUrl);
+    const mine = await client.send("/mock tokens=30 tps=300\nbob's own");
+    for (const lastEventId of [`${hers.assistantMessageId}:1:1`, `${hers.assistantMessageId}:1:0`]) {
+      // Bob's session with Alice's cursor: Bob's running or finished reply only, never hers.
+      const { events } = await client.readSse(mine.streamUrl, { lastEventId });
+      expect(events.some((e) => e.data.messageId === hers.assistantMessageId)).toBe(false);
+      // Alice's session with her own cursor, read by Bob: 404.
+      const theirs = await client.fetch(hers.streamUrl, { headers: { "last-event-id": lastEventId } });
+      expect(theirs.status).toBe(404);
+    }
+  });
+
   it("ignores cursors that do not parse and streams from the first event", async () => {
     const sent = await client.send("/mock tokens=40 tps=100 ttft=300\nbad cursor");
     const { status, events } = await client.readSse(sent.streamUrl, { lastEventId: "not-a-cursor" });

@@ -1,9 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import { eventChannelOf } from "../../lib/streams/events";
+import { eventChannelOf, userListenerName } from "../../lib/streams/events";
 import { MemoryChunkStore } from "../../lib/streams/memory";
 import { RedisChunkStore } from "../../lib/streams/redis";
+import { SharedSubscriber } from "../../lib/streams/redis-subscriber";
 import type { ChunkStore, StreamEvent } from "../../lib/streams/types";
 import { readReplyUntilEnd } from "../support/reader";
 import { TEST_REDIS_URL } from "../support/services";
@@ -23,6 +24,13 @@ function newRedisStore(): ChunkStore {
 afterAll(async () => {
   await Promise.all(redisClients.map((client) => client.quit()));
 });
+
+/** Channels the stores' subscriber connection is subscribed to, as Redis counts them. */
+async function subscribedChannels(name = subscriberName): Promise<number> {
+  const clients = (await redisClients[0]?.client("LIST")) as string;
+  const line = clients.split("\n").find((entry) => entry.includes(`name=${name}`));
+  return Number(/ sub=(\d+) /.exec(line ?? "")?.[1]);
+}
 
 const implementations: Array<[string, () => ChunkStore]> = [
   ["memory", () => new MemoryChunkStore(options)],
@@ -182,6 +190,8 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
 
   it("serves many readers of one reply from one subscription", async () => {
     const reply = newReply();
+    // Channels of earlier tests may still be subscribed (a channel nobody needs lingers a while).
+    const before = await subscribedChannels();
     const counts = new Array<number>(300).fill(0);
     const subs = counts.map((_, i) =>
       store.subscribe(
@@ -194,12 +204,8 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
       ),
     );
     await Promise.all(subs.map((s) => s.ready));
-    if (store instanceof RedisChunkStore) {
-      // One Redis subscription in all: the reply's user's shard channel.
-      const clients = (await redisClients[0]?.client("LIST")) as string;
-      const line = clients.split("\n").find((entry) => entry.includes(`name=${subscriberName}`));
-      expect(line).toMatch(/ sub=1 /);
-    }
+    // At most one more Redis subscription in all: the reply's user's shard channel.
+    if (store instanceof RedisChunkStore) expect((await subscribedChannels()) - before).toBeLessThanOrEqual(1);
     await store.create(reply);
     await store.startAttempt(reply, 1);
     for (let i = 0; i < 10; i++) await store.append(reply, 1, "t", i);
@@ -273,5 +279,31 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
     expect(byUser.filter((e) => e.type === "chunk")).toHaveLength(2);
     s1.close();
     s2.close();
+  });
+});
+
+describe("the Redis subscriber", () => {
+  it("keeps a channel nobody listens to for a while, so a reader who comes back needs no SUBSCRIBE", async () => {
+    const name = `linger-sub-${randomUUID()}`;
+    const client = new Redis(TEST_REDIS_URL, { connectionName: name });
+    redisClients.push(client);
+    const subscriber = new SharedSubscriber(client, 300);
+    const reply = newReply();
+    const channel = eventChannelOf(reply.userId);
+    const first = subscriber.subscribe(userListenerName(reply.userId), channel, { onEvent: () => {} });
+    await first.ready;
+    expect(await subscribedChannels(name)).toBe(1);
+    first.close();
+    await sleep(100);
+    expect(await subscribedChannels(name)).toBe(1);
+    // Back within the linger: the same subscription, already confirmed.
+    const again = subscriber.subscribe(userListenerName(reply.userId), channel, { onEvent: () => {} });
+    expect(again.ready).toBe(first.ready);
+    await sleep(400);
+    expect(await subscribedChannels(name)).toBe(1);
+    again.close();
+    await sleep(450);
+    expect(await subscribedChannels(name)).toBe(0);
+    expect(subscriber.channelCount).toBe(0);
   });
 });
