@@ -3,7 +3,8 @@ import type { AppendItem, ChunkStore, ReplyInit } from "../streams/types";
 // Tokens arrive one by one; readers need them a few at a time, and Redis should see as few
 // commands as possible. Every reply a worker process writes keeps a buffer here. Each reply has
 // its own rhythm: a buffer holding text is due at the reply's next beat, every `intervalMs` from
-// the moment its attempt opened (at once past `maxChars`, or when its reply asks to flush). The
+// the moment its attempt opened (at once for the attempt's first text, past `maxChars`, or when
+// its reply asks to flush). The
 // batcher wakes once per interval for up to BATCH_REPLIES replies, and up to SLICES times per
 // interval for more, and writes every buffer that is due (or nearly) with one `appendMany`: one
 // script call, one PUBLISH per shard, whatever the number of replies in it.
@@ -167,7 +168,9 @@ export class ReplyBuffer {
     if (this.failure) throw this.failure;
     if (this.closed || !text) return;
     this.text += text;
-    this.batcher.add(this, this.text.length >= this.batcher.maxChars);
+    // The attempt's first text goes at once: the reader waits for the first token more than any other.
+    const first = this.takenAt === Number.NEGATIVE_INFINITY;
+    this.batcher.add(this, first || this.text.length >= this.batcher.maxChars);
   }
 
   /** Writes what is buffered and waits until it is stored; throws the first write failure. */

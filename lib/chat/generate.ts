@@ -1,15 +1,16 @@
 import "server-only";
 import {
+  completeReply,
   endReply,
   getNextReplyInSession,
   getReplyById,
+  getReplyToRun,
   listTurnsBeforeReply,
   startReplyAttempt,
   touchReply,
-  touchSession,
 } from "../db/queries";
 import type { MessageRow } from "../db/schema";
-import { LlmError, type LlmProvider } from "../llm/types";
+import { type ChatTurn, LlmError, type LlmProvider } from "../llm/types";
 import { describeError, log } from "../log";
 import type { GenerateReplyJob, JobOutcome, ReplyQueue } from "../queue/contracts";
 import type { ChunkStore, ReplyRef } from "../streams/types";
@@ -47,20 +48,28 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * already ended is left alone, and every write is fenced by the attempt number.
  */
 export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps): Promise<JobOutcome> {
-  const reply = await getReplyById({ id: job.messageId });
-  if (!reply) return "finished";
+  // Each step below is one round trip (its queries side by side): the first token comes three
+  // round trips after the job, not six.
+  const found = await getReplyToRun({ id: job.messageId });
+  if (!found) return "finished";
+  const { firstInSession, ...reply } = found;
   if (!RUNNING.has(reply.status)) {
     // A worker may have recorded the end in Postgres and died before announcing it: announce it now.
     await reconcileEndedReply(reply, deps.store);
     return "finished";
   }
   // Replies of a session run one at a time, in send order.
-  if ((await getNextReplyInSession({ sessionId: reply.sessionId })) !== reply.id) return "deferred";
+  if (firstInSession !== reply.id) return "deferred";
   const ref = { sessionId: reply.sessionId, messageId: reply.id };
-  await deps.store.create({ ...ref, userId: reply.userId, correlationId: reply.correlationId });
+  // Every earlier reply of the session has ended, so the history before this one is fixed now.
+  const turns = listTurnsBeforeReply({ sessionId: reply.sessionId, ord: reply.ord });
+  const created = deps.store.create({ ...ref, userId: reply.userId, correlationId: reply.correlationId });
+  // Observed at once: each is awaited below, but maybe not before it fails.
+  turns.catch(() => {});
+  created.catch(() => {});
 
   for (;;) {
-    const attempt = await startReplyAttempt({ id: reply.id });
+    const [attempt] = await Promise.all([startReplyAttempt({ id: reply.id }), created]);
     if (attempt === null) return "finished";
     if (attempt > deps.config.maxAttempts) {
       await fail(ref, reply, deps, null, {
@@ -72,7 +81,7 @@ export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps)
     }
     if (!(await deps.store.startAttempt(ref, attempt))) return "finished";
     log.info("attempt started", { correlationId: reply.correlationId, messageId: reply.id, attempt });
-    const result = await runAttempt(ref, reply, attempt, deps);
+    const result = await runAttempt(ref, reply, attempt, turns, deps);
     if (result.kind === "stopped") {
       // A shutdown hands the job back: the next run starts a new attempt. A cancel was recorded by
       // whoever cancelled; a superseded attempt belongs to another worker now.
@@ -100,6 +109,7 @@ async function runAttempt(
   ref: ReplyRef,
   reply: MessageRow,
   attempt: number,
+  history: Promise<ChatTurn[]>,
   deps: GenerationDeps,
 ): Promise<AttemptResult> {
   const running = deps.running.start(reply.id);
@@ -120,7 +130,7 @@ async function runAttempt(
   });
   const heartbeat = setInterval(() => void touchReply({ id: reply.id }).catch(() => {}), 30_000);
   try {
-    const turns = await listTurnsBeforeReply({ sessionId: reply.sessionId, ord: reply.ord });
+    const turns = await history;
     let usage = { inputTokens: 0, outputTokens: 0 };
     for await (const event of deps.llm.stream({ messages: turns, signal, attempt })) {
       if (event.type === "text") buffer.push(event.text);
@@ -160,12 +170,12 @@ async function complete(
   const acceptedAt = reply.createdAt.getTime();
   const latencyMs = Math.max(0, Date.now() - acceptedAt);
   const ttftMs = result.firstChunkAt === null ? null : Math.max(0, result.firstChunkAt - acceptedAt);
-  // Postgres first, then `done`: a reader that sees `done` finds the stored reply complete.
-  const ended = await endReply({
+  // Postgres first, then `done`: a reader that sees `done` finds the stored reply complete. The
+  // same statement touches the session and names its next reply.
+  const ended = await completeReply({
     id: reply.id,
     attempt,
     outcome: {
-      status: "completed",
       content: result.content,
       model: deps.llm.model,
       inputTokens: result.inputTokens,
@@ -175,21 +185,15 @@ async function complete(
       seq: result.seq,
     },
   });
-  if (ended) {
-    const usage = { inputTokens: result.inputTokens, outputTokens: result.outputTokens };
-    await deps.store.finish(ref, attempt, { status: "completed", usage, latencyMs, ttftMs });
-    await touchSession({ id: reply.sessionId });
-    log.info("reply completed", {
-      correlationId: reply.correlationId,
-      messageId: reply.id,
-      attempt,
-      latencyMs,
-      ttftMs,
-    });
-  } else {
+  if (!ended) {
     await reconcileLost(reply, deps.store);
+    await wakeNext(reply, deps);
+    return;
   }
-  await wakeNext(reply, deps);
+  const usage = { inputTokens: result.inputTokens, outputTokens: result.outputTokens };
+  await deps.store.finish(ref, attempt, { status: "completed", usage, latencyMs, ttftMs });
+  log.info("reply completed", { correlationId: reply.correlationId, messageId: reply.id, attempt, latencyMs, ttftMs });
+  if (ended.nextId) await deps.queue.wake(ended.nextId).catch(() => {});
 }
 
 /** Another party ended the reply first (a cancel): make sure readers were told. */

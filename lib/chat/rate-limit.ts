@@ -11,6 +11,8 @@ export interface RateDecision {
 export interface RateLimiter {
   /** Counts one hit of `key` in a fixed window; refuses past `limit`. */
   hit(key: string, limit: number, windowMs: number): Promise<RateDecision>;
+  /** Takes back one hit of `key` in its current window (a request that turned out not to count). */
+  refund(key: string): Promise<void>;
 }
 
 class MemoryRateLimiter implements RateLimiter {
@@ -27,7 +29,17 @@ class MemoryRateLimiter implements RateLimiter {
     window.count++;
     return { allowed: window.count <= limit, retryAfterSeconds: Math.max(1, Math.ceil((window.resetAt - now) / 1000)) };
   }
+
+  async refund(key: string): Promise<void> {
+    const window = this.windows.get(key);
+    if (window && window.resetAt > Date.now() && window.count > 0) window.count--;
+  }
 }
+
+// Only within the window that counted it: a key that expired meanwhile is not made again.
+const REFUND_SCRIPT = `if redis.call("EXISTS", KEYS[1]) == 1 then return redis.call("DECR", KEYS[1]) end return 0`;
+
+const redisKeyOf = (key: string) => `chat:ratelimit:${key}`;
 
 class RedisRateLimiter implements RateLimiter {
   constructor(private readonly url: string) {}
@@ -43,9 +55,18 @@ class RedisRateLimiter implements RateLimiter {
     }
   }
 
+  async refund(key: string): Promise<void> {
+    try {
+      const redis = await redisConnection(this.url, "command");
+      await redis.eval(REFUND_SCRIPT, 1, redisKeyOf(key));
+    } catch (error) {
+      log.warn("rate limiter unavailable; hit not refunded", { error: describeError(error) });
+    }
+  }
+
   private async count(key: string, limit: number, windowMs: number): Promise<RateDecision> {
     const redis = await redisConnection(this.url, "command");
-    const redisKey = `chat:ratelimit:${key}`;
+    const redisKey = redisKeyOf(key);
     const results = await redis.multi().incr(redisKey).pexpire(redisKey, windowMs, "NX").pttl(redisKey).exec();
     const count = Number(results?.[0]?.[1] ?? 0);
     const ttl = Number(results?.[2]?.[1] ?? windowMs);

@@ -50,12 +50,21 @@ export async function sendMessage(
   correlationId: string,
 ): Promise<SendAccepted> {
   const config = env();
-  // The lookups do not depend on each other: one round trip's wait, not three.
+  const tooLong = [...input.content].length > config.MAX_MESSAGE_CHARS;
+  const rateKey = `sends:${userId}`;
+  // The send is counted beside the lookups (and given back if it turns out not to count): one
+  // round trip's wait for all four, not two.
+  const limiter = getRateLimiter();
+  const counted = tooLong ? null : limiter.hit(rateKey, config.RATE_LIMIT_SENDS_PER_MINUTE, 60_000);
   const [repeat, sessionExists, running] = await Promise.all([
     getTurnByClientMessageId({ userId, clientMessageId: input.clientMessageId }),
     input.sessionId ? getSessionById({ id: input.sessionId, userId }).then(Boolean) : true,
     countRunningRepliesByUser({ userId }),
+    counted,
   ]);
+  if (repeat || !sessionExists) {
+    if (counted) await limiter.refund(rateKey);
+  }
   if (repeat) {
     // The first try may have stored the message but failed to queue it (503): queue it now.
     if (repeat.replyStatus === "queued") await announceAndEnqueue(userId, repeat);
@@ -64,10 +73,10 @@ export async function sendMessage(
   if (!sessionExists) {
     throw new AppError(404, "session_not_found", "That chat does not exist.");
   }
-  if ([...input.content].length > config.MAX_MESSAGE_CHARS) {
+  if (!counted) {
     throw new AppError(413, "message_too_long", `A message may have at most ${config.MAX_MESSAGE_CHARS} characters.`);
   }
-  const rate = await getRateLimiter().hit(`sends:${userId}`, config.RATE_LIMIT_SENDS_PER_MINUTE, 60_000);
+  const rate = await counted;
   if (!rate.allowed) {
     throw new AppError(429, "rate_limited", "You are sending messages too fast. Please wait a moment.", {
       headers: { "Retry-After": String(rate.retryAfterSeconds) },

@@ -191,6 +191,30 @@ describe.each(modes)("errors and access rules (%s mode)", (mode) => {
     expect(repeat).toMatchObject({ status: 202, body: accepted[0] });
   });
 
+  it("counts toward the send limit only sends that store a message: not repeats, 404s or 413s", async () => {
+    const dave = await ApiClient.guest(app.baseUrl);
+    const onceId = randomUUID();
+    const first = await dave.send("/mock tokens=1 tps=0 ttft=0\nonce", { clientMessageId: onceId });
+    await dave.readSse(first.streamUrl);
+    const post = (body: Record<string, unknown>) =>
+      dave.json("/api/chat/messages", { method: "POST", body: JSON.stringify(body) });
+    for (let i = 0; i < 10; i++) {
+      const repeat = await post({ content: "/mock tokens=1 tps=0 ttft=0\nonce", clientMessageId: onceId });
+      expect(repeat.status).toBe(202);
+      const missing = await post({ sessionId: randomUUID(), content: "lost", clientMessageId: randomUUID() });
+      expect(missing.status).toBe(404);
+      const long = await post({ content: "x".repeat(200_000), clientMessageId: randomUUID() });
+      expect(long.status).toBe(413);
+    }
+    // 1 counted so far: 7 more fit in the limit of 8, the one after does not.
+    for (let i = 0; i < 7; i++) {
+      const turn = await dave.send(`/mock tokens=1 tps=0 ttft=0\nquick ${i}`);
+      await dave.readSse(turn.streamUrl);
+    }
+    const over = await post({ content: "one too many", clientMessageId: randomUUID() });
+    expect(over).toMatchObject({ status: 429, body: { error: { code: "rate_limited" } } });
+  });
+
   it("renames, lists with pagination and deletes sessions, stopping their replies", async () => {
     const dave = await ApiClient.guest(app.baseUrl);
     const turns = [];

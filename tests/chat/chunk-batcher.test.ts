@@ -147,6 +147,25 @@ describe.each(stores)("chunk batcher on the %s store", (name, store) => {
     for (const count of writes.values()) expect(count).toBeLessThanOrEqual(7);
   });
 
+  it("writes an attempt's first text at once, and what follows on the reply's beats", async () => {
+    const [reply] = await started(store, 1);
+    if (!reply) throw new Error("no reply");
+    const batcher = new ChunkBatcher(store, 400, 4096);
+    const writtenAt: number[] = [];
+    const buffer = batcher.open(reply, 1, () => writtenAt.push(Date.now()));
+    const openedAt = Date.now();
+    buffer.push("first ");
+    await sleep(150);
+    // The first token did not wait for the beat, 400 ms after the attempt opened.
+    expect(writtenAt).toHaveLength(1);
+    expect((writtenAt[0] ?? 0) - openedAt).toBeLessThan(150);
+    buffer.push("second ");
+    await sleep(100);
+    expect(writtenAt).toHaveLength(1);
+    await buffer.flush();
+    expect(writtenAt).toHaveLength(2);
+  });
+
   if (name === "redis") {
     it("costs about one Redis command per reply per flush, not one per event", async () => {
       const replies = await started(store, 300);

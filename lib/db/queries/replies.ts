@@ -1,7 +1,7 @@
 import "server-only";
-import { and, asc, count, eq, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, count, eq, getTableColumns, inArray, lt, sql } from "drizzle-orm";
 import { getDb } from "../client";
-import { type MessageRow, messages } from "../schema";
+import { chatSessions, type MessageRow, messages } from "../schema";
 
 const running = inArray(messages.status, ["queued", "generating"]);
 
@@ -48,6 +48,77 @@ export async function listRunningRepliesByUser({ userId, sessionId }: { userId: 
       ),
     )
     .orderBy(asc(messages.ord));
+}
+
+/**
+ * The running reply that comes first in the session of the row (a subquery of a select on
+ * messages). Written out: in a select's fields drizzle leaves column names unqualified.
+ */
+const firstRunningInSession = sql<string | null>`(
+  select later.id from ${messages} later
+  where later.session_id = ${messages}.session_id and later.role = 'assistant'
+    and later.status in ('queued', 'generating')
+  order by later.ord limit 1
+)`;
+
+/**
+ * A reply, with the id of the reply its session must run first (replies of a session run one at
+ * a time, in send order): what a worker checks before it starts, in one query.
+ */
+export async function getReplyToRun({
+  id,
+}: {
+  id: string;
+}): Promise<(MessageRow & { firstInSession: string | null }) | null> {
+  const db = await getDb();
+  const [row] = await db
+    .select({ ...getTableColumns(messages), firstInSession: firstRunningInSession })
+    .from(messages)
+    .where(and(eq(messages.id, id), eq(messages.role, "assistant")))
+    .limit(1);
+  return row ?? null;
+}
+
+/**
+ * Completes a reply from `attempt`, only while it runs, and touches its session, in one statement.
+ * Null when the reply had already ended (a cancel won); else the session's next reply to run.
+ */
+export async function completeReply({
+  id,
+  attempt,
+  outcome,
+}: {
+  id: string;
+  attempt: number;
+  outcome: Omit<Extract<ReplyOutcome, { status: "completed" }>, "status">;
+}): Promise<{ nextId: string | null } | null> {
+  const db = await getDb();
+  const { content, model, inputTokens, outputTokens, ttftMs, latencyMs, seq } = outcome;
+  // The outer select sees the rows as they were before the update: the reply itself still runs there.
+  const query = sql`
+    with ended as (
+      update ${messages} set status = 'completed', content = ${content}, model = ${model},
+        input_tokens = ${inputTokens}, output_tokens = ${outputTokens}, ttft_ms = ${ttftMs}::int,
+        latency_ms = ${latencyMs}, seq = ${seq}, updated_at = now(), finished_at = now()
+      where id = ${id} and status in ('queued', 'generating') and attempt = ${attempt}
+      returning id, session_id
+    ), touched as (
+      update ${chatSessions} set updated_at = now() where id = (select session_id from ended)
+    )
+    select (
+      select n.id from ${messages} n
+      where n.session_id = ended.session_id and n.role = 'assistant'
+        and n.status in ('queued', 'generating') and n.id <> ended.id
+      order by n.ord limit 1
+    ) as "nextId" from ended`;
+  const result = (await db.execute(query)) as unknown as EndedRow[] | { rows: EndedRow[] };
+  // postgres-js answers with the rows, PGlite with { rows }.
+  const [row] = Array.isArray(result) ? result : result.rows;
+  return row ? { nextId: row.nextId ?? null } : null;
+}
+
+interface EndedRow {
+  nextId: string | null;
 }
 
 /** The reply of the session that must run next: replies run one at a time, in send order. */
