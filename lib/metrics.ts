@@ -4,6 +4,9 @@ import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom
 // One registry per process, kept on globalThis so dev hot reload does not register twice.
 function createMetrics() {
   const registry = new Registry();
+  // SSE events are counted for every reader of every event: a plain tally here, handed to the
+  // counter when it is read, costs a fraction of a labelled counter's inc() each time.
+  const sseEventsSent: Record<string, number> = Object.create(null);
   collectDefaultMetrics({ register: registry, prefix: "backchannel_" });
   return {
     registry,
@@ -28,7 +31,15 @@ function createMetrics() {
       help: "SSE events sent",
       labelNames: ["type"],
       registers: [registry],
+      collect() {
+        for (const type of Object.keys(sseEventsSent)) {
+          this.inc({ type }, sseEventsSent[type]);
+          delete sseEventsSent[type];
+        }
+      },
     }),
+    /** SSE events sent by type, not yet added to `sseEvents`: `sseEventsSent[type]++`. */
+    sseEventsSent,
     sendLatency: new Histogram({
       name: "backchannel_send_seconds",
       help: "Time to answer a send",

@@ -15,35 +15,22 @@ import { ReplyStream, type StreamTarget } from "./stream";
 /** A reader this far behind (bytes queued in its socket) is let go; it comes back with its cursor. */
 const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
-// One labelled child per event type: this runs for every event of every reader.
-const counters = new Map<string, { inc(): void }>();
-function sseEventCounter(type: string) {
-  let counter = counters.get(type);
-  if (!counter) {
-    counter = metrics().sseEvents.labels({ type });
-    counters.set(type, counter);
-  }
-  return counter;
-}
-
 /**
  * Streams `target`'s replies to `res`: the replay first, then live events; a heartbeat comment
  * every SSE_HEARTBEAT_MS (which also checks quiet replies against the store), and on the
  * all-sessions stream a `reconnect` event before MAX_SSE_SECONDS. 204 when a one-session stream
- * has nothing to send. `allowed` (the ownership check) runs beside the replay, whose frames are
- * held until it passes; when it fails, nothing was sent and its error is thrown.
+ * has nothing to send. The replay's frames are held until it is done; when it fails (a session
+ * that is not the user's: 404), nothing was sent and its error is thrown.
  */
 export async function streamReplies(
   res: ServerResponse,
   target: StreamTarget,
   cursors: Map<string, Cursor>,
-  allowed: Promise<unknown> = Promise.resolve(),
 ): Promise<void> {
-  // Observed at once: it may reject before anything below awaits it (or if something below throws).
-  allowed.catch(() => {});
   const config = env();
   const store = await getChunkStore();
   const m = metrics();
+  const tally = m.sseEventsSent;
   const timers: NodeJS.Timeout[] = [];
   // Until the replay decides between 200 and 204, frames wait here.
   let held: Array<string | Uint8Array> | null = [];
@@ -71,7 +58,7 @@ export async function streamReplies(
     target,
     cursors,
     emit: (event) => {
-      sseEventCounter(event.type).inc();
+      tally[event.type] = (tally[event.type] ?? 0) + 1;
       write(eventBytes(event));
     },
     onAllEnded: () => {
@@ -86,7 +73,7 @@ export async function streamReplies(
   res.on("close", close);
   let hasReplies: boolean;
   try {
-    [hasReplies] = await Promise.all([replies.start(), allowed]);
+    hasReplies = await replies.start();
   } catch (error) {
     close();
     throw error;

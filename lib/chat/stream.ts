@@ -2,10 +2,11 @@ import "server-only";
 import {
   getMessageByIdForUser,
   listRepliesByIdsForUser,
-  listRepliesInSessionFromReply,
   listRunningRepliesByUser,
+  listSessionStreamReplies,
 } from "../db/queries";
 import type { MessageRow } from "../db/schema";
+import { AppError } from "../errors";
 import { describeError, log } from "../log";
 import type { ChunkStore, StreamEvent, Subscription } from "../streams/types";
 import type { Cursor } from "./cursor";
@@ -41,7 +42,10 @@ export class ReplyStream {
 
   constructor(private readonly options: ReplyStreamOptions) {}
 
-  /** Subscribes and replays. False when there is nothing to send at all. */
+  /**
+   * Subscribes and replays. False when there is nothing to send at all; throws a 404 AppError
+   * (before anything was sent) for a session that is not the user's.
+   */
   start(): Promise<boolean> {
     const { store, target, cursors } = this.options;
     this.subscription = store.subscribe(target, {
@@ -89,13 +93,15 @@ export class ReplyStream {
     const ids = [...cursors.keys()];
     if (target.kind === "session") {
       // The rest of the cursor's reply, then every later reply of the session; with no cursor
-      // of this session, its running replies.
-      const [cursorId] = ids;
+      // of this session, its running replies. The same query says whether the session is the user's.
       const { sessionId, userId } = target;
-      const fromCursor = cursorId
-        ? await listRepliesInSessionFromReply({ sessionId, userId, messageId: cursorId })
-        : [];
-      return fromCursor.length > 0 ? fromCursor : listRunningRepliesByUser({ userId, sessionId });
+      const { sessionFound, replies } = await listSessionStreamReplies({
+        sessionId,
+        userId,
+        fromMessageId: ids[0] ?? null,
+      });
+      if (!sessionFound) throw new AppError(404, "session_not_found", "That chat does not exist.");
+      return replies;
     }
     const [cursorRows, running] = await Promise.all([
       listRepliesByIdsForUser({ ids, userId: target.userId }),

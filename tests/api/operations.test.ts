@@ -85,12 +85,16 @@ describe("operations", () => {
       expect((await fetch(`${app.baseUrl}/api/metrics`)).status).toBe(401);
       const client = await ApiClient.guest(app.baseUrl);
       const sent = await client.send("/mock tokens=3 tps=0\ncount me");
-      await client.readSse(sent.streamUrl);
+      // From the queued reply's cursor: the reply may have ended before the stream opens.
+      await client.readSse(sent.streamUrl, { lastEventId: `${sent.assistantMessageId}:0:0` });
       const response = await fetch(`${app.baseUrl}/api/metrics`, { headers: { authorization: "Bearer s3cret" } });
       expect(response.status).toBe(200);
       const text = await response.text();
       expect(text).toMatch(/^backchannel_sends_accepted_total 1$/m);
       expect(text).toMatch(/^# TYPE backchannel_sse_connections gauge$/m);
+      // The reader got the reply's chunks (3 tokens: at least one chunk) and its end.
+      expect(text).toMatch(/^backchannel_sse_events_total\{type="done"\} 1$/m);
+      expect(Number(/^backchannel_sse_events_total\{type="chunk"\} (\d+)$/m.exec(text)?.[1])).toBeGreaterThan(0);
     } finally {
       await app.stop();
     }

@@ -1,5 +1,5 @@
 import "server-only";
-import { and, asc, eq, gte, inArray, lt, or, sql } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { getDb } from "../client";
 import { chatSessions, type MessageRow, messages } from "../schema";
@@ -123,33 +123,40 @@ export async function listTurnsBeforeReply({ sessionId, ord }: { sessionId: stri
 }
 
 /**
- * The replies of a session from the user's reply `messageId` on, in order: the rest of a resumed
- * reply and every later one, in one query. Empty when that reply is not the user's in this session.
+ * What a one-session stream sends, in one query: whether the session is the user's, and its
+ * replies in order. From the user's reply `messageId` (a cursor) on, that reply and every later
+ * one; with no cursor, or one that is not a reply of this session, the running replies.
  */
-export async function listRepliesInSessionFromReply({
+export async function listSessionStreamReplies({
   sessionId,
   userId,
-  messageId,
+  fromMessageId,
 }: {
   sessionId: string;
   userId: string;
-  messageId: string;
-}) {
+  fromMessageId: string | null;
+}): Promise<{ sessionFound: boolean; replies: MessageRow[] }> {
   const db = await getDb();
-  const from = db
-    .select({ ord: messages.ord })
-    .from(messages)
-    .where(
+  // Written out with its own alias: the cursor's reply, null when it is not one of this session.
+  const cursorOrd = sql`(
+    select cursor.ord from ${messages} cursor
+    where cursor.id = ${fromMessageId}::uuid and cursor.session_id = ${sessionId}::uuid and cursor.role = 'assistant'
+  )`;
+  const rows = await db
+    .select({ found: chatSessions.id, reply: messages })
+    .from(chatSessions)
+    .leftJoin(
+      messages,
       and(
-        eq(messages.id, messageId),
-        eq(messages.sessionId, sessionId),
-        eq(messages.userId, userId),
+        eq(messages.sessionId, chatSessions.id),
         eq(messages.role, "assistant"),
+        or(gte(messages.ord, cursorOrd), and(isNull(cursorOrd), inArray(messages.status, ["queued", "generating"]))),
       ),
-    );
-  return db
-    .select()
-    .from(messages)
-    .where(and(eq(messages.sessionId, sessionId), eq(messages.role, "assistant"), gte(messages.ord, sql`(${from})`)))
+    )
+    .where(and(eq(chatSessions.id, sessionId), eq(chatSessions.userId, userId)))
     .orderBy(asc(messages.ord));
+  return {
+    sessionFound: rows.length > 0,
+    replies: rows.flatMap((row) => (row.reply ? [row.reply] : [])),
+  };
 }

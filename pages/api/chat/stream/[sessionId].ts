@@ -1,7 +1,6 @@
 // GET /api/chat/stream/:sessionId — the replies of one session over SSE; 204 when there is nothing.
 // A pages/api route so that each event is a plain write on Node's response (see lib/chat/sse-response.ts).
 import { cursorsOf } from "@/lib/chat/cursor";
-import { requireSession } from "@/lib/chat/sessions";
 import { streamReplies } from "@/lib/chat/sse-response";
 import { withNodeUser } from "@/lib/http/node-handler";
 
@@ -9,10 +8,5 @@ export const config = { api: { bodyParser: false, externalResolver: true, respon
 
 export default withNodeUser(["sessionId"], async ({ res, user, params, query, lastEventId }) => {
   const sessionId = params.sessionId ?? "";
-  await streamReplies(
-    res,
-    { kind: "session", sessionId, userId: user.id },
-    cursorsOf(lastEventId, query, false),
-    requireSession(user.id, sessionId),
-  );
+  await streamReplies(res, { kind: "session", sessionId, userId: user.id }, cursorsOf(lastEventId, query, false));
 });
