@@ -8,9 +8,14 @@
 //   readers                               delivery, 1 reply × 300 readers
 //   send                                  send → 202 (1 and 50 senders), send → first chunk
 //   resume [rounds=3]                     rounds of 12 resumes halfway through 4,000 tokens
+//   cpu [count=200]                       CPU ms per operation in the web and the worker (from /proc):
+//                                         one send and its 1-token reply at a time, then resumes;
+//                                         steadier than latency on a shared, noisy machine
+import { readFileSync } from "node:fs";
 import { startApp } from "../tests/support/app";
 import { APP_ENV } from "./app-env";
-import { delivery, firstChunkLatency, resume, sendLatency } from "./scenarios";
+import { openSse } from "./http";
+import { delivery, firstChunkLatency, guest, resume, sendLatency, sendMessage } from "./scenarios";
 import { summarize } from "./stats";
 
 const [scenario = "levels", ...args] = process.argv.slice(2);
@@ -55,11 +60,56 @@ try {
       const result = await resume(system, { count: 12, tokens: 4000, tps: 1000, awayMs: 500 });
       console.log(`resume, round ${round}`, summarize(result.samples), result.problems);
     }
+  } else if (scenario === "cpu") {
+    await cpuPerOperation(Number(args[0] ?? 200));
   } else {
-    console.error(`unknown scenario ${scenario}: levels, after-sends, readers, send or resume`);
+    console.error(`unknown scenario ${scenario}: levels, after-sends, readers, send, resume or cpu`);
     process.exitCode = 2;
   }
 } finally {
   await app.stop();
 }
 process.exit();
+
+/** User + system CPU time of a process so far, ms. */
+function cpuMs(pid: number | undefined): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
+}
+
+async function cpuPerOperation(count: number) {
+  const { web, worker } = app.pids();
+  const user = await guest(app.baseUrl);
+  const pause = () => new Promise((resolve) => setTimeout(resolve, 15));
+  const measure = async (label: string, operation: (i: number) => Promise<void>) => {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const [web0, worker0] = [cpuMs(web), cpuMs(worker)];
+    const latencies: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const startedAt = performance.now();
+      await operation(i);
+      latencies.push(performance.now() - startedAt);
+      await pause();
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const perOp = (pid: number | undefined, before: number) => ((cpuMs(pid) - before) / count).toFixed(2);
+    console.log(
+      `${label}: web ${perOp(web, web0)} ms, worker ${perOp(worker, worker0)} ms CPU each`,
+      summarize(latencies),
+    );
+  };
+  for (let i = 0; i < 50; i++) await sendMessage(app.baseUrl, user, `/mock tokens=1 tps=0 ttft=0\nwarm ${i}`);
+  await measure("send → 202 (and its 1-token reply)", async (i) => {
+    await sendMessage(app.baseUrl, user, `/mock tokens=1 tps=0 ttft=0\nping ${i}`);
+  });
+  const sent = await sendMessage(app.baseUrl, user, "/mock tokens=2000 tps=4000 ttft=0\nresume me");
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  await measure("resume of a finished reply from its 5th chunk", async () => {
+    const reader = openSse(
+      `${app.baseUrl}/api/chat/stream/${sent.sessionId}`,
+      { cookie: user.cookie, "last-event-id": `${sent.assistantMessageId}:1:5` },
+      (frame) => (frame.event === "done" ? true : undefined),
+    );
+    await reader.ended;
+  });
+}

@@ -52,7 +52,7 @@ interface Sent {
   assistantMessageId: string;
 }
 
-async function sendMessage(baseUrl: string, user: Guest, content: string): Promise<Sent> {
+export async function sendMessage(baseUrl: string, user: Guest, content: string): Promise<Sent> {
   const response = await request(`${baseUrl}/api/chat/messages`, {
     method: "POST",
     headers: { cookie: user.cookie },

@@ -24,10 +24,12 @@ describe("a turn through the real Anthropic SDK (redis mode, fake Anthropic serv
   });
 
   it("streams the model's text, stores it with its usage, and sends the whole conversation", async () => {
+    // Each reply may end before its stream connects: read from attempt 1's start.
+    const fromStart = (sent: { assistantMessageId: string }) => ({ lastEventId: `${sent.assistantMessageId}:1:0` });
     const first = await client.send("scenario:text hello");
-    await client.readSse(first.streamUrl);
+    await client.readSse(first.streamUrl, fromStart(first));
     const second = await client.send("scenario:text and again", { sessionId: first.sessionId });
-    const { events } = await client.readSse(second.streamUrl);
+    const { events } = await client.readSse(second.streamUrl, fromStart(second));
     const done = events.at(-1);
     expect(done?.event).toBe("done");
     expect(done?.data.usage).toEqual(FAKE_USAGE);

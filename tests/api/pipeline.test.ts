@@ -85,7 +85,11 @@ describe.each(modes)("pipeline (%s mode)", (mode) => {
       `/api/chat/sessions/${first.sessionId}/messages`,
     );
     const order = listed.messages.filter((m) => ids.includes(m.id)).map((m) => m.id);
-    const { events } = await client.readSse(first.streamUrl, { timeoutMs: 45_000 });
+    // From the first reply's start (attempt 1): it may have ended before the stream connects.
+    const { events } = await client.readSse(first.streamUrl, {
+      timeoutMs: 45_000,
+      lastEventId: `${first.assistantMessageId}:1:0`,
+    });
     const started = (id: string) =>
       events.findIndex((e) => e.event === "status" && e.data.messageId === id && e.data.status === "generating");
     const ended = (id: string) => events.findIndex(isEnd(id));
