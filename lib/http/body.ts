@@ -1,4 +1,5 @@
 import "server-only";
+import type { IncomingMessage } from "node:http";
 import type { z } from "zod";
 import { AppError } from "../errors";
 
@@ -24,6 +25,29 @@ async function readText(request: Request): Promise<string> {
   return Buffer.concat(parts).toString("utf8");
 }
 
+/** The same for Node's request; past the limit the rest is read and dropped, so the 413 can still be sent. */
+function readNodeText(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    if (Number(req.headers["content-length"] ?? "0") > MAX_BODY_BYTES) {
+      req.resume();
+      reject(tooLarge());
+      return;
+    }
+    const parts: Buffer[] = [];
+    let size = 0;
+    req.on("data", (chunk: Buffer) => {
+      if (size > MAX_BODY_BYTES) return;
+      size += chunk.byteLength;
+      if (size > MAX_BODY_BYTES) {
+        parts.length = 0;
+        reject(tooLarge());
+      } else parts.push(chunk);
+    });
+    req.on("end", () => resolve(Buffer.concat(parts).toString("utf8")));
+    req.on("error", reject);
+  });
+}
+
 function tooLarge() {
   return new AppError(413, "payload_too_large", "The request body is larger than 1 MB.");
 }
@@ -42,9 +66,7 @@ export function invalid(error: z.ZodError): AppError {
   return new AppError(400, "invalid_request", "Some fields of the request are not valid.", { fields: fieldsOf(error) });
 }
 
-/** Reads a JSON body (at most 1 MB) and checks it against `schema`. */
-export async function readJson<T extends z.ZodType>(request: Request, schema: T): Promise<z.infer<T>> {
-  const text = await readText(request);
+function parseJson<T extends z.ZodType>(text: string, schema: T): z.infer<T> {
   let data: unknown;
   try {
     data = JSON.parse(text);
@@ -54,6 +76,16 @@ export async function readJson<T extends z.ZodType>(request: Request, schema: T)
   const parsed = schema.safeParse(data);
   if (!parsed.success) throw invalid(parsed.error);
   return parsed.data;
+}
+
+/** Reads a JSON body (at most 1 MB) and checks it against `schema`. */
+export async function readJson<T extends z.ZodType>(request: Request, schema: T): Promise<z.infer<T>> {
+  return parseJson(await readText(request), schema);
+}
+
+/** readJson for Node's request (pages/api routes, whose own body parser is off). */
+export async function readNodeJson<T extends z.ZodType>(req: IncomingMessage, schema: T): Promise<z.infer<T>> {
+  return parseJson(await readNodeText(req), schema);
 }
 
 /** Checks query parameters against `schema`. */

@@ -1,7 +1,7 @@
 import "server-only";
 import { currentUser, type SignedInUser } from "../auth/index";
 import { AppError } from "../errors";
-import { checkPathIds, correlationIdOf } from "./request-ids";
+import { checkOrigin, checkPathIds, correlationIdOf } from "./request-ids";
 import { errorResponse } from "./respond";
 
 type Params = Record<string, string | string[]>;
@@ -15,21 +15,9 @@ export interface RequestContext<P extends Params> {
   correlationId: string;
 }
 
-const WRITES = new Set(["POST", "PATCH", "PUT", "DELETE"]);
-
-/** A write from a page of another origin is refused; one with no Origin (not a browser) is allowed. */
-function checkOrigin(request: Request) {
-  if (!WRITES.has(request.method)) return;
-  const origin = request.headers.get("origin");
-  if (!origin) return;
-  const host = request.headers.get("x-forwarded-host") ?? request.headers.get("host") ?? new URL(request.url).host;
-  let originHost: string;
-  try {
-    originHost = new URL(origin).host;
-  } catch {
-    originHost = "";
-  }
-  if (originHost !== host) throw new AppError(403, "forbidden_origin", "Requests from other sites are not allowed.");
+/** The host a request was sent to, as a browser's Origin would name it. */
+function hostOf(request: Request): string {
+  return request.headers.get("x-forwarded-host") ?? request.headers.get("host") ?? new URL(request.url).host;
 }
 
 type Authenticated<P extends Params> = RequestContext<P> & { user: SignedInUser };
@@ -41,7 +29,7 @@ function wrap<P extends Params, C>(
   return async (request: Request, route: RouteContext<P>): Promise<Response> => {
     const correlationId = correlationIdOf(request.headers.get("x-correlation-id"));
     try {
-      checkOrigin(request);
+      checkOrigin(request.method, request.headers.get("origin"), hostOf(request));
       const extra = await authenticate(request);
       const params = (await route?.params) ?? ({} as P);
       checkPathIds(params);

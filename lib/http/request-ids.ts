@@ -15,3 +15,17 @@ export function checkPathIds(params: Record<string, string | string[] | undefine
       throw new AppError(404, "not_found", "Not found.");
   }
 }
+
+const WRITES = new Set(["POST", "PATCH", "PUT", "DELETE"]);
+
+/** A write from a page of another origin is refused; one with no Origin (not a browser) is allowed. */
+export function checkOrigin(method: string | undefined, origin: string | null | undefined, host: string) {
+  if (!method || !WRITES.has(method) || !origin) return;
+  let originHost: string;
+  try {
+    originHost = new URL(origin).host;
+  } catch {
+    originHost = "";
+  }
+  if (originHost !== host) throw new AppError(403, "forbidden_origin", "Requests from other sites are not allowed.");
+}

@@ -113,6 +113,20 @@ describe.each(modes)("errors and access rules (%s mode)", (mode) => {
       body: JSON.stringify({ content: "x".repeat(1_100_000), clientMessageId: randomUUID() }),
     });
     expect(huge).toMatchObject({ status: 413, body: { error: { code: "payload_too_large" } } });
+    // The same body sent in pieces, with no Content-Length to refuse it by: counted as it arrives.
+    const pieces = JSON.stringify({ content: "x".repeat(1_100_000), clientMessageId: randomUUID() });
+    const streamed = await alice.json("/api/chat/messages", {
+      method: "POST",
+      body: new ReadableStream({
+        start(controller) {
+          for (let i = 0; i < pieces.length; i += 64_000)
+            controller.enqueue(new TextEncoder().encode(pieces.slice(i, i + 64_000)));
+          controller.close();
+        },
+      }),
+      duplex: "half",
+    } as RequestInit);
+    expect(streamed).toMatchObject({ status: 413, body: { error: { code: "payload_too_large" } } });
   });
 
   it("answers 404 for ids in the path that are not UUIDs, and for unknown endpoints, as JSON", async () => {

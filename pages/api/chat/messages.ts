@@ -1,0 +1,30 @@
+// POST /api/chat/messages — store a message, queue its reply, answer 202 at once.
+// A pages/api route, like the streams: the send is the busiest request, and Node's own request and
+// response cost it less than an App Router Request/Response pair (docs/benchmarks.md).
+import { sendMessage, sendMessageSchema } from "@/lib/chat/send";
+import { AppError } from "@/lib/errors";
+import { readNodeJson } from "@/lib/http/body";
+import { withNodeUser } from "@/lib/http/node-handler";
+import { JSON_HEADERS } from "@/lib/http/respond";
+import { metrics } from "@/lib/metrics";
+
+export const config = { api: { bodyParser: false } };
+
+export default withNodeUser(
+  [],
+  async ({ req, res, user, correlationId }) => {
+    const stopTimer = metrics().sendLatency.startTimer();
+    try {
+      const input = await readNodeJson(req, sendMessageSchema);
+      const result = await sendMessage(user.id, input, correlationId);
+      metrics().sendsAccepted.inc();
+      res.writeHead(202, JSON_HEADERS).end(JSON.stringify(result));
+    } catch (error) {
+      metrics().sendsRefused.inc({ code: error instanceof AppError ? error.code : "internal_error" });
+      throw error;
+    } finally {
+      stopTimer();
+    }
+  },
+  ["POST"],
+);
