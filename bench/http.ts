@@ -2,12 +2,26 @@
 // Every system under test (Backchannel, the floor, resumable-stream) is read through this same
 // code, so client-side costs are the same for all of them.
 import http from "node:http";
+import type { Socket } from "node:net";
 
 export const agent = new http.Agent({ keepAlive: true, maxSockets: Number.POSITIVE_INFINITY });
 
 // performance.now() and Date.now() on one clock: a chunk's `ts` (wall ms) against a perf mark.
 const wallOffset = Date.now() - performance.now();
 export const wallAt = (perf: number) => perf + wallOffset;
+
+/**
+ * A server that stops (or drops a reader) resets sockets whose request already ended, idle in the
+ * agent or half closed; such an `error` has no listener left and would end this process. The
+ * request's own errors still reach its `error` handler.
+ */
+function keepSocketErrorsQuiet(socket: Socket) {
+  // A keep-alive socket serves many requests: one listener is enough.
+  if (quieted.has(socket)) return;
+  quieted.add(socket);
+  socket.on("error", () => {});
+}
+const quieted = new WeakSet<Socket>();
 
 export interface HttpResult {
   status: number;
@@ -36,6 +50,7 @@ export function request(
       res.on("error", reject);
     });
     req.on("error", reject);
+    req.on("socket", keepSocketErrorsQuiet);
     req.end(payload);
   });
 }
@@ -118,6 +133,7 @@ export function openSse(
     rejectOpened(error);
     resolveEnded();
   });
+  req.on("socket", keepSocketErrorsQuiet);
   req.end();
   function close() {
     if (closed) return;

@@ -50,6 +50,7 @@ export async function guests(baseUrl: string, count: number): Promise<Guest[]> {
 interface Sent {
   sessionId: string;
   assistantMessageId: string;
+  statusUrl: string;
 }
 
 export async function sendMessage(baseUrl: string, user: Guest, content: string): Promise<Sent> {
@@ -70,6 +71,7 @@ const mockPrompt = (tokens: number, tps: number, label: string) => `/mock tokens
 export async function sendLatency(system: System, senders: number, perSender: number): Promise<number[]> {
   const users = system.kind === "app" ? await guests(system.baseUrl, senders) : [];
   const samples: number[] = [];
+  const sent: Array<{ user: Guest; statusUrl: string }> = [];
   await Promise.all(
     Array.from({ length: senders }, async (_, s) => {
       for (let i = 0; i < perSender; i++) {
@@ -77,7 +79,8 @@ export async function sendLatency(system: System, senders: number, perSender: nu
         if (system.kind === "app") {
           const user = users[s];
           if (!user) throw new Error("no guest");
-          await sendMessage(system.baseUrl, user, mockPrompt(1, 0, "ping"));
+          const turn = await sendMessage(system.baseUrl, user, mockPrompt(1, 0, "ping"));
+          sent.push({ user, statusUrl: turn.statusUrl });
         } else {
           const response = await request(`${system.baseUrl}/replies`, { method: "POST", body: { tokens: 1, tps: 0 } });
           if (response.status !== 202) throw new Error(`peer POST: ${response.status}`);
@@ -86,7 +89,21 @@ export async function sendLatency(system: System, senders: number, perSender: nu
       }
     }),
   );
+  // Not measured: the replies these sends queued end before the next scenario, which would
+  // otherwise measure the worker's backlog.
+  await pool(sent, 20, ({ user, statusUrl }) => untilEnded(system.baseUrl, user, statusUrl));
   return samples;
+}
+
+async function untilEnded(baseUrl: string, user: Guest, statusUrl: string) {
+  const deadline = Date.now() + 120_000;
+  while (Date.now() < deadline) {
+    const response = await request(`${baseUrl}${statusUrl}`, { headers: { cookie: user.cookie } });
+    const { status } = JSON.parse(response.body) as { status?: string };
+    if (status !== "queued" && status !== "generating") return;
+    await sleep(100);
+  }
+  throw new Error(`${statusUrl} still running after 2 minutes`);
 }
 
 // ---------------------------------------------------------------- scenario 2: send → first chunk
