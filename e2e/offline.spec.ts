@@ -73,10 +73,31 @@ test("a cached chat opens after a reload while offline", async ({ chat, context 
 });
 
 test("the cache keeps messages of the 50 most recently opened chats only", async ({ chat }) => {
-  await chat.startChat("/mock tokens=5 tps=100\nSeed the cache");
+  const sessionId = await chat.startChat("/mock tokens=5 tps=100\nSeed the cache");
   await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
   const userId = await chat.page.evaluate(() => window.localStorage.getItem("backchannel:last-user"));
   const dbName = `backchannel-${userId}`;
+  // The page writes its list of chats with the finished reply (a moment after the change). Seeded
+  // before that write, the old chats would be dropped by it as chats the page does not know.
+  await expect
+    .poll(() =>
+      chat.page.evaluate(
+        async ([name, id]) => {
+          const db = await new Promise<IDBDatabase>((resolve) => {
+            const request = indexedDB.open(name);
+            request.onsuccess = () => resolve(request.result);
+          });
+          const all = await new Promise<Array<{ sessionId: string; role: string; status: string }>>((resolve) => {
+            const request = db.transaction("messages").objectStore("messages").getAll();
+            request.onsuccess = () => resolve(request.result);
+          });
+          db.close();
+          return all.some((m) => m.sessionId === id && m.role === "assistant" && m.status === "completed");
+        },
+        [dbName, sessionId] as const,
+      ),
+    )
+    .toBe(true);
   // 55 old chats with one message each, opened at times 1..55.
   await chat.page.evaluate(async (name) => {
     const db = await new Promise<IDBDatabase>((resolve, reject) => {
