@@ -42,7 +42,7 @@ const P = full
       firstChunk: 30,
       readerTokens: 300,
       levels: [100, 1000],
-      levelTokens: 1200,
+      levelTokens: 720,
       resumeCount: 12,
       embedded: false,
     };
