@@ -14,6 +14,7 @@ import { describeError, log } from "../log";
 import { getReplyQueue } from "../queue/index";
 import { getChunkStore } from "../streams/index";
 import { getRateLimiter } from "./rate-limit";
+import { sessionNotFound } from "./sessions";
 
 export const sendMessageSchema = z.object({
   sessionId: z.uuid().optional(),
@@ -62,18 +63,16 @@ export async function sendMessage(
     countRunningRepliesByUser({ userId }),
     counted,
   ]);
-  if (repeat || !sessionExists) {
-    if (counted) await limiter.refund(rateKey);
-  }
+  // A repeat stores nothing new and a 404 nothing at all: neither counts.
+  if (counted && (repeat || !sessionExists)) await limiter.refund(rateKey);
   if (repeat) {
     // The first try may have stored the message but failed to queue it (503): queue it now.
     if (repeat.replyStatus === "queued") await announceAndEnqueue(userId, repeat);
     return resultOf(repeat);
   }
-  if (!sessionExists) {
-    throw new AppError(404, "session_not_found", "That chat does not exist.");
-  }
-  if (!counted) {
+  if (!sessionExists) throw sessionNotFound();
+  // A message too long was never counted.
+  if (tooLong || !counted) {
     throw new AppError(413, "message_too_long", `A message may have at most ${config.MAX_MESSAGE_CHARS} characters.`);
   }
   const rate = await counted;

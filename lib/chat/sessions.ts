@@ -57,9 +57,14 @@ export async function listSessions(userId: string, query: z.infer<typeof listSes
   };
 }
 
+/** The contract's 404 for a session that does not exist or is not the user's. */
+export function sessionNotFound(): AppError {
+  return new AppError(404, "session_not_found", "That chat does not exist.");
+}
+
 export async function requireSession(userId: string, sessionId: string) {
   const session = await getSessionById({ id: sessionId, userId });
-  if (!session) throw new AppError(404, "session_not_found", "That chat does not exist.");
+  if (!session) throw sessionNotFound();
   return session;
 }
 
@@ -89,7 +94,7 @@ export async function listSessionMessages(userId: string, sessionId: string) {
 
 export async function renameUserSession(userId: string, sessionId: string, title: string) {
   const session = await renameSession({ id: sessionId, userId, title });
-  if (!session) throw new AppError(404, "session_not_found", "That chat does not exist.");
+  if (!session) throw sessionNotFound();
   return {
     id: session.id,
     title: session.title,
@@ -104,8 +109,7 @@ export async function deleteUserSession(userId: string, sessionId: string) {
   const running = await listRunningRepliesByUser({ userId, sessionId });
   for (const reply of running) await cancelReply(userId, sessionId, reply.id);
   const rows = await listMessagesBySession({ sessionId });
-  if (!(await deleteSession({ id: sessionId, userId })))
-    throw new AppError(404, "session_not_found", "That chat does not exist.");
+  if (!(await deleteSession({ id: sessionId, userId }))) throw sessionNotFound();
   const store = await getChunkStore();
   await Promise.all(
     rows.filter((row) => row.role === "assistant").map((row) => store.remove({ sessionId, messageId: row.id })),

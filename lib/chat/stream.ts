@@ -6,11 +6,11 @@ import {
   listSessionStreamReplies,
 } from "../db/queries";
 import type { MessageRow } from "../db/schema";
-import { AppError } from "../errors";
 import { describeError, log } from "../log";
 import type { ChunkStore, StreamEvent, Subscription } from "../streams/types";
 import type { Cursor } from "./cursor";
 import { catchUp, type Emit, liveStep, type TrackedReply } from "./reply-tracker";
+import { sessionNotFound } from "./sessions";
 
 type StoreRead = Awaited<ReturnType<ChunkStore["readReply"]>>;
 
@@ -100,7 +100,7 @@ export class ReplyStream {
         userId,
         fromMessageId: ids[0] ?? null,
       });
-      if (!sessionFound) throw new AppError(404, "session_not_found", "That chat does not exist.");
+      if (!sessionFound) throw sessionNotFound();
       return replies;
     }
     const [cursorRows, running] = await Promise.all([
