@@ -1,7 +1,8 @@
 // npx tsx bench/profile.ts <scenario> [args]: one benchmark scenario against Backchannel alone
 // (Redis mode, separate worker), to profile it. With APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=DIR"
 // the web and worker processes write CPU profiles into DIR when they stop.
-//   levels [replies=1000] [tokens=1200]   delivery, N replies × 1 reader at 60 tok/s; "300,1000"
+//   levels [replies=1000] [tokens=1200]   delivery, N replies × 1 reader at 60 tok/s, and the CPU of
+//                                         web, worker and Redis while they stream; "300,1000"
 //                                         runs one level after the other in the same app
 //   after-sends [replies=1000]            600 short sends (as the full run's send rows), then a level:
 //                                         reproduces the full run's slower 1,000-reply p99
@@ -12,19 +13,33 @@
 //                                         one send and its 1-token reply at a time, then resumes;
 //                                         steadier than latency on a shared, noisy machine
 import { readFileSync } from "node:fs";
+import { Redis } from "ioredis";
 import { startApp } from "../tests/support/app";
+import { TEST_REDIS_URL } from "../tests/support/services";
 import { APP_ENV } from "./app-env";
 import { openSse } from "./http";
 import { delivery, firstChunkLatency, guest, resume, sendLatency, sendMessage } from "./scenarios";
 import { summarize } from "./stats";
 
 const [scenario = "levels", ...args] = process.argv.slice(2);
+const redisPid = await redisServerPid();
 const app = await startApp("redis", APP_ENV);
 const system = { kind: "app" as const, baseUrl: app.baseUrl };
 try {
   if (scenario === "levels") {
     for (const replies of (args[0] ?? "1000").split(",").map(Number)) {
-      const result = await delivery(system, { replies, readersPerReply: 1, tokens: Number(args[1] ?? 1200), tps: 60 });
+      // CPU from the last send to the last end: mostly the streaming, the starts left out.
+      let from = cpuSample();
+      const result = await delivery(system, {
+        replies,
+        readersPerReply: 1,
+        tokens: Number(args[1] ?? 1200),
+        tps: 60,
+        onRunning: () => {
+          from = cpuSample();
+        },
+      });
+      const cpu = cpuPercent(from, cpuSample());
       const metrics = await (await fetch(`${app.baseUrl}/api/metrics`)).text();
       const open = /^backchannel_sse_connections (\d+)/m.exec(metrics)?.[1];
       console.log(
@@ -32,6 +47,7 @@ try {
         summarize(result.samples),
         `peak ${result.peak}`,
         `open SSE ${open}`,
+        `CPU % of a core while streaming: web ${cpu.web}, worker ${cpu.worker}, redis ${cpu.redis}`,
         result.problems,
       );
     }
@@ -70,6 +86,35 @@ try {
   await app.stop();
 }
 process.exit();
+
+interface CpuSample {
+  at: number;
+  web: number;
+  worker: number;
+  redis: number;
+}
+
+/** CPU ms so far of the web, the worker and the Redis server (by its own /proc entry). */
+function cpuSample(): CpuSample {
+  const { web, worker } = app.pids();
+  return { at: performance.now(), web: cpuMs(web), worker: cpuMs(worker), redis: cpuMs(redisPid) };
+}
+
+function cpuPercent(from: CpuSample, to: CpuSample): Record<"web" | "worker" | "redis", number> {
+  const ms = to.at - from.at;
+  const pct = (key: "web" | "worker" | "redis") => Math.round((1000 * (to[key] - from[key])) / ms) / 10;
+  return { web: pct("web"), worker: pct("worker"), redis: pct("redis") };
+}
+
+/** The pid of the (local) Redis server the app uses, to read its CPU time from /proc. */
+async function redisServerPid(): Promise<number | undefined> {
+  const client = new Redis(TEST_REDIS_URL);
+  try {
+    return Number(/^process_id:(\d+)/m.exec(await client.info("server"))?.[1]);
+  } finally {
+    client.disconnect();
+  }
+}
 
 /** User + system CPU time of a process so far, ms. */
 function cpuMs(pid: number | undefined): number {

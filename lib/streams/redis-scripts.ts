@@ -1,8 +1,10 @@
 // Lua scripts: each state change of a reply and its announcement happen in one atomic step, so a
 // reader that subscribes and then reads the list can never miss a chunk or see one twice.
 // Hash fields: userId, correlationId, status, attempt, startedAt, final. List items: "<ts>:<text as JSON>".
-// The list length is the chunk's seq. The running hash maps each generating reply's id to its
-// attempt: the append script fences a whole batch of replies with one HMGET on it.
+// The list length is the chunk's seq. The running hash has a field "<messageId>:<attempt>" for the
+// current attempt of each generating reply, holding the start of that attempt's chunk lines: the
+// append script fences a whole batch with one HMGET on it, and the worker sends per chunk only the
+// field, the text and the time, not the ids every line repeats (half the bytes it wrote before).
 //
 // Events are published on a few shard channels (see events.ts), one message per shard per script
 // call, each line "<userId>\t<sessionId>\t<event JSON>": a flush of 1,000 replies is one PUBLISH
@@ -37,7 +39,9 @@ if tonumber(ARGV[3]) <= tonumber(h[2]) then return 0 end
 redis.call('DEL', KEYS[2])
 redis.call('HSET', KEYS[1], 'status', 'generating', 'attempt', ARGV[3], 'startedAt', ARGV[4])
 redis.call('EXPIRE', KEYS[1], ARGV[5])
-redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
+redis.call('HDEL', KEYS[3], ARGV[2] .. ':' .. h[2])
+redis.call('HSET', KEYS[3], ARGV[2] .. ':' .. ARGV[3], h[3] .. '\\t' .. ARGV[1] .. '\\t{"type":"chunk",' .. ${BASE} ..
+  ',"attempt":' .. ARGV[3] .. ',"seq":')
 local ev
 if tonumber(h[2]) > 0 then
   ev = '{"type":"reset",' .. ${BASE} .. ',"attempt":' .. ARGV[3] .. '}'
@@ -48,32 +52,29 @@ ${PUBLISH}
 return 1`;
 
 /** Fields per reply in APPEND_SCRIPT's ARGV. */
-export const APPEND_FIELDS = 8;
+export const APPEND_FIELDS = 4;
 
 /**
  * Appends one chunk to each of several replies. KEYS: the running hash, then each reply's list.
- * ARGV: runningTtl, then per reply: shard channel, userId, sessionId, messageId, correlationId,
- * attempt, text as JSON, ts. Returns each reply's new seq, or -1 where the attempt is stale or the
- * reply ended.
+ * ARGV: runningTtl, then per reply: shard channel, "<messageId>:<attempt>", text as JSON, ts.
+ * Returns each reply's new seq, or -1 where the attempt is stale or the reply ended.
  */
 export const APPEND_SCRIPT = `
 local n = #KEYS - 1
-local ids = {}
-for i = 1, n do ids[i] = ARGV[1 + (i - 1) * ${APPEND_FIELDS} + 4] end
-local attempts = redis.call('HMGET', KEYS[1], unpack(ids))
+local fields = {}
+for i = 1, n do fields[i] = ARGV[1 + (i - 1) * ${APPEND_FIELDS} + 2] end
+local heads = redis.call('HMGET', KEYS[1], unpack(fields))
 local out = {}
 local groups = {}
 local order = {}
 for i = 1, n do
   local b = 1 + (i - 1) * ${APPEND_FIELDS}
-  if attempts[i] ~= ARGV[b + 6] then
+  local head = heads[i]
+  if not head then
     out[i] = -1
   else
-    local seq = redis.call('RPUSH', KEYS[1 + i], ARGV[b + 8] .. ':' .. ARGV[b + 7])
+    local seq = redis.call('RPUSH', KEYS[1 + i], ARGV[b + 4] .. ':' .. ARGV[b + 3])
     if seq == 1 then redis.call('EXPIRE', KEYS[1 + i], ARGV[1]) end
-    local ev = '{"type":"chunk","sessionId":"' .. ARGV[b + 3] .. '","messageId":"' .. ARGV[b + 4] ..
-      '","correlationId":"' .. ARGV[b + 5] .. '","attempt":' .. ARGV[b + 6] .. ',"seq":' .. seq ..
-      ',"text":' .. ARGV[b + 7] .. ',"ts":' .. ARGV[b + 8] .. '}'
     local channel = ARGV[b + 1]
     local lines = groups[channel]
     if not lines then
@@ -81,7 +82,7 @@ for i = 1, n do
       groups[channel] = lines
       order[#order + 1] = channel
     end
-    lines[#lines + 1] = ARGV[b + 2] .. '\\t' .. ARGV[b + 3] .. '\\t' .. ev
+    lines[#lines + 1] = head .. seq .. ',"text":' .. ARGV[b + 3] .. ',"ts":' .. ARGV[b + 4] .. '}'
     out[i] = seq
   end
 end
@@ -103,7 +104,14 @@ local ev = '{' .. ARGV[5] .. ',' .. ${BASE} .. ',"attempt":' .. h[2] .. ',"seq":
 redis.call('HSET', KEYS[1], 'status', ARGV[4], 'final', ev)
 redis.call('EXPIRE', KEYS[1], ARGV[6])
 redis.call('EXPIRE', KEYS[2], ARGV[6])
-redis.call('HDEL', KEYS[3], ARGV[2])
+redis.call('HDEL', KEYS[3], ARGV[2] .. ':' .. h[2])
 ${PUBLISH}
 if ARGV[4] == 'cancelled' then redis.call('PUBLISH', 'chat:control', ev) end
 return ev`;
+
+/** KEYS: hash, list, running hash. ARGV: messageId. Forgets the reply (its chat was deleted). */
+export const REMOVE_SCRIPT = `
+local attempt = redis.call('HGET', KEYS[1], 'attempt')
+if attempt then redis.call('HDEL', KEYS[3], ARGV[1] .. ':' .. attempt) end
+redis.call('DEL', KEYS[1], KEYS[2])
+return 1`;

@@ -1,6 +1,13 @@
 import type { Redis, Result } from "ioredis";
 import { channelName, eventChannelOf, redisChannelOf } from "./events";
-import { APPEND_FIELDS, APPEND_SCRIPT, CREATE_SCRIPT, FINISH_SCRIPT, START_SCRIPT } from "./redis-scripts";
+import {
+  APPEND_FIELDS,
+  APPEND_SCRIPT,
+  CREATE_SCRIPT,
+  FINISH_SCRIPT,
+  REMOVE_SCRIPT,
+  START_SCRIPT,
+} from "./redis-scripts";
 import { SharedSubscriber } from "./redis-subscriber";
 import type {
   AppendItem,
@@ -24,12 +31,13 @@ declare module "ioredis" {
     bcStart(hash: string, list: string, running: string, ...args: (string | number)[]): Result<number, Context>;
     bcAppend(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Result<number[], Context>;
     bcFinish(hash: string, list: string, running: string, ...args: (string | number)[]): Result<string | null, Context>;
+    bcRemove(hash: string, list: string, running: string, messageId: string): Result<number, Context>;
   }
 }
 
 export const replyHashKey = (ref: ReplyRef) => `chat:reply:${ref.sessionId}:${ref.messageId}`;
 export const replyListKey = (ref: ReplyRef) => `chat:stream:${ref.sessionId}:${ref.messageId}`;
-/** messageId → attempt of every generating reply: one HMGET fences a whole batch of appends. */
+/** "<messageId>:<attempt>" of every generating reply's current attempt → the start of its chunk lines. */
 export const RUNNING_KEY = "chat:running";
 /** Replies per append script call; a flush of more is several calls on one round trip. */
 const APPEND_BATCH = 200;
@@ -41,6 +49,7 @@ function defineScripts(client: Redis) {
   // The key count varies with the batch: it is the command's first argument.
   client.defineCommand("bcAppend", { lua: APPEND_SCRIPT });
   client.defineCommand("bcFinish", { numberOfKeys: 3, lua: FINISH_SCRIPT });
+  client.defineCommand("bcRemove", { numberOfKeys: 3, lua: REMOVE_SCRIPT });
 }
 
 function outcomeFields(outcome: FinishOutcome): string {
@@ -110,8 +119,7 @@ export class RedisChunkStore implements ChunkStore {
       const args: (string | number)[] = [this.options.runningTtlSeconds];
       for (const { reply, attempt, text, ts } of slice) {
         keys.push(replyListKey(reply));
-        args.push(eventChannelOf(reply.userId), reply.userId, reply.sessionId, reply.messageId);
-        args.push(reply.correlationId, attempt, JSON.stringify(text), ts);
+        args.push(eventChannelOf(reply.userId), `${reply.messageId}:${attempt}`, JSON.stringify(text), ts);
       }
       if (args.length !== 1 + slice.length * APPEND_FIELDS) throw new Error("append: argument layout drifted");
       // Issued together, the calls share one round trip; each reply is in one call, so order holds.
@@ -181,7 +189,7 @@ export class RedisChunkStore implements ChunkStore {
   }
 
   async remove(ref: ReplyRef): Promise<void> {
-    await this.client.multi().del(replyHashKey(ref), replyListKey(ref)).hdel(RUNNING_KEY, ref.messageId).exec();
+    await this.client.bcRemove(replyHashKey(ref), replyListKey(ref), RUNNING_KEY, ref.messageId);
   }
 
   async close(): Promise<void> {}

@@ -3,7 +3,7 @@ import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { eventChannelOf, userListenerName } from "../../lib/streams/events";
 import { MemoryChunkStore } from "../../lib/streams/memory";
-import { RedisChunkStore } from "../../lib/streams/redis";
+import { RedisChunkStore, RUNNING_KEY } from "../../lib/streams/redis";
 import { SharedSubscriber } from "../../lib/streams/redis-subscriber";
 import type { ChunkStore, StreamEvent } from "../../lib/streams/types";
 import { readReplyUntilEnd } from "../support/reader";
@@ -305,5 +305,55 @@ describe("the Redis subscriber", () => {
     await sleep(450);
     expect(await subscribedChannels(name)).toBe(0);
     expect(subscriber.channelCount).toBe(0);
+  });
+});
+
+describe("the Redis store's running hash", () => {
+  const fieldsOf = async (client: Redis, messageId: string) =>
+    (await client.hkeys(RUNNING_KEY)).filter((field) => field.startsWith(messageId));
+
+  it("holds the current attempt of a generating reply only, and forgets it when the reply ends or is removed", async () => {
+    const store = newRedisStore();
+    const client = redisClients.at(-2) as Redis;
+    const ended = newReply();
+    await store.create(ended);
+    expect(await fieldsOf(client, ended.messageId)).toEqual([]);
+    await store.startAttempt(ended, 1);
+    expect(await fieldsOf(client, ended.messageId)).toEqual([`${ended.messageId}:1`]);
+    await store.startAttempt(ended, 2);
+    expect(await fieldsOf(client, ended.messageId)).toEqual([`${ended.messageId}:2`]);
+    // The chunk line the web parses carries the ids the worker no longer sends with each chunk.
+    const events: StreamEvent[] = [];
+    const subscription = store.subscribe(
+      { kind: "session", sessionId: ended.sessionId, userId: ended.userId },
+      { onEvent: (e) => events.push(e) },
+    );
+    await subscription.ready;
+    expect(await store.append(ended, 2, 'say "hi"\n', 1234)).toBe(1);
+    await expect
+      .poll(() => events.find((e) => e.type === "chunk"))
+      .toEqual({
+        type: "chunk",
+        sessionId: ended.sessionId,
+        messageId: ended.messageId,
+        correlationId: ended.correlationId,
+        attempt: 2,
+        seq: 1,
+        text: 'say "hi"\n',
+        ts: 1234,
+      });
+    subscription.close();
+    await store.finish(ended, 2, done);
+    expect(await fieldsOf(client, ended.messageId)).toEqual([]);
+    expect(await store.append(ended, 2, "late", 1)).toBeNull();
+
+    const removed = newReply();
+    await store.create(removed);
+    await store.startAttempt(removed, 1);
+    await store.remove(removed);
+    expect(await fieldsOf(client, removed.messageId)).toEqual([]);
+    expect(await store.getState(removed)).toBeNull();
+    expect(await store.append(removed, 1, "late", 1)).toBeNull();
+    await store.close();
   });
 });
