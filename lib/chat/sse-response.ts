@@ -12,6 +12,8 @@ import { ReplyStream, type StreamTarget } from "./stream";
 // WritableStream per connection, several promises per chunk per reader; at 1,000 readers that
 // was about a third of the web process's CPU (docs/benchmarks.md).
 
+const OPEN_BYTES = Buffer.from(OPEN_FRAME);
+
 /** A reader this far behind (bytes queued in its socket) is let go; it comes back with its cursor. */
 const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
@@ -87,8 +89,10 @@ export async function streamReplies(
     return;
   }
   res.writeHead(200, SSE_HEADERS);
-  res.write(OPEN_FRAME);
-  for (const frame of frames) res.write(frame);
+  // The replay goes out as one write (one syscall, one HTTP chunk), not one per event.
+  res.write(
+    Buffer.concat([OPEN_BYTES, ...frames.map((frame) => (typeof frame === "string" ? Buffer.from(frame) : frame))]),
+  );
   // Everything may have been sent (and the stream ended) during the replay: no timers then.
   if (closed) {
     res.end();
