@@ -77,8 +77,8 @@ test("the cache keeps messages of the 50 most recently opened chats only", async
   await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
   const userId = await chat.page.evaluate(() => window.localStorage.getItem("backchannel:last-user"));
   const dbName = `backchannel-${userId}`;
-  // The page writes its list of chats with the finished reply (a moment after the change). Seeded
-  // before that write, the old chats would be dropped by it as chats the page does not know.
+  // The page writes its chat with the finished reply a moment after the change: wait for it, so
+  // the reload below finds the page's own chat cached beside the seeded ones.
   await expect
     .poll(() =>
       chat.page.evaluate(
@@ -149,4 +149,79 @@ test("the cache keeps messages of the 50 most recently opened chats only", async
     }, dbName);
   // The chat just opened is the newest; of the 55 seeded, the 49 most recently opened keep theirs.
   await expect.poll(kept).toEqual(Array.from({ length: 49 }, (_, i) => i + 7));
+});
+
+test("a chat another tab put in the cache stays there when this tab writes its own list", async ({ chat }) => {
+  const first = await chat.startChat("/mock tokens=5 tps=100\nFirst chat");
+  await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
+  const userId = await chat.page.evaluate(() => window.localStorage.getItem("backchannel:last-user"));
+  const dbName = `backchannel-${userId}`;
+  const cached = () =>
+    chat.page.evaluate(async (name) => {
+      const db = await new Promise<IDBDatabase>((resolve) => {
+        const request = indexedDB.open(name);
+        request.onsuccess = () => resolve(request.result);
+      });
+      const read = <T>(store: string) =>
+        new Promise<T[]>((resolve) => {
+          const request = db.transaction(store).objectStore(store).getAll();
+          request.onsuccess = () => resolve(request.result);
+        });
+      const sessions = await read<{ id: string }>("sessions");
+      const messages = await read<{ sessionId: string }>("messages");
+      db.close();
+      return {
+        sessions: sessions.map((s) => s.id).sort(),
+        messageSessions: [...new Set(messages.map((m) => m.sessionId))].sort(),
+      };
+    }, dbName);
+  await expect.poll(async () => (await cached()).sessions).toEqual([first]);
+  // Another tab of the same person made a chat and cached it; this tab's list does not have it.
+  const other = "00000000-0000-4000-8000-0000000000aa";
+  await chat.page.evaluate(
+    async ([name, id]) => {
+      const db = await new Promise<IDBDatabase>((resolve) => {
+        const request = indexedDB.open(name);
+        request.onsuccess = () => resolve(request.result);
+      });
+      const tx = db.transaction(["sessions", "messages"], "readwrite");
+      const at = new Date().toISOString();
+      tx.objectStore("sessions").put({
+        id,
+        title: "from the other tab",
+        createdAt: at,
+        updatedAt: at,
+        lastAccessedAt: 1,
+      });
+      tx.objectStore("messages").put({
+        id: `m-${id}`,
+        sessionId: id,
+        role: "user",
+        content: "hello from the other tab",
+        status: "completed",
+        attempt: 0,
+        seq: 0,
+        createdAt: at,
+        position: 0,
+      });
+      await new Promise((resolve) => {
+        tx.oncomplete = resolve;
+      });
+      db.close();
+    },
+    [dbName, other] as const,
+  );
+  // This tab starts a second chat without a reload, so it writes its list of two.
+  await chat.page.getByRole("link", { name: "+ New chat" }).click();
+  await chat.send("/mock tokens=5 tps=100\nSecond chat");
+  await chat.page.waitForURL((url) => /\/chat\/[0-9a-f-]{36}$/.test(url.pathname) && !url.pathname.endsWith(first));
+  const second = chat.page.url().split("/").at(-1) ?? "";
+  await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
+  await expect.poll(async () => (await cached()).sessions).toEqual([other, first, second].sort());
+  // A moment later (the page writes a moment after each change) the other tab's chat is still whole.
+  await chat.page.waitForTimeout(600);
+  expect(await cached()).toEqual({
+    sessions: [other, first, second].sort(),
+    messageSessions: [other, first, second].sort(),
+  });
 });

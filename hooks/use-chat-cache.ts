@@ -21,7 +21,10 @@ function persist(store: ChatStore, cache: ChatCache): () => void {
     timer = null;
     const state = store.getSnapshot();
     if (state.sessions !== writtenSessions && state.sessions.length > 0) {
-      void cache.putSessions(state.sessions, store.openSessionId);
+      // Only the chats this tab saw leave its list are dropped from the cache.
+      const now = new Set(state.sessions.map((s) => s.id));
+      const removed = writtenSessions.filter((s) => !now.has(s.id)).map((s) => s.id);
+      void cache.putSessions(state.sessions, store.openSessionId, removed);
       writtenSessions = state.sessions;
     }
     for (const [sessionId, messages] of Object.entries(state.messages)) {

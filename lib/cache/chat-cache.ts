@@ -82,19 +82,24 @@ export class ChatCache {
       .map(({ lastAccessedAt: _, ...session }) => session);
   }
 
-  /** Replaces the session list, keeping when each was last opened (the open one: now). */
-  async putSessions(sessions: SessionSummary[], openSessionId: string | null = null): Promise<void> {
+  /**
+   * Writes the session list, keeping when each was last opened (the open one: now), and drops the
+   * chats in `removed` with their cached messages: the ones this tab saw go (deleted here, or
+   * missing from the server's list). A cached chat this tab never knew stays: another tab may have
+   * just written it.
+   */
+  async putSessions(sessions: SessionSummary[], openSessionId: string | null, removed: string[]): Promise<void> {
     const tx = this.db.transaction("sessions", "readwrite");
     const known = new Map((await tx.store.getAll()).map((s) => [s.id, s.lastAccessedAt]));
     const keep = new Set(sessions.map((s) => s.id));
-    const gone = [...known.keys()].filter((id) => !keep.has(id));
+    const gone = removed.filter((id) => known.has(id) && !keep.has(id));
     for (const id of gone) await tx.store.delete(id);
     for (const session of sessions) {
       const lastAccessedAt = session.id === openSessionId ? Date.now() : (known.get(session.id) ?? 0);
       await tx.store.put({ ...session, lastAccessedAt });
     }
     await tx.done;
-    // A chat deleted elsewhere takes its cached messages with it.
+    // A deleted chat takes its cached messages with it.
     for (const id of gone) await this.putMessages(id, []);
   }
 
