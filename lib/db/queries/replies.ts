@@ -2,6 +2,7 @@ import "server-only";
 import { and, asc, count, eq, getTableColumns, inArray, lt, sql } from "drizzle-orm";
 import { getDb } from "../client";
 import { chatSessions, type MessageRow, messages } from "../schema";
+import { firstRow } from "./raw";
 
 const running = inArray(messages.status, ["queued", "generating"]);
 
@@ -92,7 +93,6 @@ export async function completeReply({
   attempt: number;
   outcome: Omit<Extract<ReplyOutcome, { status: "completed" }>, "status">;
 }): Promise<{ nextId: string | null } | null> {
-  const db = await getDb();
   const { content, model, inputTokens, outputTokens, ttftMs, latencyMs, seq } = outcome;
   // The outer select sees the rows as they were before the update: the reply itself still runs there.
   const query = sql`
@@ -111,9 +111,7 @@ export async function completeReply({
         and n.status in ('queued', 'generating') and n.id <> ended.id
       order by n.ord limit 1
     ) as "nextId" from ended`;
-  const result = (await db.execute(query)) as unknown as EndedRow[] | { rows: EndedRow[] };
-  // postgres-js answers with the rows, PGlite with { rows }.
-  const [row] = Array.isArray(result) ? result : result.rows;
+  const row = await firstRow<EndedRow>(query);
   return row ? { nextId: row.nextId ?? null } : null;
 }
 

@@ -3,6 +3,7 @@ import { and, asc, eq, gte, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { getDb } from "../client";
 import { chatSessions, type MessageRow, messages } from "../schema";
+import { firstRow } from "./raw";
 
 export interface TurnIds {
   sessionId: string;
@@ -57,7 +58,6 @@ export async function createTurn(input: {
   clientMessageId: string;
   correlationId: string;
 }): Promise<TurnIds | null> {
-  const db = await getDb();
   const { userId, title, content, clientMessageId, correlationId } = input;
   const sessionId = input.sessionId;
   // One statement (so one round trip and one commit, atomic by itself): the session (made, or
@@ -84,9 +84,7 @@ export async function createTurn(input: {
     select asked.session_id as "sessionId", asked.id as "userMessageId", reply.id as "assistantMessageId"
     from asked, reply`;
   try {
-    const result = (await db.execute(query)) as unknown as TurnRow[] | { rows: TurnRow[] };
-    // postgres-js answers with the rows, PGlite with { rows }.
-    const [row] = Array.isArray(result) ? result : result.rows;
+    const row = await firstRow<TurnRow>(query);
     if (!row) throw new Error(sessionId ? "the session to send into is gone" : "insert returned no turn");
     return { ...row, correlationId };
   } catch (error) {
