@@ -56,6 +56,15 @@ interface Row {
   note?: string;
 }
 const rows: Row[] = [];
+interface CpuRow {
+  label: string;
+  replies: number;
+  /** % of one core per process while the replies streamed. */
+  processes: Record<string, number>;
+  total: number;
+  load: number;
+}
+const cpuRows: CpuRow[] = [];
 const extras: Record<string, unknown> = {};
 const startedAt = Date.now();
 const log = (line: string) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(0).padStart(4)} s] ${line}`);
@@ -132,15 +141,45 @@ async function readersScenario(system: System, label: string, readers: number) {
   );
 }
 
-async function levelScenario(system: System, label: string, replies: number, app?: RunningApp, redis?: Redis) {
-  const sampler = app ? rssSampler(app.pids()) : null;
+/**
+ * `processes`: the system's own processes, whose CPU is counted while the replies stream (from the
+ * last send to the last end; the floor's one process, or the app's web, worker and Redis server).
+ */
+async function levelScenario(
+  system: System,
+  label: string,
+  replies: number,
+  processes: Record<string, number | undefined>,
+  app?: RunningApp,
+  redis?: Redis,
+) {
+  const sampler = rssSampler(Object.fromEntries(Object.entries(processes).filter(([, pid]) => pid)));
   // This process's own stalls (its GC, its parsing) count as latency for whatever it reads.
   const loadDelay = monitorEventLoopDelay({ resolution: 5 });
   loadDelay.enable();
   const before = redis ? await commandCount(redis) : 0;
-  const result = await delivery(system, { replies, readersPerReply: 1, tokens: P.levelTokens, tps: TPS });
+  let loadCpu = process.cpuUsage();
+  let streamingFrom = performance.now();
+  const result = await delivery(system, {
+    replies,
+    readersPerReply: 1,
+    tokens: P.levelTokens,
+    tps: TPS,
+    onRunning: () => {
+      sampler.restartCpu();
+      loadCpu = process.cpuUsage();
+      streamingFrom = performance.now();
+    },
+  });
   const commands = redis ? (await commandCount(redis)) - before : 0;
-  const usage = sampler?.stop();
+  const usage = sampler.stop();
+  const loadUsage = process.cpuUsage(loadCpu);
+  const loadPercent = Math.round((loadUsage.user + loadUsage.system) / 10 / (performance.now() - streamingFrom));
+  const cpuTotal = Object.values(usage.cpu).reduce((sum, value) => sum + value, 0);
+  cpuRows.push({ label, replies, processes: usage.cpu, total: cpuTotal, load: loadPercent });
+  log(
+    `  CPU % of a core while streaming: ${JSON.stringify(usage.cpu)}, total ${cpuTotal}; the load process ${loadPercent}`,
+  );
   loadDelay.disable();
   const rss = usage?.rss;
   const notes: string[] = [
@@ -149,18 +188,16 @@ async function levelScenario(system: System, label: string, replies: number, app
   if (result.peak < replies) notes.push(`peak ${result.peak} at once`);
   if (!result.complete) notes.push(`INCOMPLETE ${result.problems[0]}`);
   const summary = record(`delivery, ${replies} replies × 1 reader`, label, result.samples, notes.join("; "));
-  if (redis && rss) {
+  if (app && redis && rss) {
     const perToken = commands / (replies * P.levelTokens);
     extras[`${label} at ${replies} replies`] = {
       redisCommands: commands,
       commandsPerToken: Math.round(perToken * 1000) / 1000,
-      rssMiB: rss,
-      cpuPercent: usage?.cpu,
+      rssMiB: { web: rss.web, worker: rss.worker },
+      cpuPercent: usage.cpu,
       peak: result.peak,
     };
-    log(
-      `  Redis commands per token ${perToken.toFixed(3)}; RSS MiB ${JSON.stringify(rss)}; CPU % of a core ${JSON.stringify(usage?.cpu)}`,
-    );
+    log(`  Redis commands per token ${perToken.toFixed(3)}; RSS MiB web ${rss.web}, worker ${rss.worker}`);
   }
   return { summary, complete: result.complete, peak: result.peak };
 }
@@ -176,6 +213,14 @@ async function resumeScenario(system: System, label: string) {
     result.samples,
     `${missed} chunks missed on average${result.complete ? "" : `; INCOMPLETE ${result.problems[0]}`}`,
   );
+}
+
+/** The Redis server's pid when it runs on this machine (its CPU is then counted with the app's). */
+async function localRedisPid(client: Redis): Promise<number | undefined> {
+  const host = new URL(REDIS_URL).hostname;
+  if (!["127.0.0.1", "localhost", "::1", "[::1]"].includes(host)) return undefined;
+  const pid = Number(/^process_id:(\d+)/m.exec(await client.info("server"))?.[1]);
+  return Number.isFinite(pid) && pid > 0 ? pid : undefined;
 }
 
 // ---------------------------------------------------------------- the run
@@ -203,9 +248,17 @@ try {
     for (const system of [floor.system, resumable.system, appSystem])
       await resumeScenario(system, names[system.kind] ?? "");
   }
+  const redisPid = await localRedisPid(redis);
   for (const replies of levelsOnly ?? P.levels) {
-    await levelScenario(floor.system, "floor", replies);
-    const level = await levelScenario(appSystem, "Backchannel", replies, app, redis);
+    await levelScenario(floor.system, "floor", replies, { floor: floor.child.pid });
+    const level = await levelScenario(
+      appSystem,
+      "Backchannel",
+      replies,
+      { ...app.pids(), redis: redisPid },
+      app,
+      redis,
+    );
     if (level.complete && level.peak >= replies && level.summary.p99 < 50) capacity = replies;
   }
   await app.stop();
@@ -216,7 +269,7 @@ try {
     app = await startApp("embedded", APP_ENV);
     const embedded: System = { kind: "app", baseUrl: app.baseUrl };
     await sendScenarios(embedded, "Backchannel embedded");
-    await levelScenario(embedded, "Backchannel embedded", 100);
+    await levelScenario(embedded, "Backchannel embedded", 100, app.pids());
     await app.stop();
     app = null;
   }
@@ -305,7 +358,22 @@ const ratioLines = [
   `| capacity: most concurrent replies at ${TPS} tok/s with p99 < 50 ms (levels ${P.levels.join(", ")}) | ${capacity} | ≥ 1000 | ${capacity >= 1000 ? "yes" : "**no**"} | |`,
   `| Redis commands per generated token, 1,000 replies | ${at1000?.commandsPerToken ?? "—"} | ≤ 0.5 | ${at1000 ? (at1000.commandsPerToken <= 0.5 ? "yes" : "**no**") : ""} | ${perToken} |`,
 ];
-console.log(`\n${tableLines.join("\n")}\n\n${ratioLines.join("\n")}`);
+// The same load on each system, so CPU is comparable: a figure that holds still on a noisy machine.
+const cpuLines = [
+  "| replies streaming | floor | Backchannel: web | worker | Redis | total | Backchannel / floor | load process: floor run | Backchannel run |",
+  "|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
+  ...(levelsOnly ?? P.levels).flatMap((level) => {
+    const floorRow = cpuRows.find((r) => r.label === "floor" && r.replies === level);
+    const mine = cpuRows.find((r) => r.label === "Backchannel" && r.replies === level);
+    if (!floorRow || !mine) return [];
+    const p = mine.processes;
+    const times = floorRow.total > 0 ? (mine.total / floorRow.total).toFixed(1) : "—";
+    return [
+      `| ${level} | ${floorRow.total} | ${p.web ?? "—"} | ${p.worker ?? "—"} | ${p.redis ?? "—"} | ${mine.total} | ${times}× | ${floorRow.load} | ${mine.load} |`,
+    ];
+  }),
+];
+console.log(`\n${tableLines.join("\n")}\n\n${ratioLines.join("\n")}\n\n${cpuLines.join("\n")}`);
 if (at1000) console.log(`\nRSS at 1,000 concurrent replies (MiB): ${JSON.stringify(at1000.rssMiB)}`);
 
 const machine = {
@@ -343,7 +411,10 @@ const svg = chartSvg(panels, `p50 dashed, p99 solid · ${profile} profile · ${m
 mkdirSync("bench/results", { recursive: true });
 const jsonPath = `bench/results/${date}-${profile}.json`;
 const svgPath = `bench/results/${date}-${profile}.svg`;
-writeFileSync(jsonPath, JSON.stringify({ date, profile, machine, rows, ratios, capacity, extras }, null, 2));
+writeFileSync(
+  jsonPath,
+  JSON.stringify({ date, profile, machine, rows, ratios, capacity, cpu: cpuRows, extras }, null, 2),
+);
 writeFileSync(svgPath, svg);
 console.log(`\nwrote ${jsonPath} and ${svgPath} (${((Date.now() - startedAt) / 1000).toFixed(0)} s)`);
 
@@ -368,6 +439,12 @@ if (full && !levelsOnly) {
     at1000
       ? `RSS at 1,000 concurrent replies (MiB, peak): web ${at1000.rssMiB.web}, worker ${at1000.rssMiB.worker}.`
       : "",
+    "",
+    "## CPU while the replies stream",
+    "",
+    `Share of one core (%) each system's processes used from the last send to the last end, at each delivery level (${os.cpus().length} cores here, shared with the load process, Postgres and the rest). The load is the same for both systems, so the ratio holds still where latencies swing.`,
+    "",
+    ...cpuLines,
     "",
     `The raw figures are in \`bench/results/${date}-full.json\`.`,
     "",

@@ -446,8 +446,13 @@ export function cpuSeconds(pid: number | undefined): number {
 /** Samples the RSS of some processes every 250 ms until stopped: the largest seen, and CPU use. */
 export function rssSampler(pids: Record<string, number | undefined>) {
   const peak: Record<string, number> = {};
-  const cpuStart = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
-  const startedAt = performance.now();
+  let cpuStart = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+  let startedAt = performance.now();
+  /** Counts CPU from now on (peak RSS keeps counting from the start). */
+  const restartCpu = () => {
+    cpuStart = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
+    startedAt = performance.now();
+  };
   const sample = () => {
     for (const [name, pid] of Object.entries(pids)) {
       const value = rssMiB(pid);
@@ -457,6 +462,7 @@ export function rssSampler(pids: Record<string, number | undefined>) {
   sample();
   const timer = setInterval(sample, 250);
   return {
+    restartCpu,
     stop: () => {
       clearInterval(timer);
       sample();
