@@ -73,3 +73,21 @@ export async function closeDb(): Promise<void> {
   cache.__backchannelDb = undefined;
   if (opening) await (await opening).close();
 }
+
+/**
+ * A statement built once per database and run many times: `build` returns drizzle's prepared
+ * query (placeholders for the values). Building a query costs more CPU than sending it (about
+ * 0.15 ms a query here), so the statements on every send, resume and reply start are prepared.
+ */
+export function prepared<Query>(build: (db: Database) => Query): () => Promise<Query> {
+  const byDb = new WeakMap<Database, Query>();
+  return async () => {
+    const db = await getDb();
+    let query = byDb.get(db);
+    if (query === undefined) {
+      query = build(db);
+      byDb.set(db, query);
+    }
+    return query;
+  };
+}

@@ -1,6 +1,6 @@
 import "server-only";
 import { and, asc, count, eq, getTableColumns, inArray, lt, sql } from "drizzle-orm";
-import { getDb } from "../client";
+import { getDb, prepared } from "../client";
 import { chatSessions, type MessageRow, messages } from "../schema";
 import { firstRow } from "./raw";
 
@@ -26,12 +26,16 @@ export async function getMessageForUser({ id, sessionId, userId }: { id: string;
   return row ?? null;
 }
 
-export async function countRunningRepliesByUser({ userId }: { userId: string }): Promise<number> {
-  const db = await getDb();
-  const [row] = await db
+const runningRepliesOfUser = prepared((db) =>
+  db
     .select({ n: count() })
     .from(messages)
-    .where(and(eq(messages.userId, userId), eq(messages.role, "assistant"), running));
+    .where(and(eq(messages.userId, sql.placeholder("userId")), eq(messages.role, "assistant"), running))
+    .prepare("running_replies_of_user"),
+);
+
+export async function countRunningRepliesByUser({ userId }: { userId: string }): Promise<number> {
+  const [row] = await (await runningRepliesOfUser()).execute({ userId });
   return Number(row?.n ?? 0);
 }
 
@@ -62,6 +66,15 @@ const firstRunningInSession = sql<string | null>`(
   order by later.ord limit 1
 )`;
 
+const replyToRun = prepared((db) =>
+  db
+    .select({ ...getTableColumns(messages), firstInSession: firstRunningInSession })
+    .from(messages)
+    .where(and(eq(messages.id, sql.placeholder("id")), eq(messages.role, "assistant")))
+    .limit(1)
+    .prepare("reply_to_run"),
+);
+
 /**
  * A reply, with the id of the reply its session must run first (replies of a session run one at
  * a time, in send order): what a worker checks before it starts, in one query.
@@ -71,12 +84,7 @@ export async function getReplyToRun({
 }: {
   id: string;
 }): Promise<(MessageRow & { firstInSession: string | null }) | null> {
-  const db = await getDb();
-  const [row] = await db
-    .select({ ...getTableColumns(messages), firstInSession: firstRunningInSession })
-    .from(messages)
-    .where(and(eq(messages.id, id), eq(messages.role, "assistant")))
-    .limit(1);
+  const [row] = await (await replyToRun()).execute({ id });
   return row ?? null;
 }
 
@@ -132,13 +140,17 @@ export async function getNextReplyInSession({ sessionId }: { sessionId: string }
 }
 
 /** Moves a reply to its next attempt. Null when it already ended (a stale or repeated job). */
-export async function startReplyAttempt({ id }: { id: string }): Promise<number | null> {
-  const db = await getDb();
-  const [row] = await db
+const startAttempt = prepared((db) =>
+  db
     .update(messages)
     .set({ status: "generating", attempt: sql`${messages.attempt} + 1`, startedAt: sql`now()`, updatedAt: sql`now()` })
-    .where(and(eq(messages.id, id), running))
-    .returning({ attempt: messages.attempt });
+    .where(and(eq(messages.id, sql.placeholder("id")), running))
+    .returning({ attempt: messages.attempt })
+    .prepare("start_reply_attempt"),
+);
+
+export async function startReplyAttempt({ id }: { id: string }): Promise<number | null> {
+  const [row] = await (await startAttempt()).execute({ id });
   return row?.attempt ?? null;
 }
 

@@ -1,15 +1,19 @@
 import "server-only";
 import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
-import { getDb } from "../client";
+import { getDb, prepared } from "../client";
 import { chatSessions, messages, type SessionRow } from "../schema";
 
-export async function getSessionById({ id, userId }: { id: string; userId: string }): Promise<SessionRow | null> {
-  const db = await getDb();
-  const [session] = await db
+const sessionOfUser = prepared((db) =>
+  db
     .select()
     .from(chatSessions)
-    .where(and(eq(chatSessions.id, id), eq(chatSessions.userId, userId)))
-    .limit(1);
+    .where(and(eq(chatSessions.id, sql.placeholder("id")), eq(chatSessions.userId, sql.placeholder("userId"))))
+    .limit(1)
+    .prepare("session_of_user"),
+);
+
+export async function getSessionById({ id, userId }: { id: string; userId: string }): Promise<SessionRow | null> {
+  const [session] = await (await sessionOfUser()).execute({ id, userId });
   return session ?? null;
 }
 

@@ -1,7 +1,7 @@
 import "server-only";
 import { and, asc, eq, gte, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
-import { getDb } from "../client";
+import { getDb, prepared } from "../client";
 import { chatSessions, type MessageRow, messages } from "../schema";
 import { firstRow } from "./raw";
 
@@ -14,16 +14,8 @@ export interface TurnIds {
 
 const replies = alias(messages, "replies");
 
-/** The turn a user already sent with this clientMessageId, if any (sends are idempotent per user). */
-export async function getTurnByClientMessageId({
-  userId,
-  clientMessageId,
-}: {
-  userId: string;
-  clientMessageId: string;
-}): Promise<(TurnIds & { replyStatus: MessageRow["status"] }) | null> {
-  const db = await getDb();
-  const [row] = await db
+const turnByClientMessageId = prepared((db) =>
+  db
     .select({
       sessionId: messages.sessionId,
       userMessageId: messages.id,
@@ -33,8 +25,25 @@ export async function getTurnByClientMessageId({
     })
     .from(messages)
     .innerJoin(replies, eq(replies.inReplyTo, messages.id))
-    .where(and(eq(messages.userId, userId), eq(messages.clientMessageId, clientMessageId)))
-    .limit(1);
+    .where(
+      and(
+        eq(messages.userId, sql.placeholder("userId")),
+        eq(messages.clientMessageId, sql.placeholder("clientMessageId")),
+      ),
+    )
+    .limit(1)
+    .prepare("turn_by_client_message_id"),
+);
+
+/** The turn a user already sent with this clientMessageId, if any (sends are idempotent per user). */
+export async function getTurnByClientMessageId({
+  userId,
+  clientMessageId,
+}: {
+  userId: string;
+  clientMessageId: string;
+}): Promise<(TurnIds & { replyStatus: MessageRow["status"] }) | null> {
+  const [row] = await (await turnByClientMessageId()).execute({ userId, clientMessageId });
   return row ?? null;
 }
 
@@ -104,21 +113,49 @@ export async function listMessagesBySession({ sessionId }: { sessionId: string }
   return db.select().from(messages).where(eq(messages.sessionId, sessionId)).orderBy(asc(messages.ord));
 }
 
-/** What the model sees for a reply: every earlier user turn and every earlier reply that has text. */
-export async function listTurnsBeforeReply({ sessionId, ord }: { sessionId: string; ord: number }) {
-  const db = await getDb();
-  return db
+const turnsBeforeReply = prepared((db) =>
+  db
     .select({ role: messages.role, content: messages.content })
     .from(messages)
     .where(
       and(
-        eq(messages.sessionId, sessionId),
-        lt(messages.ord, ord),
+        eq(messages.sessionId, sql.placeholder("sessionId")),
+        lt(messages.ord, sql.placeholder("ord")),
         or(eq(messages.role, "user"), inArray(messages.status, ["completed", "cancelled"])),
       ),
     )
-    .orderBy(asc(messages.ord));
+    .orderBy(asc(messages.ord))
+    .prepare("turns_before_reply"),
+);
+
+/** What the model sees for a reply: every earlier user turn and every earlier reply that has text. */
+export async function listTurnsBeforeReply({ sessionId, ord }: { sessionId: string; ord: number }) {
+  return (await turnsBeforeReply()).execute({ sessionId, ord });
 }
+
+// The cursor's reply, null when it is not one of this session. Written out with its own alias.
+const cursorOrd = sql`(
+  select cursor.ord from ${messages} cursor
+  where cursor.id = ${sql.placeholder("fromMessageId")}::uuid
+    and cursor.session_id = ${sql.placeholder("sessionId")}::uuid and cursor.role = 'assistant'
+)`;
+
+const sessionStreamReplies = prepared((db) =>
+  db
+    .select({ found: chatSessions.id, reply: messages })
+    .from(chatSessions)
+    .leftJoin(
+      messages,
+      and(
+        eq(messages.sessionId, chatSessions.id),
+        eq(messages.role, "assistant"),
+        or(gte(messages.ord, cursorOrd), and(isNull(cursorOrd), inArray(messages.status, ["queued", "generating"]))),
+      ),
+    )
+    .where(and(eq(chatSessions.id, sql.placeholder("sessionId")), eq(chatSessions.userId, sql.placeholder("userId"))))
+    .orderBy(asc(messages.ord))
+    .prepare("session_stream_replies"),
+);
 
 /**
  * What a one-session stream sends, in one query: whether the session is the user's, and its
@@ -134,25 +171,7 @@ export async function listSessionStreamReplies({
   userId: string;
   fromMessageId: string | null;
 }): Promise<{ sessionFound: boolean; replies: MessageRow[] }> {
-  const db = await getDb();
-  // Written out with its own alias: the cursor's reply, null when it is not one of this session.
-  const cursorOrd = sql`(
-    select cursor.ord from ${messages} cursor
-    where cursor.id = ${fromMessageId}::uuid and cursor.session_id = ${sessionId}::uuid and cursor.role = 'assistant'
-  )`;
-  const rows = await db
-    .select({ found: chatSessions.id, reply: messages })
-    .from(chatSessions)
-    .leftJoin(
-      messages,
-      and(
-        eq(messages.sessionId, chatSessions.id),
-        eq(messages.role, "assistant"),
-        or(gte(messages.ord, cursorOrd), and(isNull(cursorOrd), inArray(messages.status, ["queued", "generating"]))),
-      ),
-    )
-    .where(and(eq(chatSessions.id, sessionId), eq(chatSessions.userId, userId)))
-    .orderBy(asc(messages.ord));
+  const rows = await (await sessionStreamReplies()).execute({ sessionId, userId, fromMessageId });
   return {
     sessionFound: rows.length > 0,
     replies: rows.flatMap((row) => (row.reply ? [row.reply] : [])),
