@@ -75,4 +75,67 @@ export class ChatPage {
   async textOf(messageId: string): Promise<string> {
     return normalize((await this.page.locator(`[data-message-id="${messageId}"] .text`).textContent()) ?? "");
   }
+
+  /** The page's IndexedDB cache (one database per signed-in user). */
+  async cacheName(): Promise<string> {
+    return `backchannel-${await this.page.evaluate(() => window.localStorage.getItem("backchannel:last-user"))}`;
+  }
+
+  /** What the cache holds: chat ids, and the ids of the chats with cached messages, each sorted. */
+  async cached(): Promise<{ sessions: string[]; messageSessions: string[] }> {
+    return this.page.evaluate(
+      async (name) => {
+        const db = await new Promise<IDBDatabase>((resolve) => {
+          const request = indexedDB.open(name);
+          request.onsuccess = () => resolve(request.result);
+        });
+        const read = <T>(store: string) =>
+          new Promise<T[]>((resolve) => {
+            const request = db.transaction(store).objectStore(store).getAll();
+            request.onsuccess = () => resolve(request.result);
+          });
+        const sessions = await read<{ id: string }>("sessions");
+        const messages = await read<{ sessionId: string }>("messages");
+        db.close();
+        return {
+          sessions: sessions.map((s) => s.id).sort(),
+          messageSessions: [...new Set(messages.map((m) => m.sessionId))].sort(),
+        };
+      },
+      await this.cacheName(),
+    );
+  }
+
+  /** Writes chats into the cache as another tab would: each with one message of its user. */
+  async seedCache(chats: Array<{ id: string; title: string; at: string; lastAccessedAt: number }>): Promise<void> {
+    await this.page.evaluate(
+      async ([name, list]) => {
+        const db = await new Promise<IDBDatabase>((resolve, reject) => {
+          const request = indexedDB.open(name);
+          request.onsuccess = () => resolve(request.result);
+          request.onerror = () => reject(request.error);
+        });
+        const tx = db.transaction(["sessions", "messages"], "readwrite");
+        for (const { id, title, at, lastAccessedAt } of list) {
+          tx.objectStore("sessions").put({ id, title, createdAt: at, updatedAt: at, lastAccessedAt });
+          tx.objectStore("messages").put({
+            id: `m-${id}`,
+            sessionId: id,
+            role: "user",
+            content: `hello from ${title}`,
+            status: "completed",
+            attempt: 0,
+            seq: 0,
+            createdAt: at,
+            position: 0,
+          });
+        }
+        await new Promise((resolve) => {
+          tx.oncomplete = resolve;
+        });
+        db.close();
+      },
+      [await this.cacheName(), chats] as const,
+    );
+  }
 }

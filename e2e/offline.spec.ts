@@ -99,54 +99,23 @@ test("the cache keeps messages of the 50 most recently opened chats only", async
     )
     .toBe(true);
   // 55 old chats with one message each, opened at times 1..55.
-  await chat.page.evaluate(async (name) => {
-    const db = await new Promise<IDBDatabase>((resolve, reject) => {
-      const request = indexedDB.open(name);
-      request.onsuccess = () => resolve(request.result);
-      request.onerror = () => reject(request.error);
-    });
-    const tx = db.transaction(["sessions", "messages"], "readwrite");
-    for (let i = 1; i <= 55; i++) {
-      const id = `00000000-0000-4000-8000-${String(i).padStart(12, "0")}`;
-      const at = new Date(Date.UTC(2020, 0, 1, 0, 0, i)).toISOString();
-      tx.objectStore("sessions").put({ id, title: `old ${i}`, createdAt: at, updatedAt: at, lastAccessedAt: i });
-      tx.objectStore("messages").put({
-        id: `m-${i}`,
-        sessionId: id,
-        role: "user",
-        content: `hello ${i}`,
-        status: "completed",
-        attempt: 0,
-        seq: 0,
-        createdAt: at,
-        position: 0,
-      });
-    }
-    await new Promise((resolve) => {
-      tx.oncomplete = resolve;
-    });
-    db.close();
-  }, dbName);
+  await chat.seedCache(
+    Array.from({ length: 55 }, (_, k) => ({
+      id: `00000000-0000-4000-8000-${String(k + 1).padStart(12, "0")}`,
+      title: `old ${k + 1}`,
+      at: new Date(Date.UTC(2020, 0, 1, 0, 0, k + 1)).toISOString(),
+      lastAccessedAt: k + 1,
+    })),
+  );
   // The server does not know the seeded chats: keep its list away so only the pruning acts on them.
   await chat.page.route(/\/api\/chat\/sessions/, (route) => route.abort());
   await chat.page.reload();
   await expect(chat.page.locator('[data-connection="connected"]')).toBeVisible();
   const kept = async () =>
-    chat.page.evaluate(async (name) => {
-      const db = await new Promise<IDBDatabase>((resolve) => {
-        const request = indexedDB.open(name);
-        request.onsuccess = () => resolve(request.result);
-      });
-      const all = await new Promise<Array<{ sessionId: string }>>((resolve) => {
-        const request = db.transaction("messages").objectStore("messages").getAll();
-        request.onsuccess = () => resolve(request.result);
-      });
-      db.close();
-      return all
-        .filter((m) => m.sessionId.startsWith("00000000-"))
-        .map((m) => Number(m.sessionId.slice(-12)))
-        .sort((a, b) => a - b);
-    }, dbName);
+    (await chat.cached()).messageSessions
+      .filter((id) => id.startsWith("00000000-"))
+      .map((id) => Number(id.slice(-12)))
+      .sort((a, b) => a - b);
   // The chat just opened is the newest; of the 55 seeded, the 49 most recently opened keep theirs.
   await expect.poll(kept).toEqual(Array.from({ length: 49 }, (_, i) => i + 7));
 });
@@ -154,73 +123,20 @@ test("the cache keeps messages of the 50 most recently opened chats only", async
 test("a chat another tab put in the cache stays there when this tab writes its own list", async ({ chat }) => {
   const first = await chat.startChat("/mock tokens=5 tps=100\nFirst chat");
   await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
-  const userId = await chat.page.evaluate(() => window.localStorage.getItem("backchannel:last-user"));
-  const dbName = `backchannel-${userId}`;
-  const cached = () =>
-    chat.page.evaluate(async (name) => {
-      const db = await new Promise<IDBDatabase>((resolve) => {
-        const request = indexedDB.open(name);
-        request.onsuccess = () => resolve(request.result);
-      });
-      const read = <T>(store: string) =>
-        new Promise<T[]>((resolve) => {
-          const request = db.transaction(store).objectStore(store).getAll();
-          request.onsuccess = () => resolve(request.result);
-        });
-      const sessions = await read<{ id: string }>("sessions");
-      const messages = await read<{ sessionId: string }>("messages");
-      db.close();
-      return {
-        sessions: sessions.map((s) => s.id).sort(),
-        messageSessions: [...new Set(messages.map((m) => m.sessionId))].sort(),
-      };
-    }, dbName);
-  await expect.poll(async () => (await cached()).sessions).toEqual([first]);
+  await expect.poll(async () => (await chat.cached()).sessions).toEqual([first]);
   // Another tab of the same person made a chat and cached it; this tab's list does not have it.
   const other = "00000000-0000-4000-8000-0000000000aa";
-  await chat.page.evaluate(
-    async ([name, id]) => {
-      const db = await new Promise<IDBDatabase>((resolve) => {
-        const request = indexedDB.open(name);
-        request.onsuccess = () => resolve(request.result);
-      });
-      const tx = db.transaction(["sessions", "messages"], "readwrite");
-      const at = new Date().toISOString();
-      tx.objectStore("sessions").put({
-        id,
-        title: "from the other tab",
-        createdAt: at,
-        updatedAt: at,
-        lastAccessedAt: 1,
-      });
-      tx.objectStore("messages").put({
-        id: `m-${id}`,
-        sessionId: id,
-        role: "user",
-        content: "hello from the other tab",
-        status: "completed",
-        attempt: 0,
-        seq: 0,
-        createdAt: at,
-        position: 0,
-      });
-      await new Promise((resolve) => {
-        tx.oncomplete = resolve;
-      });
-      db.close();
-    },
-    [dbName, other] as const,
-  );
+  await chat.seedCache([{ id: other, title: "the other tab", at: new Date().toISOString(), lastAccessedAt: 1 }]);
   // This tab starts a second chat without a reload, so it writes its list of two.
   await chat.page.getByRole("link", { name: "+ New chat" }).click();
   await chat.send("/mock tokens=5 tps=100\nSecond chat");
   await chat.page.waitForURL((url) => /\/chat\/[0-9a-f-]{36}$/.test(url.pathname) && !url.pathname.endsWith(first));
   const second = chat.page.url().split("/").at(-1) ?? "";
   await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
-  await expect.poll(async () => (await cached()).sessions).toEqual([other, first, second].sort());
+  await expect.poll(async () => (await chat.cached()).sessions).toEqual([other, first, second].sort());
   // A moment later (the page writes a moment after each change) the other tab's chat is still whole.
   await chat.page.waitForTimeout(600);
-  expect(await cached()).toEqual({
+  expect(await chat.cached()).toEqual({
     sessions: [other, first, second].sort(),
     messageSessions: [other, first, second].sort(),
   });
