@@ -12,17 +12,32 @@
 //   cpu [count=200]                       CPU ms per operation in the web and the worker (from /proc):
 //                                         one send and its 1-token reply at a time, then resumes;
 //                                         steadier than latency on a shared, noisy machine
-import { readFileSync } from "node:fs";
 import { Redis } from "ioredis";
 import { startApp } from "../tests/support/app";
 import { TEST_REDIS_URL } from "../tests/support/services";
 import { APP_ENV } from "./app-env";
 import { openSse } from "./http";
-import { delivery, firstChunkLatency, guest, resume, sendLatency, sendMessage } from "./scenarios";
+import {
+  cpuSeconds,
+  delivery,
+  firstChunkLatency,
+  guest,
+  localRedisPid,
+  resume,
+  sendLatency,
+  sendMessage,
+} from "./scenarios";
 import { summarize } from "./stats";
 
 const [scenario = "levels", ...args] = process.argv.slice(2);
-const redisPid = await redisServerPid();
+const redisPid = await (async () => {
+  const client = new Redis(TEST_REDIS_URL);
+  try {
+    return await localRedisPid(client, TEST_REDIS_URL);
+  } finally {
+    client.disconnect();
+  }
+})();
 const app = await startApp("redis", APP_ENV);
 const system = { kind: "app" as const, baseUrl: app.baseUrl };
 try {
@@ -106,20 +121,9 @@ function cpuPercent(from: CpuSample, to: CpuSample): Record<"web" | "worker" | "
   return { web: pct("web"), worker: pct("worker"), redis: pct("redis") };
 }
 
-/** The pid of the (local) Redis server the app uses, to read its CPU time from /proc. */
-async function redisServerPid(): Promise<number | undefined> {
-  const client = new Redis(TEST_REDIS_URL);
-  try {
-    return Number(/^process_id:(\d+)/m.exec(await client.info("server"))?.[1]);
-  } finally {
-    client.disconnect();
-  }
-}
-
 /** User + system CPU time of a process so far, ms. */
 function cpuMs(pid: number | undefined): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
-  return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100; // USER_HZ is 100 on Linux
+  return cpuSeconds(pid) * 1000;
 }
 
 async function cpuPerOperation(count: number) {

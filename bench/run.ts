@@ -12,7 +12,7 @@ import { type RunningApp, startApp } from "../tests/support/app";
 import { TEST_REDIS_URL } from "../tests/support/services";
 import { APP_ENV } from "./app-env";
 import { chartSvg, type Panel } from "./chart";
-import { delivery, firstChunkLatency, resume, rssSampler, type System, sendLatency } from "./scenarios";
+import { delivery, firstChunkLatency, localRedisPid, resume, rssSampler, type System, sendLatency } from "./scenarios";
 import { type Summary, summarize } from "./stats";
 
 // --levels=1000,1500 runs only the delivery levels (floor, then Backchannel), and writes no docs.
@@ -215,14 +215,6 @@ async function resumeScenario(system: System, label: string) {
   );
 }
 
-/** The Redis server's pid when it runs on this machine (its CPU is then counted with the app's). */
-async function localRedisPid(client: Redis): Promise<number | undefined> {
-  const host = new URL(REDIS_URL).hostname;
-  if (!["127.0.0.1", "localhost", "::1", "[::1]"].includes(host)) return undefined;
-  const pid = Number(/^process_id:(\d+)/m.exec(await client.info("server"))?.[1]);
-  return Number.isFinite(pid) && pid > 0 ? pid : undefined;
-}
-
 // ---------------------------------------------------------------- the run
 
 const peers: Peer[] = [];
@@ -248,7 +240,7 @@ try {
     for (const system of [floor.system, resumable.system, appSystem])
       await resumeScenario(system, names[system.kind] ?? "");
   }
-  const redisPid = await localRedisPid(redis);
+  const redisPid = await localRedisPid(redis, REDIS_URL);
   for (const replies of levelsOnly ?? P.levels) {
     await levelScenario(floor.system, "floor", replies, { floor: floor.child.pid });
     const level = await levelScenario(

@@ -1,8 +1,10 @@
 // The load side of `npm run bench`: every scenario, against Backchannel (its public HTTP/SSE API,
 // as guests) or against a peer server in bench/peers (the floor, or resumable-stream). All of them
 // are read through bench/http.ts, so the client's own costs are the same for every system.
+
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import type { Redis } from "ioredis";
 import { openSse, request, type SseReader, wallAt } from "./http";
 
 export type SystemKind = "app" | "floor" | "resumable";
@@ -444,6 +446,14 @@ export function cpuSeconds(pid: number | undefined): number {
 }
 
 /** Samples the RSS of some processes every 250 ms until stopped: the largest seen, and CPU use. */
+/** The Redis server's pid when it runs on this machine (so its CPU can be read from /proc). */
+export async function localRedisPid(client: Redis, url: string): Promise<number | undefined> {
+  const host = new URL(url).hostname;
+  if (!["127.0.0.1", "localhost", "::1", "[::1]"].includes(host)) return undefined;
+  const pid = Number(/^process_id:(\d+)/m.exec(await client.info("server"))?.[1]);
+  return Number.isFinite(pid) && pid > 0 ? pid : undefined;
+}
+
 export function rssSampler(pids: Record<string, number | undefined>) {
   const peak: Record<string, number> = {};
   let cpuStart = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
