@@ -24,6 +24,7 @@ import {
   guest,
   localRedisPid,
   resume,
+  rssSampler,
   sendLatency,
   sendMessage,
 } from "./scenarios";
@@ -44,17 +45,15 @@ try {
   if (scenario === "levels") {
     for (const replies of (args[0] ?? "1000").split(",").map(Number)) {
       // CPU from the last send to the last end: mostly the streaming, the starts left out.
-      let from = cpuSample();
+      const sampler = rssSampler({ ...app.pids(), redis: redisPid });
       const result = await delivery(system, {
         replies,
         readersPerReply: 1,
         tokens: Number(args[1] ?? 1200),
         tps: 60,
-        onRunning: () => {
-          from = cpuSample();
-        },
+        onRunning: sampler.restartCpu,
       });
-      const cpu = cpuPercent(from, cpuSample());
+      const { cpu } = sampler.stop();
       const metrics = await (await fetch(`${app.baseUrl}/api/metrics`)).text();
       const open = /^backchannel_sse_connections (\d+)/m.exec(metrics)?.[1];
       console.log(
@@ -101,25 +100,6 @@ try {
   await app.stop();
 }
 process.exit();
-
-interface CpuSample {
-  at: number;
-  web: number;
-  worker: number;
-  redis: number;
-}
-
-/** CPU ms so far of the web, the worker and the Redis server (by its own /proc entry). */
-function cpuSample(): CpuSample {
-  const { web, worker } = app.pids();
-  return { at: performance.now(), web: cpuMs(web), worker: cpuMs(worker), redis: cpuMs(redisPid) };
-}
-
-function cpuPercent(from: CpuSample, to: CpuSample): Record<"web" | "worker" | "redis", number> {
-  const ms = to.at - from.at;
-  const pct = (key: "web" | "worker" | "redis") => Math.round((1000 * (to[key] - from[key])) / ms) / 10;
-  return { web: pct("web"), worker: pct("worker"), redis: pct("redis") };
-}
 
 /** User + system CPU time of a process so far, ms. */
 function cpuMs(pid: number | undefined): number {

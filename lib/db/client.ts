@@ -1,6 +1,7 @@
 import "server-only";
 import { mkdirSync } from "node:fs";
 import path from "node:path";
+import type { SQL } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { env } from "../env";
 import * as schema from "./schema";
@@ -72,6 +73,12 @@ export async function closeDb(): Promise<void> {
   const opening = cache.__backchannelDb;
   cache.__backchannelDb = undefined;
   if (opening) await (await opening).close();
+}
+
+/** The first row of a statement written out in SQL (postgres-js answers with the rows, PGlite with { rows }). */
+export async function firstRow<Row>(query: SQL): Promise<Row | undefined> {
+  const result = (await (await getDb()).execute(query)) as unknown as Row[] | { rows: Row[] };
+  return (Array.isArray(result) ? result : result.rows)[0];
 }
 
 /**

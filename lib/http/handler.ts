@@ -1,7 +1,7 @@
 import "server-only";
 import { currentUser, type SignedInUser } from "../auth/index";
 import { AppError } from "../errors";
-import { checkOrigin, checkPathIds, correlationIdOf } from "./request-ids";
+import { checkOrigin, checkPathIds, correlationIdOf, requestHost } from "./request-ids";
 import { errorResponse } from "./respond";
 
 type Params = Record<string, string | string[]>;
@@ -15,11 +15,6 @@ export interface RequestContext<P extends Params> {
   correlationId: string;
 }
 
-/** The host a request was sent to, as a browser's Origin would name it. */
-function hostOf(request: Request): string {
-  return request.headers.get("x-forwarded-host") ?? request.headers.get("host") ?? new URL(request.url).host;
-}
-
 type Authenticated<P extends Params> = RequestContext<P> & { user: SignedInUser };
 
 function wrap<P extends Params, C>(
@@ -29,7 +24,8 @@ function wrap<P extends Params, C>(
   return async (request: Request, route: RouteContext<P>): Promise<Response> => {
     const correlationId = correlationIdOf(request.headers.get("x-correlation-id"));
     try {
-      checkOrigin(request.method, request.headers.get("origin"), hostOf(request));
+      const host = requestHost((name) => request.headers.get(name)) || new URL(request.url).host;
+      checkOrigin(request.method, request.headers.get("origin"), host);
       const extra = await authenticate(request);
       const params = (await route?.params) ?? ({} as P);
       checkPathIds(params);

@@ -2,7 +2,7 @@ import "server-only";
 import type { NextApiRequest, NextApiResponse } from "next";
 import { type SignedInUser, userFromCookies } from "../auth/session-cookie";
 import { AppError } from "../errors";
-import { checkOrigin, checkPathIds, correlationIdOf } from "./request-ids";
+import { checkOrigin, checkPathIds, correlationIdOf, requestHost } from "./request-ids";
 import { errorReply } from "./respond";
 
 // withUser for the routes that answer on Node's own response (pages/api: the SSE streams and the
@@ -33,7 +33,11 @@ export function withNodeUser(
         res.writeHead(405, { Allow: methods.join(", ") }).end();
         return;
       }
-      checkOrigin(req.method, header(req, "origin"), header(req, "x-forwarded-host") ?? header(req, "host") ?? "");
+      checkOrigin(
+        req.method,
+        header(req, "origin"),
+        requestHost((name) => header(req, name)),
+      );
       const user = await userFromCookies((name) => req.cookies[name]);
       if (!user) throw new AppError(401, "unauthorized", "Please sign in.");
       const params: Record<string, string> = {};

@@ -1,8 +1,7 @@
 import "server-only";
 import { and, asc, count, eq, getTableColumns, inArray, lt, sql } from "drizzle-orm";
-import { getDb, prepared } from "../client";
+import { firstRow, getDb, prepared } from "../client";
 import { chatSessions, type MessageRow, messages } from "../schema";
-import { firstRow } from "./raw";
 
 const running = inArray(messages.status, ["queued", "generating"]);
 

@@ -1,9 +1,8 @@
 import "server-only";
 import { and, asc, eq, gte, inArray, isNull, lt, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
-import { getDb, prepared } from "../client";
+import { firstRow, getDb, prepared } from "../client";
 import { chatSessions, type MessageRow, messages } from "../schema";
-import { firstRow } from "./raw";
 
 export interface TurnIds {
   sessionId: string;
