@@ -3,6 +3,7 @@ import { mkdirSync } from "node:fs";
 import path from "node:path";
 import type { SQL } from "drizzle-orm";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import type { Sql } from "postgres";
 import { env } from "../env";
 import * as schema from "./schema";
 
@@ -17,12 +18,29 @@ interface DbHandle {
 
 const MIGRATIONS_FOLDER = path.join(process.cwd(), "drizzle");
 
+/**
+ * drizzle runs every statement not built with `.prepare(name)` unprepared, and postgres-js asks
+ * the server to describe an unprepared statement with parameters before it binds them: two round
+ * trips (and two writes) a statement. Here every statement with parameters is prepared (postgres-js
+ * names it and keeps it per connection, keyed by its text): the first run describes it, every
+ * later one is a single round trip. A statement without parameters still goes as a simple query.
+ */
+export function preparingEverything(client: Sql): Sql {
+  return new Proxy(client, {
+    get(target, key, receiver) {
+      if (key !== "unsafe") return Reflect.get(target, key, receiver);
+      return (query: string, params?: unknown[], options?: Record<string, unknown>) =>
+        target.unsafe(query, params as never, { ...options, prepare: true });
+    },
+  });
+}
+
 async function openPostgres(url: string): Promise<DbHandle> {
   const { default: postgres } = await import("postgres");
   const { drizzle } = await import("drizzle-orm/postgres-js");
   const { migrate } = await import("drizzle-orm/postgres-js/migrator");
   const client = postgres(url, { max: 10, onnotice: () => {} });
-  const db = drizzle(client, { schema });
+  const db = drizzle(preparingEverything(client), { schema });
   return {
     db,
     kind: "postgres",
