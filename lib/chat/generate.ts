@@ -1,11 +1,10 @@
 import "server-only";
 import {
+  claimReply,
   completeReply,
   endReply,
   getNextReplyInSession,
   getReplyById,
-  getReplyToRun,
-  listTurnsBeforeReply,
   startReplyAttempt,
   touchReply,
 } from "../db/queries";
@@ -13,7 +12,7 @@ import type { MessageRow } from "../db/schema";
 import { type ChatTurn, LlmError, type LlmProvider } from "../llm/types";
 import { describeError, log } from "../log";
 import type { GenerateReplyJob, JobOutcome, ReplyQueue } from "../queue/contracts";
-import type { ChunkStore, ReplyRef } from "../streams/types";
+import type { ChunkStore, ReplyInit, ReplyRef } from "../streams/types";
 import type { ChunkBatcher } from "./chunk-batcher";
 import { reconcileEndedReply } from "./reconcile";
 import type { RunningReplies } from "./running";
@@ -48,28 +47,27 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * already ended is left alone, and every write is fenced by the attempt number.
  */
 export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps): Promise<JobOutcome> {
-  // Each step below is one round trip (its queries side by side): the first token comes three
-  // round trips after the job, not six.
-  const found = await getReplyToRun({ id: job.messageId });
-  if (!found) return "finished";
-  const { firstInSession, ...reply } = found;
+  // One statement reads the reply, starts its attempt when it is its turn and reads the turns
+  // before it; the store's start is the second round trip, and then the model runs.
+  const claimed = await claimReply({ id: job.messageId });
+  if (!claimed) return "finished";
+  const { firstInSession, turns: claimedTurns, attempt: claimedAttempt, ...reply } = claimed;
   if (!RUNNING.has(reply.status)) {
     // A worker may have recorded the end in Postgres and died before announcing it: announce it now.
-    await reconcileEndedReply(reply, deps.store);
+    const ended = await getReplyById({ id: reply.id });
+    if (ended) await reconcileEndedReply(ended, deps.store);
     return "finished";
   }
   // Replies of a session run one at a time, in send order.
   if (firstInSession !== reply.id) return "deferred";
+  // It was its turn, yet no attempt started: the reply ended meanwhile (a cancel).
+  if (claimedAttempt === null || claimedTurns === null) return "finished";
   const ref = { sessionId: reply.sessionId, messageId: reply.id };
-  // Every earlier reply of the session has ended, so the history before this one is fixed now.
-  const turns = listTurnsBeforeReply({ sessionId: reply.sessionId, ord: reply.ord });
-  const created = deps.store.create({ ...ref, userId: reply.userId, correlationId: reply.correlationId });
-  // Observed at once: each is awaited below, but maybe not before it fails.
-  turns.catch(() => {});
-  created.catch(() => {});
+  // Every earlier reply of the session has ended, so the history before this one is fixed.
+  const turns: ChatTurn[] = claimedTurns;
 
+  let attempt: number | null = claimedAttempt;
   for (;;) {
-    const [attempt] = await Promise.all([startReplyAttempt({ id: reply.id }), created]);
     if (attempt === null) return "finished";
     if (attempt > deps.config.maxAttempts) {
       await fail(ref, reply, deps, null, {
@@ -79,7 +77,7 @@ export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps)
       });
       return "finished";
     }
-    if (!(await deps.store.startAttempt(ref, attempt))) return "finished";
+    if (!(await deps.store.startAttempt(identityOf(reply), attempt))) return "finished";
     log.info("attempt started", { correlationId: reply.correlationId, messageId: reply.id, attempt });
     const result = await runAttempt(ref, reply, attempt, turns, deps);
     if (result.kind === "stopped") {
@@ -102,14 +100,22 @@ export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps)
     }
     const backoff = deps.config.retryBackoffMs * 2 ** (attempt - 1);
     await sleep(Math.max(backoff, error.retryAfterMs ?? 0));
+    attempt = await startReplyAttempt({ id: reply.id });
   }
 }
 
+/** What a worker knows of the reply it writes. */
+type RunningReply = Pick<MessageRow, "id" | "sessionId" | "userId" | "correlationId" | "createdAt">;
+
+function identityOf(reply: RunningReply): ReplyInit {
+  return { sessionId: reply.sessionId, messageId: reply.id, userId: reply.userId, correlationId: reply.correlationId };
+}
+
 async function runAttempt(
-  ref: ReplyRef,
-  reply: MessageRow,
+  _ref: ReplyRef,
+  reply: RunningReply,
   attempt: number,
-  history: Promise<ChatTurn[]>,
+  turns: ChatTurn[],
   deps: GenerationDeps,
 ): Promise<AttemptResult> {
   const running = deps.running.start(reply.id);
@@ -117,8 +123,7 @@ async function runAttempt(
   let content = "";
   let seq = 0;
   let firstChunkAt: number | null = null;
-  const identity = { ...ref, userId: reply.userId, correlationId: reply.correlationId };
-  const buffer = deps.batcher.open(identity, attempt, (written, text, ts) => {
+  const buffer = deps.batcher.open(identityOf(reply), attempt, (written, text, ts) => {
     if (written === null) {
       // The reply ended (cancelled) or a newer attempt took over: stop the model call.
       deps.running.stop(reply.id, "superseded");
@@ -130,7 +135,6 @@ async function runAttempt(
   });
   const heartbeat = setInterval(() => void touchReply({ id: reply.id }).catch(() => {}), 30_000);
   try {
-    const turns = await history;
     let usage = { inputTokens: 0, outputTokens: 0 };
     for await (const event of deps.llm.stream({ messages: turns, signal, attempt })) {
       if (event.type === "text") buffer.push(event.text);
@@ -162,7 +166,7 @@ async function runAttempt(
 
 async function complete(
   ref: ReplyRef,
-  reply: MessageRow,
+  reply: RunningReply,
   attempt: number,
   result: Extract<AttemptResult, { kind: "completed" }>,
   deps: GenerationDeps,
@@ -197,14 +201,14 @@ async function complete(
 }
 
 /** Another party ended the reply first (a cancel): make sure readers were told. */
-async function reconcileLost(reply: MessageRow, store: ChunkStore) {
+async function reconcileLost(reply: RunningReply, store: ChunkStore) {
   const fresh = await getReplyById({ id: reply.id });
   if (fresh) await reconcileEndedReply(fresh, store);
 }
 
 async function fail(
   ref: ReplyRef,
-  reply: MessageRow,
+  reply: RunningReply,
   deps: GenerationDeps,
   attempt: number | null,
   error: { code: string; message: string; retryable: boolean },
@@ -225,7 +229,7 @@ async function fail(
   await wakeNext(reply, deps);
 }
 
-async function wakeNext(reply: MessageRow, deps: GenerationDeps) {
+async function wakeNext(reply: RunningReply, deps: GenerationDeps) {
   const next = await getNextReplyInSession({ sessionId: reply.sessionId });
   if (next) await deps.queue.wake(next).catch(() => {});
 }

@@ -53,18 +53,23 @@ export class MemoryChunkStore implements ChunkStore {
 
   async create(init: ReplyInit): Promise<void> {
     if (this.live(init)) return;
-    const state: ReplyState = { ...init, status: "queued", attempt: 0, seq: 0, startedAt: 0, final: null };
-    this.replies.set(this.key(init), {
-      state,
-      chunks: [],
-      expiresAt: Date.now() + this.options.runningTtlSeconds * 1000,
-    });
+    const { state } = this.register(init);
     this.publish(state, statusEventOf(state));
   }
 
-  async startAttempt(ref: ReplyRef, attempt: number): Promise<boolean> {
-    const reply = this.live(ref);
-    if (!reply || isTerminal(reply.state.status) || attempt <= reply.state.attempt) return false;
+  /** A queued reply's record (the one there is, or a new one). */
+  private register(init: ReplyInit): MemoryReply {
+    const existing = this.live(init);
+    if (existing) return existing;
+    const state: ReplyState = { ...init, status: "queued", attempt: 0, seq: 0, startedAt: 0, final: null };
+    const reply = { state, chunks: [], expiresAt: Date.now() + this.options.runningTtlSeconds * 1000 };
+    this.replies.set(this.key(init), reply);
+    return reply;
+  }
+
+  async startAttempt(ref: ReplyInit, attempt: number): Promise<boolean> {
+    const reply = this.register(ref);
+    if (isTerminal(reply.state.status) || attempt <= reply.state.attempt) return false;
     const hadAttempt = reply.state.attempt > 0;
     reply.chunks = [];
     Object.assign(reply.state, { status: "generating", attempt, seq: 0, startedAt: Date.now() });

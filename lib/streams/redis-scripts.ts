@@ -31,9 +31,17 @@ local ev = '{"type":"status",' .. ${BASE} .. ',"status":"queued","attempt":0}'
 ${PUBLISH}
 return 1`;
 
-/** KEYS: hash, list, running hash. ARGV: sessionId, messageId, attempt, now, runningTtl. */
+/**
+ * KEYS: hash, list, running hash. ARGV: sessionId, messageId, attempt, now, runningTtl, userId,
+ * correlationId. A reply never created is registered here (the worker may take the job before the
+ * send's create, which then changes nothing): one round trip for the worker, not two.
+ */
 export const START_SCRIPT = `${SHARD_OF}
 ${LOAD}
+if not h[1] then
+  h = {'queued', '0', ARGV[6], ARGV[7]}
+  redis.call('HSET', KEYS[1], 'userId', ARGV[6], 'correlationId', ARGV[7])
+end
 if h[1] ~= 'queued' and h[1] ~= 'generating' then return 0 end
 if tonumber(ARGV[3]) <= tonumber(h[2]) then return 0 end
 redis.call('DEL', KEYS[2])

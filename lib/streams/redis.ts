@@ -92,16 +92,18 @@ export class RedisChunkStore implements ChunkStore {
     );
   }
 
-  async startAttempt(ref: ReplyRef, attempt: number): Promise<boolean> {
+  async startAttempt(reply: ReplyInit, attempt: number): Promise<boolean> {
     const started = await this.client.bcStart(
-      replyHashKey(ref),
-      replyListKey(ref),
+      replyHashKey(reply),
+      replyListKey(reply),
       RUNNING_KEY,
-      ref.sessionId,
-      ref.messageId,
+      reply.sessionId,
+      reply.messageId,
       attempt,
       Date.now(),
       this.options.runningTtlSeconds,
+      reply.userId,
+      reply.correlationId,
     );
     return started === 1;
   }

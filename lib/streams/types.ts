@@ -97,10 +97,11 @@ export interface ChunkStore {
   create(init: ReplyInit): Promise<void>;
   /**
    * Starts attempt `attempt` (1, 2, …): drops the previous attempt's chunks and announces `reset`
-   * (from the second attempt on) and `status generating`. False when the reply ended or a newer
-   * attempt already started.
+   * (from the second attempt on) and `status generating`. A reply never created is registered here
+   * (a worker may take the job before the send's `create`, which then changes nothing). False when
+   * the reply ended or a newer attempt already started.
    */
-  startAttempt(ref: ReplyRef, attempt: number): Promise<boolean>;
+  startAttempt(reply: ReplyInit, attempt: number): Promise<boolean>;
   /** Appends text to the running attempt; its seq, or null when `attempt` is stale or the reply ended. */
   append(reply: ReplyInit, attempt: number, text: string, ts: number): Promise<number | null>;
   /** `append` for several replies at once (at most one item per reply): one round trip, in order. */

@@ -137,6 +137,30 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
     });
   });
 
+  it("registers a reply whose attempt starts before its create, and the late create changes nothing", async () => {
+    const reply = newReply();
+    const events: StreamEvent[] = [];
+    const sub = store.subscribe({ kind: "user", userId: reply.userId }, { onEvent: (e) => events.push(e) });
+    await sub.ready;
+    expect(await store.startAttempt(reply, 1)).toBe(true);
+    expect(await store.append(reply, 1, "first", 1)).toBe(1);
+    await store.create(reply);
+    expect(await store.getState(reply)).toMatchObject({
+      status: "generating",
+      attempt: 1,
+      seq: 1,
+      userId: reply.userId,
+      correlationId: reply.correlationId,
+    });
+    await sleep(50);
+    expect(events.map((e) => (e.type === "status" ? `status:${e.status}` : e.type))).toEqual([
+      "status:generating",
+      "chunk",
+    ]);
+    expect(events[0]).toMatchObject({ correlationId: reply.correlationId, attempt: 1 });
+    sub.close();
+  });
+
   it("ends a reply once: no write and no second end after it", async () => {
     const reply = newReply();
     await store.create(reply);

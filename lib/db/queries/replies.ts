@@ -1,7 +1,7 @@
 import "server-only";
-import { and, asc, count, eq, getTableColumns, inArray, lt, sql } from "drizzle-orm";
+import { and, asc, count, eq, inArray, lt, sql } from "drizzle-orm";
 import { firstRow, getDb, prepared } from "../client";
-import { chatSessions, type MessageRow, messages } from "../schema";
+import { chatSessions, type MessageRole, type MessageRow, type MessageStatus, messages } from "../schema";
 
 const running = inArray(messages.status, ["queued", "generating"]);
 
@@ -54,37 +54,65 @@ export async function listRunningRepliesByUser({ userId, sessionId }: { userId: 
     .orderBy(asc(messages.ord));
 }
 
-/**
- * The running reply that comes first in the session of the row (a subquery of a select on
- * messages). Written out: in a select's fields drizzle leaves column names unqualified.
- */
-const firstRunningInSession = sql<string | null>`(
-  select later.id from ${messages} later
-  where later.session_id = ${messages}.session_id and later.role = 'assistant'
-    and later.status in ('queued', 'generating')
-  order by later.ord limit 1
-)`;
-
-const replyToRun = prepared((db) =>
-  db
-    .select({ ...getTableColumns(messages), firstInSession: firstRunningInSession })
-    .from(messages)
-    .where(and(eq(messages.id, sql.placeholder("id")), eq(messages.role, "assistant")))
-    .limit(1)
-    .prepare("reply_to_run"),
-);
-
-/**
- * A reply, with the id of the reply its session must run first (replies of a session run one at
- * a time, in send order): what a worker checks before it starts, in one query.
- */
-export async function getReplyToRun({
-  id,
-}: {
+/** A reply as a worker claims it (see `claimReply`). */
+export interface ClaimedReply {
   id: string;
-}): Promise<(MessageRow & { firstInSession: string | null }) | null> {
-  const [row] = await (await replyToRun()).execute({ id });
-  return row ?? null;
+  sessionId: string;
+  userId: string;
+  correlationId: string;
+  status: MessageStatus;
+  createdAt: Date;
+  /** The reply its session must run first: replies of a session run one at a time, in send order. */
+  firstInSession: string | null;
+  /** The attempt this claim started; null when it started none (the reply ended, or it is not its turn). */
+  attempt: number | null;
+  /** With an attempt: every earlier user turn and every earlier reply that has text, oldest first. */
+  turns: Array<{ role: MessageRole; content: string }> | null;
+}
+
+interface ClaimRow extends Omit<ClaimedReply, "createdAt"> {
+  createdAtMs: number;
+}
+
+/**
+ * What a worker does before the model runs, in one statement (one round trip): reads the reply and
+ * the reply its session must run first, moves the reply to its next attempt when it runs and it is
+ * its turn, and then reads the turns before it (fixed now: every earlier reply has ended). Null when
+ * there is no such reply. Written out in SQL: in a select's fields drizzle leaves column names
+ * unqualified, and the claim is a data-modifying CTE.
+ */
+export async function claimReply({ id }: { id: string }): Promise<ClaimedReply | null> {
+  const row = await firstRow<ClaimRow>(sql`
+    with target as (
+      select m.id, m.session_id, m.user_id, m.correlation_id, m.status, m.ord, m.created_at, (
+        select later.id from ${messages} later
+        where later.session_id = m.session_id and later.role = 'assistant'
+          and later.status in ('queued', 'generating')
+        order by later.ord limit 1
+      ) as first_in_session
+      from ${messages} m where m.id = ${id} and m.role = 'assistant'
+    ), claimed as (
+      update ${messages} set status = 'generating', attempt = ${messages.attempt} + 1,
+        started_at = now(), updated_at = now()
+      from target
+      where ${messages.id} = target.id and target.first_in_session = target.id
+        and ${messages.status} in ('queued', 'generating')
+      returning ${messages.attempt} as attempt
+    )
+    select target.id, target.session_id as "sessionId", target.user_id as "userId",
+      target.correlation_id as "correlationId", target.status,
+      (extract(epoch from target.created_at) * 1000)::float8 as "createdAtMs",
+      target.first_in_session as "firstInSession", claimed.attempt,
+      case when claimed.attempt is null then null else (
+        select coalesce(json_agg(json_build_object('role', t.role, 'content', t.content) order by t.ord), '[]'::json)
+        from ${messages} t
+        where t.session_id = target.session_id and t.ord < target.ord
+          and (t.role = 'user' or t.status in ('completed', 'cancelled'))
+      ) end as turns
+    from target left join claimed on true`);
+  if (!row) return null;
+  const { createdAtMs, ...claimed } = row;
+  return { ...claimed, createdAt: new Date(createdAtMs) };
 }
 
 /**

@@ -1,5 +1,5 @@
 import "server-only";
-import { and, asc, eq, gte, inArray, isNull, lt, or, sql } from "drizzle-orm";
+import { and, asc, eq, gte, inArray, isNull, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { firstRow, getDb, prepared } from "../client";
 import { chatSessions, type MessageRow, messages } from "../schema";
@@ -110,26 +110,6 @@ interface TurnRow {
 export async function listMessagesBySession({ sessionId }: { sessionId: string }): Promise<MessageRow[]> {
   const db = await getDb();
   return db.select().from(messages).where(eq(messages.sessionId, sessionId)).orderBy(asc(messages.ord));
-}
-
-const turnsBeforeReply = prepared((db) =>
-  db
-    .select({ role: messages.role, content: messages.content })
-    .from(messages)
-    .where(
-      and(
-        eq(messages.sessionId, sql.placeholder("sessionId")),
-        lt(messages.ord, sql.placeholder("ord")),
-        or(eq(messages.role, "user"), inArray(messages.status, ["completed", "cancelled"])),
-      ),
-    )
-    .orderBy(asc(messages.ord))
-    .prepare("turns_before_reply"),
-);
-
-/** What the model sees for a reply: every earlier user turn and every earlier reply that has text. */
-export async function listTurnsBeforeReply({ sessionId, ord }: { sessionId: string; ord: number }) {
-  return (await turnsBeforeReply()).execute({ sessionId, ord });
 }
 
 // The cursor's reply, null when it is not one of this session. Written out with its own alias.
