@@ -21,6 +21,8 @@ import {
   cpuSeconds,
   delivery,
   firstChunkLatency,
+  type GcStats,
+  gcStats,
   guest,
   localRedisPid,
   resume,
@@ -46,14 +48,20 @@ try {
     for (const replies of (args[0] ?? "1000").split(",").map(Number)) {
       // CPU from the last send to the last end: mostly the streaming, the starts left out.
       const sampler = rssSampler({ ...app.pids(), redis: redisPid });
+      let gcBefore: Promise<GcStats> | null = null;
       const result = await delivery(system, {
         replies,
         readersPerReply: 1,
         tokens: Number(args[1] ?? 1200),
         tps: 60,
-        onRunning: sampler.restartCpu,
+        onRunning: () => {
+          sampler.restartCpu();
+          gcBefore = gcStats(app.baseUrl);
+        },
       });
       const { cpu } = sampler.stop();
+      const gcAfter = await gcStats(app.baseUrl);
+      const before = (await (gcBefore ?? gcStats(app.baseUrl))).count;
       const metrics = await (await fetch(`${app.baseUrl}/api/metrics`)).text();
       const open = /^backchannel_sse_connections (\d+)/m.exec(metrics)?.[1];
       console.log(
@@ -62,6 +70,7 @@ try {
         `peak ${result.peak}`,
         `open SSE ${open}`,
         `CPU % of a core while streaming: web ${cpu.web}, worker ${cpu.worker}, redis ${cpu.redis}`,
+        `web GCs: ${(gcAfter.count.major ?? 0) - (before.major ?? 0)} full, ${(gcAfter.count.minor ?? 0) - (before.minor ?? 0)} young`,
         result.problems,
       );
     }

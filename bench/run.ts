@@ -12,7 +12,17 @@ import { type RunningApp, startApp } from "../tests/support/app";
 import { TEST_REDIS_URL } from "../tests/support/services";
 import { APP_ENV } from "./app-env";
 import { chartSvg, type Panel } from "./chart";
-import { delivery, firstChunkLatency, localRedisPid, resume, rssSampler, type System, sendLatency } from "./scenarios";
+import {
+  delivery,
+  firstChunkLatency,
+  type GcStats,
+  gcStats,
+  localRedisPid,
+  resume,
+  rssSampler,
+  type System,
+  sendLatency,
+} from "./scenarios";
 import { type Summary, summarize } from "./stats";
 
 // --levels=1000,1500 runs only the delivery levels (floor, then Backchannel), and writes no docs.
@@ -160,6 +170,8 @@ async function levelScenario(
   const before = redis ? await commandCount(redis) : 0;
   let loadCpu = process.cpuUsage();
   let streamingFrom = performance.now();
+  // The web's collections while the replies stream (a full one pauses every reader at once).
+  let gcBefore: Promise<GcStats> | null = null;
   const result = await delivery(system, {
     replies,
     readersPerReply: 1,
@@ -169,8 +181,10 @@ async function levelScenario(
       sampler.restartCpu();
       loadCpu = process.cpuUsage();
       streamingFrom = performance.now();
+      if (app) gcBefore = gcStats(app.baseUrl);
     },
   });
+  const webGc = gcBefore && app ? gcDelta(await gcBefore, await gcStats(app.baseUrl)) : null;
   const commands = redis ? (await commandCount(redis)) - before : 0;
   const usage = sampler.stop();
   const loadUsage = process.cpuUsage(loadCpu);
@@ -185,6 +199,8 @@ async function levelScenario(
   const notes: string[] = [
     `load stalls p99 ${(loadDelay.percentile(99) / 1e6).toFixed(0)} ms, max ${(loadDelay.max / 1e6).toFixed(0)} ms`,
   ];
+  if (webGc)
+    notes.push(`web GC: ${webGc.major} full (${webGc.majorMs} ms), ${webGc.minor} young (${webGc.minorMs} ms)`);
   if (result.peak < replies) notes.push(`peak ${result.peak} at once`);
   if (!result.complete) notes.push(`INCOMPLETE ${result.problems[0]}`);
   const summary = record(`delivery, ${replies} replies × 1 reader`, label, result.samples, notes.join("; "));
@@ -194,12 +210,19 @@ async function levelScenario(
       redisCommands: commands,
       commandsPerToken: Math.round(perToken * 1000) / 1000,
       rssMiB: { web: rss.web, worker: rss.worker },
+      webGc,
       cpuPercent: usage.cpu,
       peak: result.peak,
     };
     log(`  Redis commands per token ${perToken.toFixed(3)}; RSS MiB web ${rss.web}, worker ${rss.worker}`);
   }
   return { summary, complete: result.complete, peak: result.peak };
+}
+
+function gcDelta(before: GcStats, after: GcStats) {
+  const count = (kind: string) => (after.count[kind] ?? 0) - (before.count[kind] ?? 0);
+  const ms = (kind: string) => Math.round(((after.seconds[kind] ?? 0) - (before.seconds[kind] ?? 0)) * 1000);
+  return { major: count("major"), majorMs: ms("major"), minor: count("minor"), minorMs: ms("minor") };
 }
 
 async function resumeScenario(system: System, label: string) {

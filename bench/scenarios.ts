@@ -445,7 +445,26 @@ export function cpuSeconds(pid: number | undefined): number {
   }
 }
 
-/** Samples the RSS of some processes every 250 ms until stopped: the largest seen, and CPU use. */
+export interface GcStats {
+  /** Collections so far, by kind (major, minor, incremental, weakcb). */
+  count: Record<string, number>;
+  /** Seconds spent in them so far, by kind. */
+  seconds: Record<string, number>;
+}
+
+/** The app's garbage collections so far, from its Prometheus metrics (prom-client's default ones). */
+export async function gcStats(baseUrl: string): Promise<GcStats> {
+  const response = await request(`${baseUrl}/api/metrics`);
+  const stats: GcStats = { count: {}, seconds: {} };
+  for (const match of response.body.matchAll(
+    /^backchannel_nodejs_gc_duration_seconds_(count|sum)\{kind="(\w+)"\} ([\d.e+-]+)$/gm,
+  )) {
+    const [, field, kind = "", value] = match;
+    (field === "count" ? stats.count : stats.seconds)[kind] = Number(value);
+  }
+  return stats;
+}
+
 /** The Redis server's pid when it runs on this machine (so its CPU can be read from /proc). */
 export async function localRedisPid(client: Redis, url: string): Promise<number | undefined> {
   const host = new URL(url).hostname;
@@ -454,6 +473,7 @@ export async function localRedisPid(client: Redis, url: string): Promise<number 
   return Number.isFinite(pid) && pid > 0 ? pid : undefined;
 }
 
+/** Samples the RSS of some processes every 250 ms until stopped: the largest seen, and CPU use. */
 export function rssSampler(pids: Record<string, number | undefined>) {
   const peak: Record<string, number> = {};
   let cpuStart = Object.fromEntries(Object.entries(pids).map(([name, pid]) => [name, cpuSeconds(pid)]));
