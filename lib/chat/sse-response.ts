@@ -1,10 +1,19 @@
 import "server-only";
 import type { ServerResponse } from "node:http";
+import type { Socket } from "node:net";
 import { env } from "../env";
 import { metrics } from "../metrics";
 import { getChunkStore } from "../streams/index";
 import type { Cursor } from "./cursor";
-import { eventBytes, HEARTBEAT_FRAME, OPEN_FRAME, reconnectFrame, SSE_HEADERS } from "./sse";
+import {
+  eventBytes,
+  eventChunk,
+  HEARTBEAT_FRAME,
+  OPEN_FRAME,
+  reconnectFrame,
+  SSE_HEADERS,
+  type WireEvent,
+} from "./sse";
 import { ReplyStream, type StreamTarget } from "./stream";
 
 // The SSE responses are written straight to Node's response (pages/api routes): a chunk for one
@@ -38,14 +47,20 @@ export async function streamReplies(
   let held: Array<string | Uint8Array> | null = [];
   let closed = false;
 
-  const write = (frame: string | Uint8Array) => {
+  // Once the headers and the replay are out, a live event on a plain chunked response goes to the
+  // socket as the whole HTTP chunk built once for every reader: res.write would frame it again for
+  // each reader and defer it to a writev on the next tick.
+  let direct: Socket | null = null;
+
+  const write = (frame: string | Uint8Array, event?: WireEvent) => {
     if (closed) return;
     if (held) held.push(frame);
     else if (res.writableLength > MAX_QUEUED_BYTES) {
       // end() would wait for a client that does not read: let the socket and its buffer go now.
       close();
       res.destroy();
-    } else res.write(frame);
+    } else if (direct && event) direct.write(eventChunk(event));
+    else res.write(frame);
   };
   const close = () => {
     if (closed) return;
@@ -61,7 +76,7 @@ export async function streamReplies(
     cursors,
     emit: (event) => {
       tally[event.type] = (tally[event.type] ?? 0) + 1;
-      write(eventBytes(event));
+      write(eventBytes(event), event);
     },
     onAllEnded: () => {
       if (target.kind === "session") close();
@@ -98,6 +113,7 @@ export async function streamReplies(
     res.end();
     return;
   }
+  direct = chunkedSocketOf(res);
   timers.push(
     setInterval(() => {
       write(HEARTBEAT_FRAME);
@@ -114,4 +130,21 @@ export async function streamReplies(
       }, config.MAX_SSE_SECONDS * 1000),
     );
   }
+}
+
+/**
+ * The socket of a response whose body goes out as HTTP/1.1 chunks, uncompressed, on a connection
+ * it has to itself: bytes written there in whole chunks keep the body well formed, in order with
+ * what res.write sends (both end up in the socket's buffer in call order). Null otherwise (then
+ * every write goes through res.write).
+ */
+function chunkedSocketOf(res: ServerResponse): Socket | null {
+  const { socket } = res;
+  // Node's own fields: chunked framing chosen, and nothing of this response waiting outside the socket.
+  const internals = res as ServerResponse & { chunkedEncoding?: boolean; outputSize?: number };
+  const owner = (socket as (Socket & { _httpMessage?: unknown }) | null)?._httpMessage;
+  if (!socket || !res.headersSent || internals.chunkedEncoding !== true || owner !== res) return null;
+  if (internals.outputSize !== 0) return null;
+  if (res.getHeader("content-encoding") !== undefined) return null;
+  return socket;
 }

@@ -2,11 +2,12 @@ import type { StreamEvent } from "../streams/types";
 
 // SSE framing. A live event is one object shared by every reader of the process, so its frame is
 // built and encoded once and the same bytes are written to every reader: no JSON
-// re-serialisation or UTF-8 encoding per reader.
-// The frame rides on the event object itself: a WeakMap entry per event per process made every
+// re-serialisation or UTF-8 encoding per reader. The bytes are a whole HTTP/1.1 chunk (size line,
+// frame, CRLF), so a reader on a plain chunked response can be sent them as they are, with no
+// framing per reader either; the frame alone is a view into them.
+// The bytes ride on the event object itself: a WeakMap entry per event per process made every
 // young-generation collection process thousands of ephemerons.
-const FRAME = Symbol("frame");
-const encoder = new TextEncoder();
+const BYTES = Symbol("bytes");
 
 export type WireEvent =
   | StreamEvent
@@ -20,11 +21,17 @@ export type WireEvent =
       content: string;
     };
 
-/** An event's frame as bytes, built once however many readers it goes to (never mutate it). */
-export function eventBytes(event: WireEvent): Uint8Array {
-  const holder = event as { [FRAME]?: Uint8Array };
-  let frame = holder[FRAME];
-  if (frame === undefined) {
+interface EventBytes {
+  /** "<size in hex>\r\n<frame>\r\n": the frame as one HTTP/1.1 chunk. */
+  chunk: Buffer;
+  /** The SSE frame (a view into `chunk`). */
+  frame: Uint8Array;
+}
+
+function bytesOf(event: WireEvent): EventBytes {
+  const holder = event as { [BYTES]?: EventBytes };
+  let bytes = holder[BYTES];
+  if (bytes === undefined) {
     const { type, ...data } = event;
     const hasPosition = type === "chunk" || type === "snapshot";
     // An end carries `<id>:<attempt>:<seq>:end`: a client that comes back with it has everything.
@@ -32,11 +39,26 @@ export function eventBytes(event: WireEvent): Uint8Array {
     const position =
       "seq" in event && event.seq !== undefined ? `${event.messageId}:${event.attempt}:${event.seq}` : "";
     const id = hasPosition ? `id: ${position}\n` : isEnd && position ? `id: ${position}:end\n` : "";
-    frame = encoder.encode(`event: ${type}\n${id}data: ${JSON.stringify(data)}\n\n`);
-    // Not enumerable: a spread copy of the event is another event and must not carry this frame.
-    Object.defineProperty(holder, FRAME, { value: frame });
+    const frame = `event: ${type}\n${id}data: ${JSON.stringify(data)}\n\n`;
+    const size = Buffer.byteLength(frame);
+    const head = `${size.toString(16)}\r\n`;
+    // Buffer.from takes small buffers from Node's shared pool: no backing store of its own per event.
+    const chunk = Buffer.from(`${head}${frame}\r\n`);
+    bytes = { chunk, frame: chunk.subarray(head.length, head.length + size) };
+    // Not enumerable: a spread copy of the event is another event and must not carry these bytes.
+    Object.defineProperty(holder, BYTES, { value: bytes });
   }
-  return frame;
+  return bytes;
+}
+
+/** An event's SSE frame as bytes, built once however many readers it goes to (never mutate it). */
+export function eventBytes(event: WireEvent): Uint8Array {
+  return bytesOf(event).frame;
+}
+
+/** The same frame as one whole HTTP/1.1 chunk, for a socket that carries a chunked response. */
+export function eventChunk(event: WireEvent): Buffer {
+  return bytesOf(event).chunk;
 }
 
 export const HEARTBEAT_FRAME = ": hb\n\n";

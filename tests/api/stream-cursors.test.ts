@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Mode, type RunningApp, startApp } from "../support/app";
 import { ApiClient, isEnd, textOf } from "../support/client";
@@ -105,6 +106,40 @@ describe.each(modes)("stream cursors and connection lifetime (%s mode)", (mode) 
     }
   });
 
+  it("keeps the chunked body well formed while live events and heartbeats interleave (raw socket)", async () => {
+    const { host, port } = new URL(app.baseUrl);
+    const socket = connect(Number(port), host.split(":")[0] ?? "127.0.0.1");
+    let raw = Buffer.alloc(0);
+    socket.on("data", (data: Buffer) => {
+      raw = Buffer.concat([raw, data]);
+    });
+    await new Promise<void>((resolve) => socket.once("connect", () => resolve()));
+    socket.write(`GET /api/chat/stream HTTP/1.1\r\nHost: ${host}\r\nCookie: ${client.cookie}\r\n\r\n`);
+    // 2 s of chunks, with a heartbeat every 400 ms in between.
+    const sent = await client.send("/mock tokens=40 tps=20 ttft=0\nframe me");
+    const endMark = `id: ${sent.assistantMessageId}:`;
+    const deadline = Date.now() + 15_000;
+    let body = "";
+    while (Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      const split = raw.indexOf("\r\n\r\n");
+      if (split < 0) continue;
+      expect(raw.subarray(0, split).toString()).toMatch(/^HTTP\/1\.1 200[^]*transfer-encoding: chunked/i);
+      body = dechunk(raw.subarray(split + 4));
+      if (body.includes("event: done\n") && body.includes(endMark)) break;
+    }
+    socket.destroy();
+    const events = body.split("\n\n").filter((block) => block.includes(`"messageId":"${sent.assistantMessageId}"`));
+    const chunks = events.filter((block) => block.startsWith("event: chunk\n"));
+    const data = chunks.map(
+      (block) => JSON.parse(block.slice(block.indexOf("data: ") + 6)) as { seq: number; text: string },
+    );
+    expect(data.map((chunk) => chunk.seq)).toEqual(data.map((_, i) => i + 1));
+    expect(data.map((chunk) => chunk.text).join("")).toBe((await stored(sent.statusUrl)).content);
+    expect(events.at(-1)).toMatch(/^event: done\n/);
+    expect(body).toContain(": hb\n\n");
+  });
+
   it("sends heartbeats, and a reconnect event before closing at MAX_SSE_SECONDS", async () => {
     const startedAt = Date.now();
     const response = await client.fetch("/api/chat/stream");
@@ -134,3 +169,23 @@ describe.each(modes)("stream cursors and connection lifetime (%s mode)", (mode) 
     expect(endAt).toBe(events.length - 1);
   });
 });
+
+/** An HTTP/1.1 chunked body, read strictly: every size line must match its chunk. Stops at a partial chunk. */
+function dechunk(bytes: Buffer): string {
+  const parts: Buffer[] = [];
+  let at = 0;
+  while (at < bytes.length) {
+    const lineEnd = bytes.indexOf("\r\n", at);
+    if (lineEnd < 0) break;
+    const sizeLine = bytes.subarray(at, lineEnd).toString();
+    if (!/^[0-9a-f]+$/i.test(sizeLine)) throw new Error(`bad chunk size line ${JSON.stringify(sizeLine)}`);
+    const size = Number.parseInt(sizeLine, 16);
+    const start = lineEnd + 2;
+    if (start + size + 2 > bytes.length) break;
+    if (bytes.subarray(start + size, start + size + 2).toString() !== "\r\n") throw new Error("chunk without its CRLF");
+    parts.push(bytes.subarray(start, start + size));
+    at = start + size + 2;
+    if (size === 0) break;
+  }
+  return Buffer.concat(parts).toString();
+}
