@@ -70,6 +70,9 @@ export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps)
   for (;;) {
     if (attempt === null) return "finished";
     if (attempt > deps.config.maxAttempts) {
+      // No attempt starts in the store here, so the reply is registered there for its end to be
+      // announced (the store may have lost it: a Redis restart, an expired key).
+      await deps.store.create(identityOf(reply));
       await fail(ref, reply, deps, null, {
         code: "generation_failed",
         message: "The reply failed after several attempts.",
@@ -79,7 +82,7 @@ export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps)
     }
     if (!(await deps.store.startAttempt(identityOf(reply), attempt))) return "finished";
     log.info("attempt started", { correlationId: reply.correlationId, messageId: reply.id, attempt });
-    const result = await runAttempt(ref, reply, attempt, turns, deps);
+    const result = await runAttempt(reply, attempt, turns, deps);
     if (result.kind === "stopped") {
       // A shutdown hands the job back: the next run starts a new attempt. A cancel was recorded by
       // whoever cancelled; a superseded attempt belongs to another worker now.
@@ -112,7 +115,6 @@ function identityOf(reply: RunningReply): ReplyInit {
 }
 
 async function runAttempt(
-  _ref: ReplyRef,
   reply: RunningReply,
   attempt: number,
   turns: ChatTurn[],

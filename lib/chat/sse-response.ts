@@ -16,10 +16,11 @@ import {
 } from "./sse";
 import { ReplyStream, type StreamTarget } from "./stream";
 
-// The SSE responses are written straight to Node's response (pages/api routes): a chunk for one
-// reader is one res.write. An App Router Response body costs a web ReadableStream piped into a
-// WritableStream per connection, several promises per chunk per reader; at 1,000 readers that
-// was about a third of the web process's CPU (docs/benchmarks.md).
+// The SSE responses are written straight to Node's response (pages/api routes): a live event for
+// one reader is one write of bytes built once for every reader (to the socket itself on a plain
+// chunked response, see chunkedSocketOf). An App Router Response body costs a web ReadableStream
+// piped into a WritableStream per connection, several promises per chunk per reader; at 1,000
+// readers that was about a third of the web process's CPU (docs/benchmarks.md).
 
 const OPEN_BYTES = Buffer.from(OPEN_FRAME);
 
@@ -59,8 +60,11 @@ export async function streamReplies(
       // end() would wait for a client that does not read: let the socket and its buffer go now.
       close();
       res.destroy();
-    } else if (direct && event) direct.write(eventChunk(event));
-    else res.write(frame);
+    } else if (direct && event) {
+      // A client that half-closed: the server ended the socket, and res says `close` a moment later.
+      if (direct.writable) direct.write(eventChunk(event));
+      else close();
+    } else res.write(frame);
   };
   const close = () => {
     if (closed) return;

@@ -42,8 +42,11 @@ function bytesOf(event: WireEvent): EventBytes {
     const frame = `event: ${type}\n${id}data: ${JSON.stringify(data)}\n\n`;
     const size = Buffer.byteLength(frame);
     const head = `${size.toString(16)}\r\n`;
-    // Buffer.from takes small buffers from Node's shared pool: no backing store of its own per event.
-    const chunk = Buffer.from(`${head}${frame}\r\n`);
+    // Its own memory, not a slice of Node's shared 8 KiB pool: an end event can be kept for an
+    // hour (the embedded store keeps it as the reply's final event), and a slice would keep the
+    // whole pool block with it.
+    const chunk = Buffer.allocUnsafeSlow(head.length + size + 2);
+    chunk.write(`${head}${frame}\r\n`);
     bytes = { chunk, frame: chunk.subarray(head.length, head.length + size) };
     // Not enumerable: a spread copy of the event is another event and must not carry these bytes.
     Object.defineProperty(holder, BYTES, { value: bytes });
