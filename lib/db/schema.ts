@@ -72,6 +72,13 @@ export const messages = pgTable(
   ],
 );
 
+/**
+ * A reply still queued or generating. Written out as constants, not bound parameters, so that a
+ * prepared statement's generic plan can still prove `messages_running_idx` (whose predicate is
+ * this) applies; with the statuses as parameters it scanned every message of the user instead.
+ */
+export const replyRunning = sql`${messages.status} in ('queued', 'generating')`;
+
 export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof chatSessions.$inferSelect;
 export type MessageRow = typeof messages.$inferSelect;

@@ -115,7 +115,7 @@ async function dropRedisKeys(pattern: string): Promise<void> {
   }
 }
 
-async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
+export async function createDatabase(): Promise<{ url: string; drop(): Promise<void> }> {
   const name = `bc_test_${randomBytes(6).toString("hex")}`;
   const admin = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
   await admin.unsafe(`create database ${name}`);

@@ -1,9 +1,9 @@
 import "server-only";
 import { and, asc, count, eq, inArray, lt, sql } from "drizzle-orm";
 import { firstRow, getDb, prepared } from "../client";
-import { chatSessions, type MessageRole, type MessageRow, type MessageStatus, messages } from "../schema";
+import { chatSessions, type MessageRole, type MessageRow, type MessageStatus, messages, replyRunning } from "../schema";
 
-const running = inArray(messages.status, ["queued", "generating"]);
+const running = replyRunning;
 
 export async function getReplyById({ id }: { id: string }): Promise<MessageRow | null> {
   const db = await getDb();
@@ -60,6 +60,7 @@ export interface ClaimedReply {
   sessionId: string;
   userId: string;
   correlationId: string;
+  /** As it was before the claim (a claimed reply is `generating` now). */
   status: MessageStatus;
   createdAt: Date;
   /** The reply its session must run first: replies of a session run one at a time, in send order. */

@@ -1,7 +1,7 @@
 import "server-only";
 import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import { getDb, prepared } from "../client";
-import { chatSessions, messages, type SessionRow } from "../schema";
+import { chatSessions, messages, replyRunning, type SessionRow } from "../schema";
 
 const sessionOfUser = prepared((db) =>
   db
@@ -60,7 +60,7 @@ export async function listSessionsByUser({
               messages.sessionId,
               sessions.map((s) => s.id),
             ),
-            inArray(messages.status, ["queued", "generating"]),
+            replyRunning,
           ),
         )
         .orderBy(messages.ord)

@@ -1,8 +1,8 @@
 import "server-only";
-import { and, asc, eq, gte, inArray, isNull, or, sql } from "drizzle-orm";
+import { and, asc, eq, gte, isNull, or, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
 import { firstRow, getDb, prepared } from "../client";
-import { chatSessions, type MessageRow, messages } from "../schema";
+import { chatSessions, type MessageRow, messages, replyRunning } from "../schema";
 
 export interface TurnIds {
   sessionId: string;
@@ -128,7 +128,7 @@ const sessionStreamReplies = prepared((db) =>
       and(
         eq(messages.sessionId, chatSessions.id),
         eq(messages.role, "assistant"),
-        or(gte(messages.ord, cursorOrd), and(isNull(cursorOrd), inArray(messages.status, ["queued", "generating"]))),
+        or(gte(messages.ord, cursorOrd), and(isNull(cursorOrd), replyRunning)),
       ),
     )
     .where(and(eq(chatSessions.id, sql.placeholder("sessionId")), eq(chatSessions.userId, sql.placeholder("userId"))))
