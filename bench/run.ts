@@ -13,11 +13,13 @@ import { TEST_REDIS_URL } from "../tests/support/services";
 import { APP_ENV } from "./app-env";
 import { chartSvg, type Panel } from "./chart";
 import {
+  cpuSeconds,
   delivery,
   firstChunkLatency,
   type GcStats,
   gcStats,
   localRedisPid,
+  pidsNamed,
   resume,
   rssSampler,
   type System,
@@ -134,10 +136,47 @@ async function commandCount(redis: Redis): Promise<number> {
 
 const names: Record<string, string> = { app: "Backchannel", floor: "floor", resumable: "resumable-stream" };
 
-async function sendScenarios(system: System, label: string) {
+/** CPU per send at 50 concurrent senders (each send with its 1-token reply), ms, by process. */
+interface SendCpu {
+  label: string;
+  perSend: Record<string, number>;
+  total: number;
+}
+const sendCpu: SendCpu[] = [];
+
+/** `processes`: the system's own processes by name, read when asked (Postgres's come and go). */
+async function sendScenarios(system: System, label: string, processes: Record<string, () => number[]>) {
   await sendLatency(system, 4, 5); // warm-up
   record("send → 202, 1 sender", label, await sendLatency(system, 1, P.sendsOne));
-  record("send → 202, 50 concurrent senders", label, await sendLatency(system, 50, P.sendsFifty));
+  const cpuNow = () =>
+    Object.fromEntries(
+      Object.entries(processes).map(([name, pids]) => [
+        name,
+        new Map(pids().map((pid) => [pid, cpuSeconds(pid)] as const)),
+      ]),
+    );
+  // From the first send to the last 202: the 1-token replies are written meanwhile, so their CPU
+  // counts (all but the last few); the guests' sign-ins before and the status polls after do not.
+  let before: ReturnType<typeof cpuNow> = {};
+  let after: ReturnType<typeof cpuNow> = {};
+  const fifty = await sendLatency(system, 50, P.sendsFifty, {
+    started: () => {
+      before = cpuNow();
+    },
+    answered: () => {
+      after = cpuNow();
+    },
+  });
+  const perSend: Record<string, number> = {};
+  for (const [name, now] of Object.entries(after)) {
+    let seconds = 0;
+    for (const [pid, value] of now) seconds += value - (before[name]?.get(pid) ?? 0);
+    perSend[name] = Math.round((seconds * 1000 * 100) / fifty.length) / 100;
+  }
+  const total = Math.round(Object.values(perSend).reduce((sum, value) => sum + value, 0) * 100) / 100;
+  sendCpu.push({ label, perSend, total });
+  record("send → 202, 50 concurrent senders", label, fifty);
+  log(`  CPU ms per send (with its reply): ${JSON.stringify(perSend)}, total ${total}`);
   record("send → first chunk (zero-delay model)", label, await firstChunkLatency(system, P.firstChunk));
 }
 
@@ -255,8 +294,17 @@ try {
   app = await startApp("redis", APP_ENV);
   const appSystem: System = { kind: "app", baseUrl: app.baseUrl };
 
+  const redisPid = await localRedisPid(redis, REDIS_URL);
   if (!levelsOnly) {
-    for (const system of [floor.system, appSystem]) await sendScenarios(system, names[system.kind] ?? "");
+    const floorPid = floor.child.pid;
+    await sendScenarios(floor.system, "floor", { floor: () => (floorPid ? [floorPid] : []) });
+    const appPids = app.pids();
+    await sendScenarios(appSystem, "Backchannel", {
+      web: () => (appPids.web ? [appPids.web] : []),
+      worker: () => (appPids.worker ? [appPids.worker] : []),
+      postgres: () => pidsNamed("postgres"),
+      redis: () => (redisPid ? [redisPid] : []),
+    });
     for (const readers of [100, 300]) {
       for (const system of [floor.system, resumable.system, appSystem]) {
         await readersScenario(system, names[system.kind] ?? "", readers);
@@ -265,7 +313,6 @@ try {
     for (const system of [floor.system, resumable.system, appSystem])
       await resumeScenario(system, names[system.kind] ?? "");
   }
-  const redisPid = await localRedisPid(redis, REDIS_URL);
   for (const replies of levelsOnly ?? P.levels) {
     await levelScenario(floor.system, "floor", replies, { floor: floor.child.pid });
     const level = await levelScenario(
@@ -285,7 +332,8 @@ try {
     log("Backchannel, embedded mode (one process, PGlite, in-memory store and queue)");
     app = await startApp("embedded", APP_ENV);
     const embedded: System = { kind: "app", baseUrl: app.baseUrl };
-    await sendScenarios(embedded, "Backchannel embedded");
+    const embeddedPid = app.pids().web;
+    await sendScenarios(embedded, "Backchannel embedded", { web: () => (embeddedPid ? [embeddedPid] : []) });
     await levelScenario(embedded, "Backchannel embedded", 100, app.pids());
     await app.stop();
     app = null;
@@ -390,7 +438,20 @@ const cpuLines = [
     ];
   }),
 ];
-console.log(`\n${tableLines.join("\n")}\n\n${ratioLines.join("\n")}\n\n${cpuLines.join("\n")}`);
+// What each send costs the machine, next to the floor's POST (which stores nothing and queues nothing).
+const sendCpuLines = [
+  "| system | CPU ms per send, by process | total ms |",
+  "|---|---|--:|",
+  ...sendCpu.map(
+    (row) =>
+      `| ${row.label} | ${Object.entries(row.perSend)
+        .map(([name, ms]) => `${name} ${ms}`)
+        .join(", ")} | ${row.total} |`,
+  ),
+];
+console.log(
+  `\n${tableLines.join("\n")}\n\n${ratioLines.join("\n")}\n\n${cpuLines.join("\n")}\n\n${sendCpuLines.join("\n")}`,
+);
 if (at1000) console.log(`\nRSS at 1,000 concurrent replies (MiB): ${JSON.stringify(at1000.rssMiB)}`);
 
 const machine = {
@@ -430,7 +491,7 @@ const jsonPath = `bench/results/${date}-${profile}.json`;
 const svgPath = `bench/results/${date}-${profile}.svg`;
 writeFileSync(
   jsonPath,
-  JSON.stringify({ date, profile, machine, rows, ratios, capacity, cpu: cpuRows, extras }, null, 2),
+  JSON.stringify({ date, profile, machine, rows, ratios, capacity, cpu: cpuRows, sendCpu, extras }, null, 2),
 );
 writeFileSync(svgPath, svg);
 console.log(`\nwrote ${jsonPath} and ${svgPath} (${((Date.now() - startedAt) / 1000).toFixed(0)} s)`);
@@ -462,6 +523,12 @@ if (full && !levelsOnly) {
     `Share of one core (%) each system's processes used from the last send to the last end, at each delivery level (${os.cpus().length} cores here, shared with the load process, Postgres and the rest). The load is the same for both systems, so the ratio holds still where latencies swing.`,
     "",
     ...cpuLines,
+    "",
+    "## CPU per send",
+    "",
+    `CPU each system's processes used per send at 50 concurrent senders, from the first send to the last 202, each send with its 1-token reply written meanwhile (Postgres: every local Postgres process). With ${os.cpus().length} cores, send → 202 at 50 senders can be no less than about 50 × total ÷ cores.`,
+    "",
+    ...sendCpuLines,
     "",
     `The raw figures are in \`bench/results/${date}-full.json\`.`,
     "",

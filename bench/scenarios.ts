@@ -3,7 +3,7 @@
 // are read through bench/http.ts, so the client's own costs are the same for every system.
 
 import { randomUUID } from "node:crypto";
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import type { Redis } from "ioredis";
 import { openSse, request, type SseReader, wallAt } from "./http";
 
@@ -69,11 +69,21 @@ const mockPrompt = (tokens: number, tps: number, label: string) => `/mock tokens
 
 // ---------------------------------------------------------------- scenario 1: send → 202
 
-/** `senders` concurrent senders, `perSender` sends each, one after another: ms per send. */
-export async function sendLatency(system: System, senders: number, perSender: number): Promise<number[]> {
+/**
+ * `senders` concurrent senders, `perSender` sends each, one after another: ms per send. `window`
+ * hears when the first send starts and the last one is answered (the sign-ins before and the
+ * status polls after fall outside it).
+ */
+export async function sendLatency(
+  system: System,
+  senders: number,
+  perSender: number,
+  window: { started?: () => void; answered?: () => void } = {},
+): Promise<number[]> {
   const users = system.kind === "app" ? await guests(system.baseUrl, senders) : [];
   const samples: number[] = [];
   const sent: Array<{ user: Guest; statusUrl: string }> = [];
+  window.started?.();
   await Promise.all(
     Array.from({ length: senders }, async (_, s) => {
       for (let i = 0; i < perSender; i++) {
@@ -91,6 +101,7 @@ export async function sendLatency(system: System, senders: number, perSender: nu
       }
     }),
   );
+  window.answered?.();
   // Not measured: the replies these sends queued end before the next scenario, which would
   // otherwise measure the worker's backlog.
   await pool(sent, 20, ({ user, statusUrl }) => untilEnded(system.baseUrl, user, statusUrl));
@@ -463,6 +474,20 @@ export async function gcStats(baseUrl: string): Promise<GcStats> {
     (field === "count" ? stats.count : stats.seconds)[kind] = Number(value);
   }
   return stats;
+}
+
+/** Pids of this machine's processes whose name (/proc/<pid>/comm) is `name`, e.g. Postgres's. */
+export function pidsNamed(name: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/comm`, "utf8").trim() === name) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
 }
 
 /** The Redis server's pid when it runs on this machine (so its CPU can be read from /proc). */
