@@ -154,8 +154,18 @@ export class ReplyStream {
 
   private async onLive(event: StreamEvent) {
     const reply = this.replies.get(event.messageId);
-    if (!reply) {
-      // A reply that started after we subscribed: follow it from its first event.
+    if (!reply && event.type === "status" && (event.status === "queued" || event.status === "generating")) {
+      // A reply announced after we subscribed: queued, or an attempt starting with an empty list
+      // (the store empties it and announces the attempt in one step). Nothing of it can have come
+      // before this event, so it is followed from here with no read of the store: each reader
+      // read it on its own before, and the first chunks of a reply with 300 readers waited
+      // behind 300 reads.
+      const { sessionId, messageId, correlationId, attempt } = event;
+      const tracked = { sessionId, messageId, correlationId, attempt, seq: 0, ended: false, lastEventAt: Date.now() };
+      this.replies.set(messageId, tracked);
+      this.emit(event);
+    } else if (!reply) {
+      // A reply first seen mid-way (a chunk, a reset, an end): follow it from the store.
       await this.follow({ id: event.messageId, sessionId: event.sessionId, correlationId: event.correlationId }, null);
     } else if (liveStep(reply, event, this.emit)) {
       await this.fillGap(reply, event);
