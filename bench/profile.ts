@@ -10,25 +10,23 @@
 //   send                                  send → 202 (1 and 50 senders), send → first chunk
 //   resume [rounds=3]                     rounds of 12 resumes halfway through 4,000 tokens
 //   cpu [count=200]                       CPU ms per operation in the web and the worker (from /proc):
-//                                         one send and its 1-token reply at a time, then resumes;
-//                                         steadier than latency on a shared, noisy machine
+//                                         one send and its 1-token reply at a time, first chunks,
+//                                         then resumes (bench/cpu-per-op.ts, as bench/ab.ts uses)
 import { Redis } from "ioredis";
 import { startApp } from "../tests/support/app";
 import { TEST_REDIS_URL } from "../tests/support/services";
 import { APP_ENV } from "./app-env";
-import { openSse } from "./http";
+import { cpuPerOperation } from "./cpu-per-op";
 import {
-  cpuSeconds,
   delivery,
   firstChunkLatency,
   type GcStats,
+  gcDelta,
   gcStats,
-  guest,
   localRedisPid,
   resume,
   rssSampler,
   sendLatency,
-  sendMessage,
 } from "./scenarios";
 import { summarize } from "./stats";
 
@@ -61,7 +59,7 @@ try {
       });
       const { cpu } = sampler.stop();
       const gcAfter = await gcStats(app.baseUrl);
-      const before = (await (gcBefore ?? gcStats(app.baseUrl))).count;
+      const gc = gcDelta(await (gcBefore ?? gcAfter), gcAfter);
       const metrics = await (await fetch(`${app.baseUrl}/api/metrics`)).text();
       const open = /^backchannel_sse_connections (\d+)/m.exec(metrics)?.[1];
       console.log(
@@ -70,7 +68,7 @@ try {
         `peak ${result.peak}`,
         `open SSE ${open}`,
         `CPU % of a core while streaming: web ${cpu.web}, worker ${cpu.worker}, redis ${cpu.redis}`,
-        `web GCs: ${(gcAfter.count.major ?? 0) - (before.major ?? 0)} full, ${(gcAfter.count.minor ?? 0) - (before.minor ?? 0)} young`,
+        `web GCs: ${gc.major} full (${gc.majorMs} ms), ${gc.minor} young (${gc.minorMs} ms)`,
         result.problems,
       );
     }
@@ -100,7 +98,7 @@ try {
       console.log(`resume, round ${round}`, summarize(result.samples), result.problems);
     }
   } else if (scenario === "cpu") {
-    await cpuPerOperation(Number(args[0] ?? 200));
+    await cpuPerOperation([{ name: "app", app }], Number(args[0] ?? 200));
   } else {
     console.error(`unknown scenario ${scenario}: levels, after-sends, readers, send, resume or cpu`);
     process.exitCode = 2;
@@ -109,45 +107,3 @@ try {
   await app.stop();
 }
 process.exit();
-
-/** User + system CPU time of a process so far, ms. */
-function cpuMs(pid: number | undefined): number {
-  return cpuSeconds(pid) * 1000;
-}
-
-async function cpuPerOperation(count: number) {
-  const { web, worker } = app.pids();
-  const user = await guest(app.baseUrl);
-  const pause = () => new Promise((resolve) => setTimeout(resolve, 15));
-  const measure = async (label: string, operation: (i: number) => Promise<void>) => {
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const [web0, worker0] = [cpuMs(web), cpuMs(worker)];
-    const latencies: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const startedAt = performance.now();
-      await operation(i);
-      latencies.push(performance.now() - startedAt);
-      await pause();
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1000));
-    const perOp = (pid: number | undefined, before: number) => ((cpuMs(pid) - before) / count).toFixed(2);
-    console.log(
-      `${label}: web ${perOp(web, web0)} ms, worker ${perOp(worker, worker0)} ms CPU each`,
-      summarize(latencies),
-    );
-  };
-  for (let i = 0; i < 50; i++) await sendMessage(app.baseUrl, user, `/mock tokens=1 tps=0 ttft=0\nwarm ${i}`);
-  await measure("send → 202 (and its 1-token reply)", async (i) => {
-    await sendMessage(app.baseUrl, user, `/mock tokens=1 tps=0 ttft=0\nping ${i}`);
-  });
-  const sent = await sendMessage(app.baseUrl, user, "/mock tokens=2000 tps=4000 ttft=0\nresume me");
-  await new Promise((resolve) => setTimeout(resolve, 1500));
-  await measure("resume of a finished reply from its 5th chunk", async () => {
-    const reader = openSse(
-      `${app.baseUrl}/api/chat/stream/${sent.sessionId}`,
-      { cookie: user.cookie, "last-event-id": `${sent.assistantMessageId}:1:5` },
-      (frame) => (frame.event === "done" ? true : undefined),
-    );
-    await reader.ended;
-  });
-}

@@ -17,6 +17,7 @@ import {
   delivery,
   firstChunkLatency,
   type GcStats,
+  gcDelta,
   gcStats,
   localRedisPid,
   pidsNamed,
@@ -256,12 +257,6 @@ async function levelScenario(
     log(`  Redis commands per token ${perToken.toFixed(3)}; RSS MiB web ${rss.web}, worker ${rss.worker}`);
   }
   return { summary, complete: result.complete, peak: result.peak };
-}
-
-function gcDelta(before: GcStats, after: GcStats) {
-  const count = (kind: string) => (after.count[kind] ?? 0) - (before.count[kind] ?? 0);
-  const ms = (kind: string) => Math.round(((after.seconds[kind] ?? 0) - (before.seconds[kind] ?? 0)) * 1000);
-  return { major: count("major"), majorMs: ms("major"), minor: count("minor"), minorMs: ms("minor") };
 }
 
 async function resumeScenario(system: System, label: string) {

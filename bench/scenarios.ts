@@ -476,6 +476,13 @@ export async function gcStats(baseUrl: string): Promise<GcStats> {
   return stats;
 }
 
+/** Collections between two readings: full and young, count and ms. */
+export function gcDelta(before: GcStats, after: GcStats) {
+  const count = (kind: string) => (after.count[kind] ?? 0) - (before.count[kind] ?? 0);
+  const ms = (kind: string) => Math.round(((after.seconds[kind] ?? 0) - (before.seconds[kind] ?? 0)) * 1000);
+  return { major: count("major"), majorMs: ms("major"), minor: count("minor"), minorMs: ms("minor") };
+}
+
 /** Pids of this machine's processes whose name (/proc/<pid>/comm) is `name`, e.g. Postgres's. */
 export function pidsNamed(name: string): number[] {
   const pids: number[] = [];

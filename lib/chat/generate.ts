@@ -51,7 +51,7 @@ export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps)
   // before it; the store's start is the second round trip, and then the model runs.
   const claimed = await claimReply({ id: job.messageId });
   if (!claimed) return "finished";
-  const { firstInSession, turns: claimedTurns, attempt: claimedAttempt, ...reply } = claimed;
+  const { firstInSession, turns, attempt: claimedAttempt, ...reply } = claimed;
   if (!RUNNING.has(reply.status)) {
     // A worker may have recorded the end in Postgres and died before announcing it: announce it now.
     const ended = await getReplyById({ id: reply.id });
@@ -61,10 +61,9 @@ export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps)
   // Replies of a session run one at a time, in send order.
   if (firstInSession !== reply.id) return "deferred";
   // It was its turn, yet no attempt started: the reply ended meanwhile (a cancel).
-  if (claimedAttempt === null || claimedTurns === null) return "finished";
+  // Every earlier reply of the session has ended, so the turns before this one are fixed.
+  if (claimedAttempt === null || turns === null) return "finished";
   const ref = { sessionId: reply.sessionId, messageId: reply.id };
-  // Every earlier reply of the session has ended, so the history before this one is fixed.
-  const turns: ChatTurn[] = claimedTurns;
 
   let attempt: number | null = claimedAttempt;
   for (;;) {

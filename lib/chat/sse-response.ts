@@ -53,18 +53,19 @@ export async function streamReplies(
   // each reader and defer it to a writev on the next tick.
   let direct: Socket | null = null;
 
-  const write = (frame: string | Uint8Array, event?: WireEvent) => {
+  /** A comment or control frame (a string), or an event, whose bytes are built once for every reader. */
+  const write = (item: string | WireEvent) => {
     if (closed) return;
-    if (held) held.push(frame);
+    if (held) held.push(typeof item === "string" ? item : eventBytes(item));
     else if (res.writableLength > MAX_QUEUED_BYTES) {
       // end() would wait for a client that does not read: let the socket and its buffer go now.
       close();
       res.destroy();
-    } else if (direct && event) {
-      // A client that half-closed: the server ended the socket, and res says `close` a moment later.
-      if (direct.writable) direct.write(eventChunk(event));
-      else close();
-    } else res.write(frame);
+    } else if (typeof item === "string") res.write(item);
+    else if (!direct) res.write(eventBytes(item));
+    // A client that half-closed: the server ended the socket, and res says `close` a moment later.
+    else if (direct.writable) direct.write(eventChunk(item));
+    else close();
   };
   const close = () => {
     if (closed) return;
@@ -80,7 +81,7 @@ export async function streamReplies(
     cursors,
     emit: (event) => {
       tally[event.type] = (tally[event.type] ?? 0) + 1;
-      write(eventBytes(event), event);
+      write(event);
     },
     onAllEnded: () => {
       if (target.kind === "session") close();

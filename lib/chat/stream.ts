@@ -9,10 +9,11 @@ import type { MessageRow } from "../db/schema";
 import { describeError, log } from "../log";
 import type { ChunkStore, StreamEvent, Subscription } from "../streams/types";
 import type { Cursor } from "./cursor";
-import { catchUp, type Emit, liveStep, type TrackedReply } from "./reply-tracker";
+import { catchUp, type Emit, liveStep, type Position, type TrackedReply } from "./reply-tracker";
 import { sessionNotFound } from "./sessions";
 
 type StoreRead = Awaited<ReturnType<ChunkStore["readReply"]>>;
+type ReplyRow = Pick<MessageRow, "id" | "sessionId" | "correlationId">;
 
 export type StreamTarget = { kind: "session"; sessionId: string; userId: string } | { kind: "user"; userId: string };
 
@@ -126,47 +127,42 @@ export class ReplyStream {
     return { messageId: cursor.messageId, read };
   }
 
-  private skipEnded(row: Pick<MessageRow, "id" | "sessionId" | "correlationId">): boolean {
+  /** Starts keeping what this connection has sent of a reply: up to `position`. */
+  private track(row: ReplyRow, position: Position, ended = false): TrackedReply {
+    const { id: messageId, sessionId, correlationId } = row;
+    const reply = { sessionId, messageId, correlationId, ...position, ended, lastEventAt: Date.now() };
+    this.replies.set(messageId, reply);
+    return reply;
+  }
+
+  private skipEnded(row: ReplyRow): boolean {
     if (!this.options.cursors.get(row.id)?.ended) return false;
-    const base = { sessionId: row.sessionId, messageId: row.id, correlationId: row.correlationId };
-    this.replies.set(row.id, { ...base, attempt: 0, seq: 0, ended: true, lastEventAt: Date.now() });
+    this.track(row, { attempt: 0, seq: 0 }, true);
     return true;
   }
 
-  private async follow(
-    row: Pick<MessageRow, "id" | "sessionId" | "correlationId">,
-    cursor: Cursor | null,
-    firstRead?: Promise<StoreRead>,
-  ) {
+  private async follow(row: ReplyRow, cursor: Cursor | null, firstRead?: Promise<StoreRead>) {
     if (this.replies.has(row.id)) return;
-    const reply: TrackedReply = {
-      sessionId: row.sessionId,
-      messageId: row.id,
-      correlationId: row.correlationId,
-      attempt: cursor?.attempt ?? 0,
-      seq: cursor?.seq ?? 0,
-      ended: false,
-      lastEventAt: Date.now(),
-    };
-    this.replies.set(row.id, reply);
+    const reply = this.track(row, { attempt: cursor?.attempt ?? 0, seq: cursor?.seq ?? 0 });
     await catchUp(this.options.store, reply, cursor, this.emit, () => this.loadRow(row.id), firstRead);
   }
 
   private async onLive(event: StreamEvent) {
     const reply = this.replies.get(event.messageId);
-    if (!reply && event.type === "status" && (event.status === "queued" || event.status === "generating")) {
-      // A reply announced after we subscribed: queued, or an attempt starting with an empty list
-      // (the store empties it and announces the attempt in one step). Nothing of it can have come
-      // before this event, so it is followed from here with no read of the store: each reader
-      // read it on its own before, and the first chunks of a reply with 300 readers waited
-      // behind 300 reads.
-      const { sessionId, messageId, correlationId, attempt } = event;
-      const tracked = { sessionId, messageId, correlationId, attempt, seq: 0, ended: false, lastEventAt: Date.now() };
-      this.replies.set(messageId, tracked);
-      this.emit(event);
-    } else if (!reply) {
-      // A reply first seen mid-way (a chunk, a reset, an end): follow it from the store.
-      await this.follow({ id: event.messageId, sessionId: event.sessionId, correlationId: event.correlationId }, null);
+    if (!reply) {
+      const row = { id: event.messageId, sessionId: event.sessionId, correlationId: event.correlationId };
+      if (event.type === "status" && (event.status === "queued" || event.status === "generating")) {
+        // A reply announced after we subscribed: queued, or an attempt starting with an empty list
+        // (the store empties it and announces the attempt in one step). Nothing of it can have
+        // come before this event, so it is followed from here with no read of the store: each
+        // reader read it on its own before, and the first chunks of a reply with 300 readers
+        // waited behind 300 reads.
+        this.track(row, { attempt: event.attempt, seq: 0 });
+        this.emit(event);
+      } else {
+        // A reply first seen mid-way (a chunk, a reset, an end): follow it from the store.
+        await this.follow(row, null);
+      }
     } else if (liveStep(reply, event, this.emit)) {
       await this.fillGap(reply, event);
     }

@@ -53,14 +53,12 @@ export class MemoryChunkStore implements ChunkStore {
 
   async create(init: ReplyInit): Promise<void> {
     if (this.live(init)) return;
-    const { state } = this.register(init);
+    const { state } = this.add(init);
     this.publish(state, statusEventOf(state));
   }
 
-  /** A queued reply's record (the one there is, or a new one). */
-  private register(init: ReplyInit): MemoryReply {
-    const existing = this.live(init);
-    if (existing) return existing;
+  /** A new record for a queued reply. */
+  private add(init: ReplyInit): MemoryReply {
     const state: ReplyState = { ...init, status: "queued", attempt: 0, seq: 0, startedAt: 0, final: null };
     const reply = { state, chunks: [], expiresAt: Date.now() + this.options.runningTtlSeconds * 1000 };
     this.replies.set(this.key(init), reply);
@@ -68,7 +66,7 @@ export class MemoryChunkStore implements ChunkStore {
   }
 
   async startAttempt(ref: ReplyInit, attempt: number): Promise<boolean> {
-    const reply = this.register(ref);
+    const reply = this.live(ref) ?? this.add(ref);
     if (isTerminal(reply.state.status) || attempt <= reply.state.attempt) return false;
     const hadAttempt = reply.state.attempt > 0;
     reply.chunks = [];

@@ -3,8 +3,6 @@ import { and, asc, count, eq, inArray, lt, sql } from "drizzle-orm";
 import { firstRow, getDb, prepared } from "../client";
 import { chatSessions, type MessageRole, type MessageRow, type MessageStatus, messages, replyRunning } from "../schema";
 
-const running = replyRunning;
-
 export async function getReplyById({ id }: { id: string }): Promise<MessageRow | null> {
   const db = await getDb();
   const [row] = await db
@@ -29,7 +27,7 @@ const runningRepliesOfUser = prepared((db) =>
   db
     .select({ n: count() })
     .from(messages)
-    .where(and(eq(messages.userId, sql.placeholder("userId")), eq(messages.role, "assistant"), running))
+    .where(and(eq(messages.userId, sql.placeholder("userId")), eq(messages.role, "assistant"), replyRunning))
     .prepare("running_replies_of_user"),
 );
 
@@ -47,7 +45,7 @@ export async function listRunningRepliesByUser({ userId, sessionId }: { userId: 
       and(
         eq(messages.userId, userId),
         eq(messages.role, "assistant"),
-        running,
+        replyRunning,
         sessionId ? eq(messages.sessionId, sessionId) : undefined,
       ),
     )
@@ -96,8 +94,7 @@ export async function claimReply({ id }: { id: string }): Promise<ClaimedReply |
       update ${messages} set status = 'generating', attempt = ${messages.attempt} + 1,
         started_at = now(), updated_at = now()
       from target
-      where ${messages.id} = target.id and target.first_in_session = target.id
-        and ${messages.status} in ('queued', 'generating')
+      where ${messages.id} = target.id and target.first_in_session = target.id and ${replyRunning}
       returning ${messages.attempt} as attempt
     )
     select target.id, target.session_id as "sessionId", target.user_id as "userId",
@@ -161,7 +158,7 @@ export async function getNextReplyInSession({ sessionId }: { sessionId: string }
   const [row] = await db
     .select({ id: messages.id })
     .from(messages)
-    .where(and(eq(messages.sessionId, sessionId), eq(messages.role, "assistant"), running))
+    .where(and(eq(messages.sessionId, sessionId), eq(messages.role, "assistant"), replyRunning))
     .orderBy(asc(messages.ord))
     .limit(1);
   return row?.id ?? null;
@@ -172,7 +169,7 @@ const startAttempt = prepared((db) =>
   db
     .update(messages)
     .set({ status: "generating", attempt: sql`${messages.attempt} + 1`, startedAt: sql`now()`, updatedAt: sql`now()` })
-    .where(and(eq(messages.id, sql.placeholder("id")), running))
+    .where(and(eq(messages.id, sql.placeholder("id")), replyRunning))
     .returning({ attempt: messages.attempt })
     .prepare("start_reply_attempt"),
 );
@@ -213,7 +210,7 @@ export async function endReply({
   const [row] = await db
     .update(messages)
     .set({ ...outcome, updatedAt: sql`now()`, finishedAt: sql`now()` })
-    .where(and(eq(messages.id, id), running, attempt === null ? undefined : eq(messages.attempt, attempt)))
+    .where(and(eq(messages.id, id), replyRunning, attempt === null ? undefined : eq(messages.attempt, attempt)))
     .returning();
   return row ?? null;
 }
@@ -229,7 +226,7 @@ export async function listQuietRunningReplies({ before }: { before: Date }) {
   return db
     .select()
     .from(messages)
-    .where(and(eq(messages.role, "assistant"), running, lt(messages.updatedAt, before)))
+    .where(and(eq(messages.role, "assistant"), replyRunning, lt(messages.updatedAt, before)))
     .orderBy(asc(messages.ord))
     .limit(500);
 }
@@ -239,7 +236,7 @@ export async function listAllRunningReplies() {
   return db
     .select()
     .from(messages)
-    .where(and(eq(messages.role, "assistant"), running))
+    .where(and(eq(messages.role, "assistant"), replyRunning))
     .orderBy(asc(messages.ord));
 }
 
