@@ -43,6 +43,10 @@ const envSchema = z.object({
   STUCK_AFTER_MS: intWithDefault(120_000, 1_000),
   SWEEP_INTERVAL_MS: intWithDefault(60_000, 100),
   SHUTDOWN_GRACE_MS: intWithDefault(10_000, 0),
+  // Outages answer as outages: a statement waits at most this long (0 = no limit), then 503.
+  DB_STATEMENT_TIMEOUT_MS: intWithDefault(5_000, 0),
+  DB_LOCK_TIMEOUT_MS: intWithDefault(3_000, 0),
+  REDIS_COMMAND_TIMEOUT_MS: intWithDefault(3_000, 100),
   LOG_LEVEL: z.preprocess(emptyIsUnset, z.enum(["debug", "info", "warn", "error", "silent"]).default("info")),
 });
 

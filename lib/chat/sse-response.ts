@@ -2,7 +2,10 @@ import "server-only";
 import type { ServerResponse } from "node:http";
 import type { Socket } from "node:net";
 import { env } from "../env";
+import { outageError } from "../errors";
+import { type ReconnectReason, trackConnection } from "../http/sse-connections";
 import { metrics } from "../metrics";
+import { redisIsUp } from "../redis/connections";
 import { getChunkStore } from "../streams/index";
 import type { Cursor } from "./cursor";
 import {
@@ -28,6 +31,13 @@ const OPEN_BYTES = Buffer.from(OPEN_FRAME);
 const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
 
 /**
+ * Longer than any healthy replay (its reads are bounded by the store's and the database's own
+ * timeouts): past it the stream answers 503. It bounds the one wait that nothing else bounds, a
+ * SUBSCRIBE on a link to Redis that has died without the subscriber noticing yet.
+ */
+const START_DEADLINE_MS = 10_000;
+
+/**
  * Streams `target`'s replies to `res`: the replay first, then live events; a heartbeat comment
  * every SSE_HEARTBEAT_MS (which also checks quiet replies against the store), and on the
  * all-sessions stream a `reconnect` event before MAX_SSE_SECONDS. 204 when a one-session stream
@@ -41,6 +51,8 @@ export async function streamReplies(
 ): Promise<void> {
   const config = env();
   const store = await getChunkStore();
+  // With Redis down, the subscriber would queue this stream's SUBSCRIBE until it is back: 503 now.
+  if (config.REDIS_URL && !redisIsUp(config.REDIS_URL)) throw outageError("store_unavailable");
   const m = metrics();
   const tally = m.sseEventsSent;
   const timers: NodeJS.Timeout[] = [];
@@ -70,11 +82,22 @@ export async function streamReplies(
   const close = () => {
     if (closed) return;
     closed = true;
+    untrack();
     for (const timer of timers) clearInterval(timer);
     replies.close();
     m.sseConnections.dec();
     if (res.headersSent) res.end();
   };
+  /** Ends the connection with `reconnect`: the client comes back with its cursors. */
+  const reconnect = (reason: ReconnectReason) => {
+    write(reconnectFrame(reason));
+    const socket = res.headersSent ? res.socket : null;
+    close();
+    // A shutdown waits for every open connection (Next's server.close): this one's socket goes now,
+    // not after its keep-alive timeout.
+    if (reason === "shutdown") socket?.end();
+  };
+  const untrack = trackConnection(reconnect);
   const replies: ReplyStream = new ReplyStream({
     store,
     target,
@@ -86,19 +109,25 @@ export async function streamReplies(
     onAllEnded: () => {
       if (target.kind === "session") close();
     },
-    onFailure: () => {
-      write(reconnectFrame());
-      close();
-    },
+    // A step failed (a read of the store or the database): resuming from the cursor loses nothing.
+    onFailure: () => reconnect("store_unreachable"),
   });
   m.sseConnections.inc();
   res.on("close", close);
   let hasReplies: boolean;
+  let deadline: NodeJS.Timeout | undefined;
   try {
-    hasReplies = await replies.start();
+    hasReplies = await Promise.race([
+      replies.start(),
+      new Promise<never>((_, reject) => {
+        deadline = setTimeout(() => reject(outageError("store_unavailable")), START_DEADLINE_MS);
+      }),
+    ]);
   } catch (error) {
     close();
     throw error;
+  } finally {
+    clearTimeout(deadline);
   }
   const frames = held;
   held = null;
@@ -128,10 +157,7 @@ export async function streamReplies(
   if (target.kind === "user") {
     timers.push(
       setTimeout(() => {
-        replies.enqueue(async () => {
-          write(reconnectFrame());
-          close();
-        });
+        replies.enqueue(async () => reconnect("time_limit"));
       }, config.MAX_SSE_SECONDS * 1000),
     );
   }

@@ -1,3 +1,4 @@
+import type { ReconnectReason } from "../http/sse-connections";
 import type { StreamEvent } from "../streams/types";
 
 // SSE framing. A live event is one object shared by every reader of the process, so its frame is
@@ -67,8 +68,9 @@ export function eventChunk(event: WireEvent): Buffer {
 export const HEARTBEAT_FRAME = ": hb\n\n";
 export const OPEN_FRAME = "retry: 1000\n: open\n\n";
 
-export function reconnectFrame(): string {
-  return "event: reconnect\ndata: {}\n\n";
+/** The `reconnect` event: the server ends the connection now, for `reason`; the client comes back with its cursors. */
+export function reconnectFrame(reason: ReconnectReason): string {
+  return `event: reconnect\ndata: ${JSON.stringify({ reason })}\n\n`;
 }
 
 export const SSE_HEADERS = {

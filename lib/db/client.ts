@@ -39,12 +39,30 @@ async function openPostgres(url: string): Promise<DbHandle> {
   const { default: postgres } = await import("postgres");
   const { drizzle } = await import("drizzle-orm/postgres-js");
   const { migrate } = await import("drizzle-orm/postgres-js/migrator");
-  const client = postgres(url, { max: 10, onnotice: () => {} });
+  const { DB_STATEMENT_TIMEOUT_MS, DB_LOCK_TIMEOUT_MS } = env();
+  // A statement that waits on a lock or runs too long is cancelled (SQLSTATE 55P03 / 57014) and its
+  // request answers 503 (lib/errors.ts): a stalled database must not hold requests, and the pool's
+  // ten connections with them, for ever. A server that does not answer a connect is given up on too.
+  const client = postgres(url, {
+    max: 10,
+    onnotice: () => {},
+    connect_timeout: 5,
+    connection: { statement_timeout: DB_STATEMENT_TIMEOUT_MS, lock_timeout: DB_LOCK_TIMEOUT_MS },
+  });
   const db = drizzle(preparingEverything(client), { schema });
   return {
     db,
     kind: "postgres",
-    migrate: () => migrate(db, { migrationsFolder: MIGRATIONS_FOLDER }),
+    // Migrations take strong locks and may run long (an index on a big table): a connection of
+    // their own, without the request timeouts.
+    migrate: async () => {
+      const own = postgres(url, { max: 1, onnotice: () => {} });
+      try {
+        await migrate(drizzle(own, { schema }), { migrationsFolder: MIGRATIONS_FOLDER });
+      } finally {
+        await own.end({ timeout: 5 });
+      }
+    },
     close: () => client.end({ timeout: 5 }),
   };
 }

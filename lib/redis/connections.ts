@@ -1,21 +1,40 @@
 import "server-only";
 import { Redis, type RedisOptions } from "ioredis";
+import { env } from "../env";
 
 // Connections are made once per process and kept on globalThis so dev hot reload reuses them.
-//  - "command": the web app's connection. Fails fast (no offline queue) so a request answers 503
-//    instead of hanging while Redis is down.
+//  - "command": the web app's connection. Fails fast (no offline queue, and a command that gets no
+//    answer in REDIS_COMMAND_TIMEOUT_MS fails) so a request answers 503 instead of hanging while
+//    Redis is down or unreachable.
 //  - "worker": waits out short Redis outages (BullMQ needs maxRetriesPerRequest: null) so a reply
 //    being written is delayed, not lost.
 //  - "subscriber": the one pub/sub connection of the process, shared by every SSE reader.
 export type RedisRole = "command" | "worker" | "subscriber";
 
-const ROLE_OPTIONS: Record<RedisRole, RedisOptions> = {
-  command: { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5_000, enableAutoPipelining: true },
-  worker: { maxRetriesPerRequest: null, enableAutoPipelining: true },
-  subscriber: { maxRetriesPerRequest: null },
-};
+function roleOptions(role: RedisRole): RedisOptions {
+  switch (role) {
+    case "command":
+      return {
+        enableOfflineQueue: false,
+        maxRetriesPerRequest: 1,
+        connectTimeout: 5_000,
+        commandTimeout: env().REDIS_COMMAND_TIMEOUT_MS,
+        enableAutoPipelining: true,
+      };
+    case "worker":
+      return { maxRetriesPerRequest: null, enableAutoPipelining: true };
+    case "subscriber":
+      return { maxRetriesPerRequest: null };
+  }
+}
 
-const cache = globalThis as unknown as { __backchannelRedis?: Map<string, Promise<Redis>> };
+const cache = globalThis as unknown as {
+  __backchannelRedis?: Map<string, Promise<Redis>>;
+  /** Every client made, ready or not, by the same key: readiness is asked synchronously. */
+  __backchannelRedisClients?: Map<string, Redis>;
+  /** Called whenever a connection that was up is lost. */
+  __backchannelRedisLost?: Set<() => void>;
+};
 
 function waitUntilReady(client: Redis, timeoutMs: number): Promise<Redis> {
   if (client.status === "ready") return Promise.resolve(client);
@@ -41,12 +60,24 @@ export function redisConnection(url: string, role: RedisRole): Promise<Redis> {
   const key = `${role}:${url}`;
   let connecting = cache.__backchannelRedis.get(key);
   if (!connecting) {
-    const client = new Redis(url, { ...ROLE_OPTIONS[role], connectionName: `backchannel-${role}` });
+    const client = new Redis(url, { ...roleOptions(role), connectionName: `backchannel-${role}` });
     // ioredis reconnects by itself; an unhandled "error" event would crash the process.
     client.on("error", () => {});
+    let wasReady = false;
+    client.on("ready", () => {
+      wasReady = true;
+    });
+    client.on("close", () => {
+      if (!wasReady) return;
+      wasReady = false;
+      for (const listener of cache.__backchannelRedisLost ?? []) listener();
+    });
+    cache.__backchannelRedisClients ??= new Map();
+    cache.__backchannelRedisClients.set(key, client);
     // The web app must answer (503) quickly while Redis is away; the worker can wait longer.
     connecting = waitUntilReady(client, role === "command" ? 2_000 : 10_000).catch((error: unknown) => {
       cache.__backchannelRedis?.delete(key);
+      cache.__backchannelRedisClients?.delete(key);
       client.disconnect();
       throw error;
     });
@@ -55,9 +86,29 @@ export function redisConnection(url: string, role: RedisRole): Promise<Redis> {
   return connecting;
 }
 
+/**
+ * False while a connection of this process to `url` (of the given roles) is down. The web asks
+ * before it subscribes: the subscriber queues a SUBSCRIBE sent during an outage until Redis is back,
+ * so a stream opened then would hang instead of answering 503.
+ */
+export function redisIsUp(url: string, roles: readonly RedisRole[] = ["command", "subscriber"]): boolean {
+  const clients = cache.__backchannelRedisClients;
+  return roles.every((role) => {
+    const client = clients?.get(`${role}:${url}`);
+    return !client || client.status === "ready";
+  });
+}
+
+/** Calls `listener` each time a connection that was up is lost (every role). */
+export function onRedisLost(listener: () => void): void {
+  cache.__backchannelRedisLost ??= new Set();
+  cache.__backchannelRedisLost.add(listener);
+}
+
 export async function closeRedisConnections(): Promise<void> {
   const all = cache.__backchannelRedis;
   cache.__backchannelRedis = undefined;
+  cache.__backchannelRedisClients = undefined;
   if (!all) return;
   await Promise.all(
     [...all.values()].map(async (connecting) => {

@@ -149,7 +149,7 @@ describe.each(modes)("stream cursors and connection lifetime (%s mode)", (mode) 
     const text = await response.text();
     expect(Date.now() - startedAt).toBeGreaterThanOrEqual(2_900);
     expect(text.match(/^: hb$/gm)?.length ?? 0).toBeGreaterThanOrEqual(3);
-    expect(text.trimEnd().endsWith("event: reconnect\ndata: {}")).toBe(true);
+    expect(text.trimEnd().endsWith('event: reconnect\ndata: {"reason":"time_limit"}')).toBe(true);
   });
 
   it("answers 204 to a client that comes back with the id of a reply's end", async () => {

@@ -2,7 +2,7 @@
 // A pages/api route, like the streams: the send is the busiest request, and Node's own request and
 // response cost it less than an App Router Request/Response pair (docs/benchmarks.md).
 import { sendMessage, sendMessageSchema } from "@/lib/chat/send";
-import { AppError } from "@/lib/errors";
+import { toAppError } from "@/lib/errors";
 import { readNodeJson } from "@/lib/http/body";
 import { withNodeUser } from "@/lib/http/node-handler";
 import { JSON_HEADERS } from "@/lib/http/respond";
@@ -20,7 +20,7 @@ export default withNodeUser(
       metrics().sendsAccepted.inc();
       res.writeHead(202, JSON_HEADERS).end(JSON.stringify(result));
     } catch (error) {
-      metrics().sendsRefused.inc({ code: error instanceof AppError ? error.code : "internal_error" });
+      metrics().sendsRefused.inc({ code: toAppError(error).code });
       throw error;
     } finally {
       stopTimer();
