@@ -45,13 +45,18 @@ export function MessageList({ messages, onStop, onRetry }: Props) {
               Stop
             </button>
           ) : null}
+          {message.role === "assistant" && isRunning(message) && message.retry ? (
+            <div className="note retry" role="status">
+              {retryNotice(message.retry)}
+            </div>
+          ) : null}
           {message.status === "cancelled" ? <div className="note">Stopped</div> : null}
           {message.role === "user" && message.status === "queued" ? (
             <div className="note">Waiting for the network — it is sent once you are back online.</div>
           ) : null}
           {message.status === "error" ? (
             <div className="error" role="alert">
-              {message.error?.message ?? "The reply could not be generated."}
+              {errorSentence(message.error)}
               <button type="button" onClick={() => onRetry(message)}>
                 Retry
               </button>
@@ -62,4 +67,25 @@ export function MessageList({ messages, onStop, onRetry }: Props) {
       <div ref={end} />
     </div>
   );
+}
+
+/** What a person reads while an attempt after the first runs: quiet, and never a blank bubble. */
+function retryNotice(retry: NonNullable<ClientMessage["retry"]>): string {
+  switch (retry.reason) {
+    case "worker_lost":
+      return "Resuming after a restart…";
+    case "store_lost":
+      return "Recovering the reply after a server restart…";
+    case "rate_limited":
+      return `The model is busy; retrying (attempt ${retry.attempt})…`;
+    case "model_error":
+      return `Retrying (attempt ${retry.attempt})…`;
+  }
+}
+
+/** A final error in a sentence a person understands (the server's message, or one for its code). */
+function errorSentence(error: ClientMessage["error"]): string {
+  if (error?.message) return error.message;
+  if (error?.code === "worker_lost") return "The reply was interrupted by a server restart. Please try again.";
+  return "The reply could not be generated. Please try again.";
 }

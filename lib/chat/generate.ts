@@ -6,13 +6,13 @@ import {
   getNextReplyInSession,
   getReplyById,
   startReplyAttempt,
-  touchReply,
 } from "../db/queries";
 import type { MessageRow } from "../db/schema";
 import { type ChatTurn, LlmError, type LlmProvider } from "../llm/types";
 import { describeError, log } from "../log";
 import type { GenerateReplyJob, JobOutcome, ReplyQueue } from "../queue/contracts";
-import type { ChunkStore, ReplyInit, ReplyRef } from "../streams/types";
+import type { AttemptReason, ChunkStore, ReplyInit, ReplyRef, StoredChunk } from "../streams/types";
+import type { ReplyCheckpoints } from "./checkpoints";
 import type { ChunkBatcher } from "./chunk-batcher";
 import { reconcileEndedReply } from "./reconcile";
 import type { RunningReplies } from "./running";
@@ -24,6 +24,8 @@ export interface GenerationDeps {
   running: RunningReplies;
   /** Gathers the process's chunks and writes them together. */
   batcher: ChunkBatcher;
+  /** Copies each running reply's text into Postgres every few seconds. */
+  checkpoints: ReplyCheckpoints;
   config: { maxAttempts: number; retryBackoffMs: number };
 }
 
@@ -36,7 +38,7 @@ type AttemptResult =
       outputTokens: number;
       firstChunkAt: number | null;
     }
-  | { kind: "failed"; error: LlmError; content: string; seq: number }
+  | { kind: "failed"; error: LlmError; content: string; seq: number; chunks: string[] }
   | { kind: "stopped"; reason: "cancelled" | "shutdown" | "superseded" };
 
 const RUNNING = new Set(["queued", "generating"]);
@@ -66,22 +68,33 @@ export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps)
   const ref = { sessionId: reply.sessionId, messageId: reply.id };
 
   let attempt: number | null = claimedAttempt;
+  // A claim of a later attempt means the one before it ended without its worker (killed, or its
+  // job lost): the new attempt continues the text the store (or else the checkpoint) kept.
+  let start: { reason: AttemptReason; checkpoint: readonly string[] } = {
+    reason: "worker_lost",
+    checkpoint: claimed.checkpoint,
+  };
   for (;;) {
     if (attempt === null) return "finished";
     if (attempt > deps.config.maxAttempts) {
       // No attempt starts in the store here, so the reply is registered there for its end to be
       // announced (the store may have lost it: a Redis restart, an expired key).
       await deps.store.create(identityOf(reply));
-      await fail(ref, reply, deps, null, {
-        code: "generation_failed",
-        message: "The reply failed after several attempts.",
-        retryable: true,
-      });
+      const kept = await keptText(deps.store, ref, start.checkpoint);
+      await fail(ref, reply, deps, null, TOO_MANY_ATTEMPTS, kept);
       return "finished";
     }
-    if (!(await deps.store.startAttempt(identityOf(reply), attempt))) return "finished";
-    log.info("attempt started", { correlationId: reply.correlationId, messageId: reply.id, attempt });
-    const result = await runAttempt(reply, attempt, turns, deps);
+    const started = await deps.store.startAttempt(identityOf(reply), attempt, attempt > 1 ? start : {});
+    if (!started) return "finished";
+    log.info("attempt started", {
+      correlationId: reply.correlationId,
+      messageId: reply.id,
+      attempt,
+      reason: started.reason,
+      continued: started.continued,
+      kept: started.kept.length,
+    });
+    const result = await runAttempt(reply, attempt, turns, started.kept, deps);
     if (result.kind === "stopped") {
       // A shutdown hands the job back: the next run starts a new attempt. A cancel was recorded by
       // whoever cancelled; a superseded attempt belongs to another worker now.
@@ -102,8 +115,23 @@ export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps)
     }
     const backoff = deps.config.retryBackoffMs * 2 ** (attempt - 1);
     await sleep(Math.max(backoff, error.retryAfterMs ?? 0));
+    // The next attempt continues this one's text; this worker knows it best, should the store lose it.
+    start = { reason: error.code === "rate_limited" ? "rate_limited" : "model_error", checkpoint: result.chunks };
     attempt = await startReplyAttempt({ id: reply.id });
   }
+}
+
+const TOO_MANY_ATTEMPTS = {
+  code: "generation_failed",
+  message: "The reply failed after several attempts.",
+  retryable: true,
+};
+
+/** The text a reply has so far: the store's, or else the checkpoint's. */
+async function keptText(store: ChunkStore, ref: ReplyRef, checkpoint: readonly string[]) {
+  const chunks = await store.readChunks(ref, 0);
+  const texts = chunks.length >= checkpoint.length ? chunks.map((chunk) => chunk.text) : checkpoint;
+  return { content: texts.join(""), seq: texts.length };
 }
 
 /** What a worker knows of the reply it writes. */
@@ -117,37 +145,45 @@ async function runAttempt(
   reply: RunningReply,
   attempt: number,
   turns: ChatTurn[],
+  kept: StoredChunk[],
   deps: GenerationDeps,
 ): Promise<AttemptResult> {
   const running = deps.running.start(reply.id);
   const { signal } = running.controller;
-  let content = "";
-  let seq = 0;
-  let firstChunkAt: number | null = null;
+  const chunks = kept.map((chunk) => chunk.text);
+  let content = chunks.join("");
+  let seq = kept.length;
+  let firstChunkAt: number | null = kept[0]?.ts ?? null;
+  const checkpoint = deps.checkpoints.open(reply.id, attempt, chunks);
   const buffer = deps.batcher.open(identityOf(reply), attempt, (written, text, ts) => {
     if (written === null) {
-      // The reply ended (cancelled) or a newer attempt took over: stop the model call.
+      // The reply ended (cancelled), a newer attempt took over, or the store lost the reply: stop
+      // the model call. What was written stays in the checkpoint for whoever continues.
       deps.running.stop(reply.id, "superseded");
       return;
     }
     seq = written;
     firstChunkAt ??= ts;
     content += text;
+    chunks.push(text);
+    checkpoint.add(text);
   });
-  const heartbeat = setInterval(() => void touchReply({ id: reply.id }).catch(() => {}), 30_000);
+  let completed = false;
   try {
     let usage = { inputTokens: 0, outputTokens: 0 };
-    for await (const event of deps.llm.stream({ messages: turns, signal, attempt })) {
+    const continueFrom = content === "" ? undefined : content;
+    for await (const event of deps.llm.stream({ messages: turns, signal, attempt, continueFrom })) {
       if (event.type === "text") buffer.push(event.text);
       else usage = { inputTokens: event.inputTokens, outputTokens: event.outputTokens };
     }
     await buffer.flush();
     if (running.reason) return { kind: "stopped", reason: running.reason };
+    completed = true;
     return { kind: "completed", content, seq, firstChunkAt, ...usage };
   } catch (error) {
     buffer.discard();
     if (running.reason) return { kind: "stopped", reason: running.reason };
-    if (error instanceof LlmError) return { kind: "failed", error, content, seq };
+    if (error instanceof LlmError) return { kind: "failed", error, content, seq, chunks };
     log.error("attempt crashed", {
       correlationId: reply.correlationId,
       messageId: reply.id,
@@ -158,10 +194,12 @@ async function runAttempt(
       error: new LlmError("model_error", "The model call failed.", { retryable: true, cause: error }),
       content,
       seq,
+      chunks,
     };
   } finally {
-    clearInterval(heartbeat);
     deps.running.end(reply.id);
+    // An attempt that did not complete leaves its text for the next one: saved now, not in a few seconds.
+    await checkpoint.close(!completed);
   }
 }
 

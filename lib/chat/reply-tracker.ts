@@ -1,4 +1,5 @@
 import type { MessageRow } from "../db/schema";
+import { statusEventOf } from "../streams/events";
 import type { ChunkStore, ReplyState, StoredChunk, StreamEvent, TerminalEvent } from "../streams/types";
 import type { Cursor } from "./cursor";
 
@@ -21,6 +22,12 @@ export type Emit = (event: WireEvent) => void;
 
 // Errors a new attempt cannot fix (the rest, e.g. overloaded or worker_lost, may succeed if sent again).
 const FINAL_ERROR_CODES = new Set(["bad_request", "auth_failed"]);
+
+/** Whether the store's chunks of the current attempt go on right after `from`. */
+function placeable(from: Position, state: ReplyState): boolean {
+  if (from.attempt === state.attempt) return from.seq <= state.seq;
+  return from.attempt < state.attempt && state.continued && from.seq <= state.kept;
+}
 
 export function terminalFromRow(row: MessageRow, seq: number): TerminalEvent | null {
   const base = {
@@ -66,8 +73,7 @@ export async function catchUp(
     if (tries === 5) throw new Error("the reply kept starting new attempts while it was read");
     const read = await (tries === 0 && firstRead ? firstRead : store.readReply(ref, readAfter));
     if (!read) return catchUpFromDatabase(reply, from, emit, await row());
-    const placeable = from !== null && from.attempt === read.state.attempt && from.seq <= read.state.seq;
-    const needed = placeable ? from.seq : 0;
+    const needed = from !== null && placeable(from, read.state) ? from.seq : 0;
     if (needed === readAfter) {
       ({ state, chunks } = read);
       break;
@@ -77,13 +83,17 @@ export async function catchUp(
   const base = { sessionId: reply.sessionId, messageId: reply.messageId, correlationId: state.correlationId };
   let after = 0;
   if (!from) {
-    if (!state.final) emit({ ...base, type: "status", status: state.status, attempt: state.attempt });
-  } else if (from.attempt < state.attempt) {
-    emit({ ...base, type: "reset", attempt: state.attempt });
-  } else if (from.attempt === state.attempt && from.seq <= state.seq) {
+    if (!state.final) emit(statusEventOf(state));
+  } else if (placeable(from, state)) {
+    // A cursor of an earlier attempt, inside the text the current attempt continued: the client
+    // hears that the attempt continued (so it keeps its text), then the chunks after its cursor.
+    if (from.attempt < state.attempt) emit({ ...statusEventOf(state), status: "generating" });
     after = from.seq;
+  } else if (from.attempt < state.attempt && !state.continued) {
+    emit({ ...base, type: "reset", attempt: state.attempt });
   } else {
-    // A cursor we cannot place (ahead of the store): send the whole text so far.
+    // A cursor we cannot place (ahead of the store, or past the text a continued attempt kept):
+    // send the whole text so far.
     const seq = chunks.at(-1)?.seq ?? 0;
     emit({ ...base, type: "snapshot", attempt: state.attempt, seq, content: chunks.map((c) => c.text).join("") });
     after = seq;
@@ -128,21 +138,20 @@ export function liveStep(
 ): { gapAfter: number; gapUpto: number } | null {
   reply.lastEventAt = Date.now();
   if (reply.ended || ("attempt" in event && event.attempt < reply.attempt)) return null;
-  if ("attempt" in event && event.attempt > reply.attempt && event.type !== "status") {
-    reply.attempt = event.attempt;
-    reply.seq = 0;
-    emit({
-      type: "reset",
-      sessionId: event.sessionId,
-      messageId: event.messageId,
-      correlationId: event.correlationId,
-      attempt: event.attempt,
-    });
-    if (event.type === "reset") return null;
+  if (event.type === "reset") {
+    if (event.attempt > reply.attempt) {
+      reply.attempt = event.attempt;
+      reply.seq = 0;
+      emit(event);
+    }
+    return null;
+  }
+  if (event.attempt > reply.attempt && event.type !== "status") {
+    // A later attempt's chunk or end before its start was seen here: the store says whether it
+    // continued this text or restarted it.
+    return { gapAfter: reply.seq, gapUpto: Number.MAX_SAFE_INTEGER };
   }
   switch (event.type) {
-    case "reset":
-      return null;
     case "chunk":
       if (event.seq <= reply.seq) return null;
       if (event.seq > reply.seq + 1) return { gapAfter: reply.seq, gapUpto: event.seq - 1 };
@@ -155,11 +164,14 @@ export function liveStep(
         endWith(reply, event as TerminalEvent, emit);
         return null;
       }
-      if (event.attempt >= reply.attempt) {
-        if (event.attempt > reply.attempt) reply.seq = 0;
+      if (event.attempt > reply.attempt) {
+        // A continued attempt keeps the text up to its `seq`; a reader that had more than was
+        // kept gets a snapshot from the store instead. A restarted one was preceded by `reset`.
+        const kept = event.continued ? (event.seq ?? 0) : 0;
+        if (reply.seq > kept) return { gapAfter: reply.seq, gapUpto: Number.MAX_SAFE_INTEGER };
         reply.attempt = event.attempt;
-        emit(event);
       }
+      emit(event);
       return null;
     case "done":
     case "error":

@@ -1,5 +1,5 @@
 import "server-only";
-import { listAllRunningReplies } from "../db/queries";
+import { extendReplyCheckpoints, listAllRunningReplies } from "../db/queries";
 import { env } from "../env";
 import { createLlmProvider } from "../llm";
 import { describeError, log } from "../log";
@@ -8,10 +8,11 @@ import type { ReplyWorkerHandle } from "../queue/contracts";
 import { getReplyQueue } from "../queue/index";
 import type { MemoryReplyQueue } from "../queue/memory";
 import { getChunkStore } from "../streams/index";
+import { ReplyCheckpoints } from "./checkpoints";
 import { ChunkBatcher } from "./chunk-batcher";
 import { type GenerationDeps, generateReply } from "./generate";
 import { RunningReplies } from "./running";
-import { sweepStuckReplies } from "./sweep";
+import { requeueOrphanedReplies } from "./sweep";
 
 export interface WorkerRuntime {
   deps: GenerationDeps;
@@ -40,6 +41,7 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
     llm,
     running,
     batcher: new ChunkBatcher(store, config.FLUSH_INTERVAL_MS, config.FLUSH_MAX_CHARS),
+    checkpoints: new ReplyCheckpoints(extendReplyCheckpoints, config.CHECKPOINT_MS),
     config: { maxAttempts: config.MAX_ATTEMPTS, retryBackoffMs: config.RETRY_BACKOFF_MS },
   };
   const control = store.subscribe(
@@ -81,22 +83,42 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
     );
   }
 
-  const sweep = setInterval(() => {
-    sweepStuckReplies({ store, queue, stuckAfterMs: config.STUCK_AFTER_MS }).catch((error: unknown) =>
-      log.error("sweep failed", { error: describeError(error) }),
-    );
-  }, config.SWEEP_INTERVAL_MS);
+  // Replies whose job is gone are queued again: quiet ones on every sweep, and every running one
+  // as soon as the store turns out to have lost its data (their jobs went with it).
+  let reconciling: Promise<unknown> = Promise.resolve();
+  const reconcile = (quietMs: number) => {
+    reconciling = reconciling
+      .then(() => requeueOrphanedReplies({ store, queue, quietMs }))
+      .catch((error: unknown) => log.error("reconciliation failed", { error: describeError(error) }));
+  };
+  const sweep = setInterval(() => reconcile(config.STUCK_AFTER_MS), config.SWEEP_INTERVAL_MS);
   sweep.unref();
+  // A worker that starts on a store that lost its data (or on a new one) reconciles at once.
+  if (await store.checkLoss().catch(() => false)) reconcile(0);
+  const lossCheck = setInterval(() => {
+    store.checkLoss().then(
+      (lost) => {
+        if (!lost) return;
+        log.warn("the chunk store lost its data: queueing every running reply again");
+        reconcile(0);
+      },
+      () => {},
+    );
+  }, config.STORE_CHECK_MS);
+  lossCheck.unref();
   log.info("worker started", { mode: config.mode, llm: llm.name, concurrency: config.WORKER_CONCURRENCY });
 
   return {
     deps,
     shutdown: async (graceMs) => {
       clearInterval(sweep);
+      clearInterval(lossCheck);
       const closing = worker.close();
       const handBack = setTimeout(() => running.stopAll("shutdown"), graceMs);
       await closing;
       clearTimeout(handBack);
+      await deps.checkpoints.flush();
+      deps.checkpoints.close();
       control.close();
     },
   };

@@ -1,4 +1,12 @@
-import type { ActiveStream, ReplyEvent, ReplyStatus, Role, SessionSummary, StoredMessage } from "../contract";
+import type {
+  ActiveStream,
+  AttemptReason,
+  ReplyEvent,
+  ReplyStatus,
+  Role,
+  SessionSummary,
+  StoredMessage,
+} from "../contract";
 
 export type ConnectionState = "connecting" | "connected" | "reconnecting" | "offline" | "expired";
 
@@ -12,6 +20,8 @@ export interface ClientMessage {
   seq: number;
   createdAt: string;
   error?: { code: string; message: string; retryable: boolean };
+  /** Why the running attempt is not the first: the bubble says so while the reply is written. */
+  retry?: { reason: AttemptReason; attempt: number };
 }
 
 export interface ChatState {
@@ -221,14 +231,21 @@ export function applyReplyEvent(message: ClientMessage, event: ReplyEvent): Clie
   // An ended reply is final: a replayed end or a late event changes nothing.
   if (!isRunning(message)) return message;
   switch (event.event) {
-    case "status":
+    case "status": {
       if (event.attempt < message.attempt) return message;
+      if (event.attempt === message.attempt) return { ...message, status: event.status };
+      // A new attempt continues the text this tab has (the server sent a snapshot first when it
+      // had more than was kept), or starts it over. Text with no chunk seq came from a list, not
+      // the stream: the stream sends it again from chunk 1.
+      const keeps = event.continued === true && message.seq > 0 && message.seq <= (event.seq ?? 0);
       return {
         ...message,
         status: event.status,
         attempt: event.attempt,
-        ...(event.attempt > message.attempt ? { content: "", seq: 0 } : {}),
+        retry: event.reason ? { reason: event.reason, attempt: event.attempt } : message.retry,
+        ...(keeps ? {} : { content: "", seq: 0 }),
       };
+    }
     case "reset":
       if (event.attempt <= message.attempt && message.seq === 0) return { ...message, attempt: event.attempt };
       return event.attempt < message.attempt ? message : { ...message, attempt: event.attempt, content: "", seq: 0 };

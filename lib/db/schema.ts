@@ -1,5 +1,16 @@
 import { sql } from "drizzle-orm";
-import { bigserial, boolean, index, integer, pgTable, text, timestamp, uniqueIndex, uuid } from "drizzle-orm/pg-core";
+import {
+  bigserial,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from "drizzle-orm/pg-core";
 
 export const users = pgTable("users", {
   id: uuid("id").primaryKey().defaultRandom(),
@@ -45,7 +56,10 @@ export const messages = pgTable(
     status: text("status", { enum: messageStatuses }).notNull(),
     attempt: integer("attempt").notNull().default(0),
     // The number of chunks of the final attempt, so a finished reply's cursor stays placeable.
+    // While the reply runs, `content`, `seq` and `chunkLengths` are its checkpoint: the text the
+    // store held a few seconds ago, chunk by chunk, from which a store that lost it is rebuilt.
     seq: integer("seq").notNull().default(0),
+    chunkLengths: jsonb("chunk_lengths").$type<number[]>(),
     inReplyTo: uuid("in_reply_to"),
     clientMessageId: uuid("client_message_id"),
     correlationId: uuid("correlation_id").notNull(),

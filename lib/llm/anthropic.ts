@@ -38,10 +38,17 @@ async function* streamReply(
   config: AnthropicProviderConfig,
   input: GenerateInput,
 ): AsyncGenerator<LlmEvent> {
-  const messages = toAlternatingTurns(input.messages);
+  const messages: ChatTurn[] = toAlternatingTurns(input.messages);
   if (messages.length === 0) {
     throw new LlmError("bad_request", "Anthropic: no user message to answer", { retryable: false });
   }
+  // A continued attempt sends the kept text as the start of the assistant turn (prefill). The API
+  // refuses a final assistant turn that ends in whitespace, so that is cut off here and the
+  // continuation's leading whitespace is dropped: the kept text already has it.
+  const prefill = (input.continueFrom ?? "").trimEnd();
+  const cutWhitespace = prefill !== "" && prefill.length < (input.continueFrom ?? "").length;
+  if (prefill !== "") messages.push({ role: "assistant", content: prefill });
+  let leading = cutWhitespace;
   const stall = new AbortController();
   const stallTimer = setTimeout(() => stall.abort(), config.stallTimeoutMs ?? STALL_TIMEOUT_MS);
   // An abort ends the SDK's event iteration silently (no throw), so each exit checks the signals.
@@ -69,7 +76,12 @@ async function* streamReply(
     for await (const event of events) {
       stallTimer.refresh();
       if (event.type === "content_block_delta" && event.delta.type === "text_delta" && event.delta.text) {
-        yield { type: "text", text: event.delta.text };
+        let text = event.delta.text;
+        if (leading) {
+          text = text.trimStart();
+          leading = text === "";
+        }
+        if (text) yield { type: "text", text };
       } else if (event.type === "message_start") {
         usage.inputTokens = totalInputTokens(event.message.usage);
         usage.outputTokens = event.message.usage.output_tokens ?? 0;

@@ -34,7 +34,9 @@ async function* streamMockReply(input: GenerateInput): AsyncGenerator<LlmEvent> 
   if (knobs.fail === "429" && input.attempt <= 1) {
     throw new LlmError("rate_limited", "Mock model: rate limited (fail=429)", { retryable: true, retryAfterMs: 1000 });
   }
-  const tokens = mockReplyTokens(prompt, knobs.tokens);
+  // A continued attempt writes the rest of the same deterministic text, so `fail=once` ends with
+  // exactly the text an unfailed reply has.
+  const { tokens, kept } = remainingTokens(mockReplyTokens(prompt, knobs.tokens), input.continueFrom ?? "");
   const fails = knobs.fail === "always" || (knobs.fail === "once" && input.attempt <= 1);
   const sendable = fails ? Math.floor(tokens.length / 2) : tokens.length;
 
@@ -49,7 +51,28 @@ async function* streamMockReply(input: GenerateInput): AsyncGenerator<LlmEvent> 
     throw new LlmError("model_error", `Mock model: failed mid-reply (fail=${knobs.fail})`, { retryable: true });
   }
   throwIfAborted(signal);
-  yield { type: "usage", inputTokens: countInputWords(input.messages), outputTokens: sent };
+  const prefill = kept > 0 ? { role: "assistant" as const, content: input.continueFrom ?? "" } : null;
+  const inputTokens = countInputWords(prefill ? [...input.messages, prefill] : input.messages);
+  yield { type: "usage", inputTokens, outputTokens: sent };
+}
+
+/**
+ * The tokens that follow `kept` in the reply (a token cut by it gives its rest), and how many
+ * tokens the kept text covered. A kept text that is not the reply's start (another model wrote
+ * it) is followed by the reply from the point its length reaches.
+ */
+function remainingTokens(all: string[], keptText: string): { tokens: string[]; kept: number } {
+  if (keptText === "") return { tokens: all, kept: 0 };
+  let at = 0;
+  for (let index = 0; index < all.length; index++) {
+    const token = all[index] ?? "";
+    if (at + token.length > keptText.length) {
+      const rest = token.slice(keptText.length - at);
+      return { tokens: [rest, ...all.slice(index + 1)], kept: index + (rest === token ? 0 : 1) };
+    }
+    at += token.length;
+  }
+  return { tokens: [], kept: all.length };
 }
 
 /** Yields how many tokens are due so far, growing to `total`; throws "cancelled" on abort. */

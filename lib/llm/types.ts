@@ -13,6 +13,11 @@ export interface GenerateInput {
   signal: AbortSignal;
   /** 1 for the first attempt at this reply, 2 for the first retry, ... */
   attempt: number;
+  /**
+   * The reply's text an earlier attempt wrote: the provider writes only what follows it, so the
+   * reply reads as one text (the stream yields the continuation, never this text again).
+   */
+  continueFrom?: string;
   maxTokens?: number;
 }
 

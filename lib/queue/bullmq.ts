@@ -51,6 +51,16 @@ export class BullReplyQueue implements ReplyQueue {
     });
   }
 
+  async requeue(job: GenerateReplyJob): Promise<boolean> {
+    const queue = await this.ready();
+    const state = await queue.getJobState(job.messageId);
+    if (ALIVE_STATES.has(state)) return false;
+    // An ended job of the same id would make the add a no-op (job ids are unique): drop it first.
+    if (state === "completed" || state === "failed") await queue.remove(job.messageId).catch(() => 0);
+    await this.enqueue(job);
+    return true;
+  }
+
   async wake(messageId: string): Promise<void> {
     const job = await (await this.ready()).getJob(messageId);
     if (job && (await job.isDelayed())) await job.promote().catch(() => {});
@@ -95,10 +105,15 @@ export function startBullWorker(options: BullWorkerOptions, processor: ReplyProc
       connection,
       prefix: options.prefix,
       concurrency: options.concurrency,
+      // A job whose worker died moves on once its lock expires and a stalled check has seen it
+      // twice: at most lockDuration + stalledInterval after the death (3 s at the defaults; BullMQ's
+      // own 30 s + 30 s is a minute of a frozen reply). The cost is one lock renewal call per
+      // worker every lockDuration / 2 (all its jobs in one script) and one stalled check per
+      // stalledInterval for the whole queue (the check takes a shared key first).
       lockDuration: options.lockDurationMs,
-      stalledInterval: Math.max(1_000, Math.floor(options.lockDurationMs / 2)),
-      // A job whose worker died is handed to another worker; after this many deaths it fails and
-      // the sweep marks the reply as an error.
+      stalledInterval: Math.max(500, Math.floor(options.lockDurationMs / 2)),
+      // After this many deaths the job fails; the reconciliation queues the reply again, and its
+      // attempts (each takeover is one) bound how often.
       maxStalledCount: 3,
     },
   );

@@ -24,6 +24,11 @@ export interface ReplyQueue {
   enqueue(job: GenerateReplyJob): Promise<void>;
   /** A deferred job may run now (the reply before it in its session ended). */
   wake(messageId: string): Promise<void>;
+  /**
+   * Adds the job again unless one is waiting, delayed or running (a finished or failed job of
+   * the same id is replaced). True when it was added.
+   */
+  requeue(job: GenerateReplyJob): Promise<boolean>;
   /** Whether a job for this reply is waiting, delayed or running somewhere. */
   isAlive(messageId: string): Promise<boolean>;
   /** How many workers take jobs from this queue now (for /api/health). */

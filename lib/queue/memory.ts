@@ -37,6 +37,12 @@ export class MemoryReplyQueue implements ReplyQueue {
     this.pump();
   }
 
+  async requeue(job: GenerateReplyJob): Promise<boolean> {
+    if (this.entries.has(job.messageId)) return false;
+    await this.enqueue(job);
+    return true;
+  }
+
   async wake(messageId: string): Promise<void> {
     const entry = this.entries.get(messageId);
     if (entry?.state !== "deferred") return;

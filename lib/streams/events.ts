@@ -1,7 +1,8 @@
 import type { ReplyState, StatusEvent, TerminalEvent } from "./types";
 
+/** The reply's `status` event as it stands: a continued attempt names why and what it kept. */
 export function statusEventOf(state: ReplyState): StatusEvent {
-  return {
+  const event: StatusEvent = {
     type: "status",
     sessionId: state.sessionId,
     messageId: state.messageId,
@@ -9,6 +10,9 @@ export function statusEventOf(state: ReplyState): StatusEvent {
     status: state.status,
     attempt: state.attempt,
   };
+  if (state.reason) event.reason = state.reason;
+  if (state.continued) Object.assign(event, { continued: true, seq: state.kept });
+  return event;
 }
 
 export function terminalEventOf(

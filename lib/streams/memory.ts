@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { CONTROL_CHANNEL, channelName, channelNames, statusEventOf, terminalEventOf } from "./events";
 import {
   type AppendItem,
+  type AttemptStart,
   type Channel,
   type ChunkStore,
   type ChunkStoreOptions,
@@ -10,6 +11,7 @@ import {
   type ReplyInit,
   type ReplyRef,
   type ReplyState,
+  type StartedAttempt,
   type StoredChunk,
   type StreamEvent,
   type SubscribeHandlers,
@@ -59,22 +61,43 @@ export class MemoryChunkStore implements ChunkStore {
 
   /** A new record for a queued reply. */
   private add(init: ReplyInit): MemoryReply {
-    const state: ReplyState = { ...init, status: "queued", attempt: 0, seq: 0, startedAt: 0, final: null };
+    const state: ReplyState = {
+      ...init,
+      status: "queued",
+      attempt: 0,
+      seq: 0,
+      startedAt: 0,
+      continued: false,
+      kept: 0,
+      reason: null,
+      final: null,
+    };
     const reply = { state, chunks: [], expiresAt: Date.now() + this.options.runningTtlSeconds * 1000 };
     this.replies.set(this.key(init), reply);
     return reply;
   }
 
-  async startAttempt(ref: ReplyInit, attempt: number): Promise<boolean> {
-    const reply = this.live(ref) ?? this.add(ref);
-    if (isTerminal(reply.state.status) || attempt <= reply.state.attempt) return false;
-    const hadAttempt = reply.state.attempt > 0;
-    reply.chunks = [];
-    Object.assign(reply.state, { status: "generating", attempt, seq: 0, startedAt: Date.now() });
+  async startAttempt(ref: ReplyInit, attempt: number, start: AttemptStart = {}): Promise<StartedAttempt | null> {
+    const found = this.live(ref);
+    const reply = found ?? this.add(ref);
+    if (isTerminal(reply.state.status) || attempt <= reply.state.attempt) return null;
+    const now = Date.now();
+    const checkpoint = start.checkpoint ?? [];
+    if (checkpoint.length > reply.chunks.length) {
+      reply.chunks = checkpoint.map((text, index) => ({ seq: index + 1, text, ts: now }));
+    }
+    // Same rule as the Redis script: what the store holds (or the checkpoint rebuilt) is the text
+    // a later attempt continues; only a reply lost with no checkpoint restarts.
+    const later = attempt > 1;
+    const continued = later && (found !== undefined || reply.chunks.length > 0);
+    if (!continued) reply.chunks = [];
+    const reason = later ? (found ? (start.reason ?? null) : "store_lost") : null;
+    const kept = reply.chunks.length;
+    Object.assign(reply.state, { status: "generating", attempt, seq: kept, startedAt: now, continued, kept, reason });
     const base = { sessionId: ref.sessionId, messageId: ref.messageId, correlationId: reply.state.correlationId };
-    if (hadAttempt) this.publish(reply.state, { ...base, type: "reset", attempt });
+    if (later && !continued) this.publish(reply.state, { ...base, type: "reset", attempt });
     this.publish(reply.state, statusEventOf(reply.state));
-    return true;
+    return { continued, reason, kept: reply.chunks.slice() };
   }
 
   async appendMany(items: readonly AppendItem[]): Promise<Array<number | null>> {
@@ -124,6 +147,15 @@ export class MemoryChunkStore implements ChunkStore {
     const listener = (event: StreamEvent) => handlers.onEvent(event);
     this.bus.on(name, listener);
     return { ready: Promise.resolve(), close: () => this.bus.off(name, listener) };
+  }
+
+  private checked = false;
+
+  /** Memory is lost only with the process, and a new process starts with the first call. */
+  async checkLoss(): Promise<boolean> {
+    const first = !this.checked;
+    this.checked = true;
+    return first;
   }
 
   async remove(ref: ReplyRef): Promise<void> {

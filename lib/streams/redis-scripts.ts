@@ -33,31 +33,62 @@ return 1`;
 
 /**
  * KEYS: hash, list, running hash. ARGV: sessionId, messageId, attempt, now, runningTtl, userId,
- * correlationId. A reply never created is registered here (the worker may take the job before the
- * send's create, which then changes nothing): one round trip for the worker, not two.
+ * correlationId, reason, then the checkpoint's chunk texts as JSON (may be none). A reply never
+ * created is registered here (the worker may take the job before the send's create, which then
+ * changes nothing): one round trip for the worker, not two.
+ *
+ * From the second attempt on, the attempt continues the text the list holds: no reset, seq goes
+ * on. A list shorter than the checkpoint (Redis lost its data) is rebuilt from it, chunk for chunk,
+ * so cursors into the kept text stay placeable. Only a reply lost with no checkpoint restarts.
+ * Returns false when the attempt may not start, else {continued 0/1, reason, chunk items...}.
  */
 export const START_SCRIPT = `${SHARD_OF}
 ${LOAD}
-if not h[1] then
+local found = h[1] ~= false
+if not found then
   h = {'queued', '0', ARGV[6], ARGV[7]}
   redis.call('HSET', KEYS[1], 'userId', ARGV[6], 'correlationId', ARGV[7])
 end
-if h[1] ~= 'queued' and h[1] ~= 'generating' then return 0 end
-if tonumber(ARGV[3]) <= tonumber(h[2]) then return 0 end
-redis.call('DEL', KEYS[2])
-redis.call('HSET', KEYS[1], 'status', 'generating', 'attempt', ARGV[3], 'startedAt', ARGV[4])
+if h[1] ~= 'queued' and h[1] ~= 'generating' then return false end
+if tonumber(ARGV[3]) <= tonumber(h[2]) then return false end
+local len = redis.call('LLEN', KEYS[2])
+local checkpoint = #ARGV - 8
+if checkpoint > len then
+  redis.call('DEL', KEYS[2])
+  for i = 9, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[4] .. ':' .. ARGV[i]) end
+  redis.call('EXPIRE', KEYS[2], ARGV[5])
+  len = checkpoint
+end
+local later = tonumber(ARGV[3]) > 1
+local continued = later and (found or len > 0)
+if not continued then
+  redis.call('DEL', KEYS[2])
+  len = 0
+end
+local reason = ''
+if later then reason = ARGV[8] end
+if later and not found then reason = 'store_lost' end
+redis.call('HSET', KEYS[1], 'status', 'generating', 'attempt', ARGV[3], 'startedAt', ARGV[4],
+  'continued', continued and 1 or 0, 'kept', len, 'reason', reason)
 redis.call('EXPIRE', KEYS[1], ARGV[5])
 redis.call('HDEL', KEYS[3], ARGV[2] .. ':' .. h[2])
 redis.call('HSET', KEYS[3], ARGV[2] .. ':' .. ARGV[3], h[3] .. '\\t' .. ARGV[1] .. '\\t{"type":"chunk",' .. ${BASE} ..
   ',"attempt":' .. ARGV[3] .. ',"seq":')
 local ev
-if tonumber(h[2]) > 0 then
+if later and not continued then
   ev = '{"type":"reset",' .. ${BASE} .. ',"attempt":' .. ARGV[3] .. '}'
   ${PUBLISH}
 end
-ev = '{"type":"status",' .. ${BASE} .. ',"status":"generating","attempt":' .. ARGV[3] .. '}'
+local extra = ''
+if reason ~= '' then extra = ',"reason":"' .. reason .. '"' end
+if continued then extra = extra .. ',"continued":true,"seq":' .. len end
+ev = '{"type":"status",' .. ${BASE} .. ',"status":"generating","attempt":' .. ARGV[3] .. extra .. '}'
 ${PUBLISH}
-return 1`;
+local out = {continued and 1 or 0, reason}
+if continued and len > 0 then
+  for _, item in ipairs(redis.call('LRANGE', KEYS[2], 0, -1)) do out[#out + 1] = item end
+end
+return out`;
 
 /** Fields per reply in APPEND_SCRIPT's ARGV. */
 export const APPEND_FIELDS = 4;

@@ -11,6 +11,8 @@ import {
 import { SharedSubscriber } from "./redis-subscriber";
 import type {
   AppendItem,
+  AttemptReason,
+  AttemptStart,
   Channel,
   ChunkStore,
   ChunkStoreOptions,
@@ -19,6 +21,7 @@ import type {
   ReplyRef,
   ReplyState,
   ReplyStatus,
+  StartedAttempt,
   StoredChunk,
   SubscribeHandlers,
   Subscription,
@@ -28,7 +31,12 @@ import type {
 declare module "ioredis" {
   interface RedisCommander<Context> {
     bcCreate(hash: string, ...args: (string | number)[]): Result<number, Context>;
-    bcStart(hash: string, list: string, running: string, ...args: (string | number)[]): Result<number, Context>;
+    bcStart(
+      hash: string,
+      list: string,
+      running: string,
+      ...args: (string | number)[]
+    ): Result<Array<string | number> | null, Context>;
     bcAppend(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Result<number[], Context>;
     bcFinish(hash: string, list: string, running: string, ...args: (string | number)[]): Result<string | null, Context>;
     bcRemove(hash: string, list: string, running: string, messageId: string): Result<number, Context>;
@@ -39,6 +47,8 @@ export const replyHashKey = (ref: ReplyRef) => `chat:reply:${ref.sessionId}:${re
 export const replyListKey = (ref: ReplyRef) => `chat:stream:${ref.sessionId}:${ref.messageId}`;
 /** "<messageId>:<attempt>" of every generating reply's current attempt → the start of its chunk lines. */
 export const RUNNING_KEY = "chat:running";
+/** Present while Redis holds its data (see checkLoss). */
+const ALIVE_KEY = "chat:alive";
 /** Replies per append script call; a flush of more is several calls on one round trip. */
 const APPEND_BATCH = 200;
 
@@ -92,8 +102,8 @@ export class RedisChunkStore implements ChunkStore {
     );
   }
 
-  async startAttempt(reply: ReplyInit, attempt: number): Promise<boolean> {
-    const started = await this.client.bcStart(
+  async startAttempt(reply: ReplyInit, attempt: number, start: AttemptStart = {}): Promise<StartedAttempt | null> {
+    const result = await this.client.bcStart(
       replyHashKey(reply),
       replyListKey(reply),
       RUNNING_KEY,
@@ -104,8 +114,16 @@ export class RedisChunkStore implements ChunkStore {
       this.options.runningTtlSeconds,
       reply.userId,
       reply.correlationId,
+      start.reason ?? "",
+      ...(start.checkpoint ?? []).map((text) => JSON.stringify(text)),
     );
-    return started === 1;
+    if (!result) return null;
+    const [continued, reason, ...items] = result;
+    return {
+      continued: Number(continued) === 1,
+      reason: reason ? (String(reason) as AttemptReason) : null,
+      kept: items.map((item, index) => parseChunk(String(item), index + 1)),
+    };
   }
 
   async append(reply: ReplyInit, attempt: number, text: string, ts: number): Promise<number | null> {
@@ -181,6 +199,9 @@ export class RedisChunkStore implements ChunkStore {
       attempt: Number(hash.attempt ?? 0),
       seq: length,
       startedAt: Number(hash.startedAt ?? 0),
+      continued: hash.continued === "1",
+      kept: Number(hash.kept ?? 0),
+      reason: hash.reason ? (hash.reason as AttemptReason) : null,
       final: hash.final ? (JSON.parse(hash.final) as TerminalEvent) : null,
     };
     return { state, chunks: items.map((item, index) => parseChunk(item, start + index + 1)) };
@@ -188,6 +209,14 @@ export class RedisChunkStore implements ChunkStore {
 
   subscribe(channel: Channel, handlers: SubscribeHandlers): Subscription {
     return this.subscriber.subscribe(channelName(channel), redisChannelOf(channel), handlers);
+  }
+
+  /**
+   * A marker key with no expiry: when it is gone, Redis lost its data (a restart without
+   * persistence, a failover to an empty replica). One command per call.
+   */
+  async checkLoss(): Promise<boolean> {
+    return (await this.client.set(ALIVE_KEY, String(Date.now()), "NX")) === "OK";
   }
 
   async remove(ref: ReplyRef): Promise<void> {

@@ -2,6 +2,8 @@
 // It knows Redis (or memory) and nothing of Postgres, HTTP or the model.
 
 export type ReplyStatus = "queued" | "generating" | "completed" | "error" | "cancelled";
+/** Why an attempt after the first started (the contract's `reason` on `status generating`). */
+export type AttemptReason = "model_error" | "rate_limited" | "worker_lost" | "store_lost";
 export const TERMINAL_STATUSES: readonly ReplyStatus[] = ["completed", "error", "cancelled"];
 export const isTerminal = (status: ReplyStatus) => TERMINAL_STATUSES.includes(status);
 
@@ -22,6 +24,10 @@ export interface ReplyState extends ReplyInit {
   seq: number;
   /** ms since the epoch when the current attempt started, 0 while queued. */
   startedAt: number;
+  /** The current attempt continues the text before it (no reset): its first `kept` chunks came from earlier attempts. */
+  continued: boolean;
+  kept: number;
+  reason: AttemptReason | null;
   /** The reply's last event, once it ended. */
   final: TerminalEvent | null;
 }
@@ -45,7 +51,15 @@ interface EventBase {
   correlationId: string;
 }
 
-export type StatusEvent = EventBase & { type: "status"; status: ReplyStatus; attempt: number; seq?: number };
+export type StatusEvent = EventBase & {
+  type: "status";
+  status: ReplyStatus;
+  attempt: number;
+  /** A cancel's final chunk count, or a continued attempt's kept chunk count. */
+  seq?: number;
+  reason?: AttemptReason;
+  continued?: true;
+};
 export type ChunkEvent = EventBase & { type: "chunk"; attempt: number; seq: number; text: string; ts: number };
 export type ResetEvent = EventBase & { type: "reset"; attempt: number };
 export type DoneEvent = EventBase & {
@@ -96,12 +110,14 @@ export interface ChunkStore {
   /** Registers a queued reply and announces it. A second call for the same reply changes nothing. */
   create(init: ReplyInit): Promise<void>;
   /**
-   * Starts attempt `attempt` (1, 2, …): drops the previous attempt's chunks and announces `reset`
-   * (from the second attempt on) and `status generating`. A reply never created is registered here
-   * (a worker may take the job before the send's `create`, which then changes nothing). False when
-   * the reply ended or a newer attempt already started.
+   * Starts attempt `attempt` (1, 2, …) and announces `status generating`. From the second attempt
+   * on the new attempt continues the text the store holds (`continued`, no reset, seq goes on);
+   * when the store lost the reply, it is rebuilt from `start.checkpoint` (the chunks the database
+   * kept, same boundaries), and only when neither has it does the attempt restart with `reset`.
+   * A reply never created is registered here (a worker may take the job before the send's
+   * `create`, which then changes nothing). Null when the reply ended or a newer attempt started.
    */
-  startAttempt(reply: ReplyInit, attempt: number): Promise<boolean>;
+  startAttempt(reply: ReplyInit, attempt: number, start?: AttemptStart): Promise<StartedAttempt | null>;
   /** Appends text to the running attempt; its seq, or null when `attempt` is stale or the reply ended. */
   append(reply: ReplyInit, attempt: number, text: string, ts: number): Promise<number | null>;
   /** `append` for several replies at once (at most one item per reply): one round trip, in order. */
@@ -117,8 +133,27 @@ export interface ChunkStore {
    */
   readReply(ref: ReplyRef, afterSeq: number): Promise<{ state: ReplyState; chunks: StoredChunk[] } | null>;
   subscribe(channel: Channel, handlers: SubscribeHandlers): Subscription;
+  /**
+   * True when the store has lost its data since the last call (a Redis restarted empty), and on
+   * the first call of a process: the caller then re-queues what the database says still runs.
+   */
+  checkLoss(): Promise<boolean>;
   remove(ref: ReplyRef): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface AttemptStart {
+  /** Why the attempt starts; a store that had lost the reply says `store_lost` instead. */
+  reason?: AttemptReason;
+  /** The texts of the chunks the database checkpointed, in order (chunk 1 first). */
+  checkpoint?: readonly string[];
+}
+
+export interface StartedAttempt {
+  continued: boolean;
+  reason: AttemptReason | null;
+  /** The chunks the attempt continues from (empty for a first or restarted attempt). */
+  kept: StoredChunk[];
 }
 
 export interface ChunkStoreOptions {

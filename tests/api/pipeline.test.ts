@@ -136,10 +136,12 @@ describe.each(modes)("pipeline (%s mode)", (mode) => {
     expect(repeat).toMatchObject({ status: 202, body: { status: "cancelled" } });
   });
 
-  it("completes after a reset when the model fails once mid-reply", async () => {
+  it("continues the kept text with no reset when the model fails once mid-reply", async () => {
     const sent = await client.send("/mock fail=once tokens=60 tps=400\nflaky model");
     const { events } = await client.readSse(sent.streamUrl);
-    expect(events.some((e) => e.event === "reset" && e.data.attempt === 2)).toBe(true);
+    expect(events.some((e) => e.event === "reset")).toBe(false);
+    const retry = events.find((e) => e.event === "status" && e.data.attempt === 2);
+    expect(retry?.data).toMatchObject({ reason: "model_error", continued: true });
     expect(events.at(-1)?.event).toBe("done");
     const stored = await storedReply(sent.sessionId, sent.assistantMessageId);
     expect(stored).toMatchObject({ status: "completed", attempt: 2 });

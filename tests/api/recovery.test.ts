@@ -1,9 +1,13 @@
 import { Queue } from "bullmq";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { mockReplyTokens } from "../../lib/llm/mock-text";
 import { type RunningApp, startApp } from "../support/app";
 import { ApiClient, isEnd, textOf } from "../support/client";
 import { TEST_REDIS_URL } from "../support/services";
+
+/** The text the mock writes for `content` when nothing interrupts it. */
+const unfailedText = (content: string, tokens: number) => mockReplyTokens(content, tokens).join("");
 
 // The worker is a separate process in the Redis mode: it can die at any moment without losing a reply.
 describe("worker crash and shutdown (redis mode)", () => {
@@ -23,22 +27,22 @@ describe("worker crash and shutdown (redis mode)", () => {
     return { first, lastId: first.events.filter((e) => e.event === "chunk").at(-1)?.id, messageId };
   }
 
-  it("recovers a reply whose worker was killed with SIGKILL mid-reply: it ends once, never stuck", async () => {
-    const sent = await client.send("/mock tokens=200 tps=40\nsurvive a crash");
+  it("continues a reply whose worker was killed with SIGKILL mid-reply: no reset, whole text, once", async () => {
+    const content = "/mock tokens=200 tps=40\nsurvive a crash";
+    const sent = await client.send(content);
     const { first, lastId } = await followToEnd(sent.streamUrl, sent.assistantMessageId);
     await app.killWorker("SIGKILL");
     await app.startWorker();
     const rest = await client.readSse(sent.streamUrl, { lastEventId: lastId, timeoutMs: 60_000 });
     const all = [...first.events, ...rest.events];
-    const end = all.find(isEnd(sent.assistantMessageId));
-    expect(["done", "error"]).toContain(end?.event);
-    expect(all.filter(isEnd(sent.assistantMessageId))).toHaveLength(1);
+    expect(all.filter(isEnd(sent.assistantMessageId)).map((e) => e.event)).toEqual(["done"]);
+    expect(rest.events.some((e) => e.event === "reset" || e.event === "snapshot")).toBe(false);
+    const takeover = rest.events.find((e) => e.event === "status" && (e.data as { attempt: number }).attempt === 2);
+    expect(takeover?.data).toMatchObject({ status: "generating", reason: "worker_lost", continued: true });
     const { body: stored } = await client.json<Record<string, unknown>>(sent.statusUrl);
-    expect(["completed", "error"]).toContain(stored.status);
-    if (stored.status === "completed") {
-      expect(rest.events.some((e) => e.event === "reset")).toBe(true);
-      expect(textOf(all, sent.assistantMessageId)).toBe(stored.content);
-    }
+    expect(stored.status).toBe("completed");
+    expect(stored.content).toBe(unfailedText(content, 200));
+    expect(textOf(all, sent.assistantMessageId)).toBe(stored.content);
     const { body } = await client.json<{ messages: Array<{ role: string }> }>(
       `/api/chat/sessions/${sent.sessionId}/messages`,
     );
@@ -76,8 +80,9 @@ describe("worker crash and shutdown (redis mode)", () => {
     expect(events.at(-1)?.event).toBe("done");
   }, 60_000);
 
-  it("ends a reply as an error when its worker died and its job is gone, so nothing stays generating", async () => {
-    const sent = await client.send("/mock tokens=400 tps=40\nlost for good");
+  it("queues a reply again when its worker died and its job is gone, and it completes from where it was", async () => {
+    const content = "/mock tokens=400 tps=40\nlost job";
+    const sent = await client.send(content);
     const { first, lastId } = await followToEnd(sent.streamUrl, sent.assistantMessageId);
     await app.killWorker("SIGKILL");
     const queue = new Queue("chat", { connection: { url: TEST_REDIS_URL }, prefix: app.env.BULLMQ_PREFIX });
@@ -85,12 +90,41 @@ describe("worker crash and shutdown (redis mode)", () => {
     await expect.poll(async () => queue.remove(sent.assistantMessageId), { timeout: 10_000, interval: 250 }).toBe(1);
     await queue.close();
     await app.startWorker();
-    const rest = await client.readSse(sent.streamUrl, { lastEventId: lastId, timeoutMs: 45_000 });
-    const end = [...first.events, ...rest.events].filter(isEnd(sent.assistantMessageId));
-    expect(end.map((e) => e.event)).toEqual(["error"]);
-    expect(end[0]?.data).toMatchObject({ code: "worker_lost", retryable: true });
+    const rest = await client.readSse(sent.streamUrl, { lastEventId: lastId, timeoutMs: 60_000 });
+    const all = [...first.events, ...rest.events];
+    expect(all.filter(isEnd(sent.assistantMessageId)).map((e) => e.event)).toEqual(["done"]);
+    expect(rest.events.some((e) => e.event === "reset")).toBe(false);
     const { body: stored } = await client.json<Record<string, unknown>>(sent.statusUrl);
-    expect(stored.status).toBe("error");
+    expect(stored).toMatchObject({ status: "completed", content: unfailedText(content, 400) });
+    expect(textOf(all, sent.assistantMessageId)).toBe(stored.content);
+  }, 90_000);
+
+  it("rebuilds a reply the store lost from its Postgres checkpoint and finishes it whole", async () => {
+    const content = "/mock tokens=300 tps=40\nthe store forgets";
+    const sent = await client.send(content);
+    const { first, lastId } = await followToEnd(sent.streamUrl, sent.assistantMessageId);
+    // A checkpoint lands every CHECKPOINT_MS (1 s here): let one land with text in it.
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // Forget the reply and its job as a Redis restarted empty would; the marker key says so.
+    const redis = new Redis(TEST_REDIS_URL);
+    const ref = `${sent.sessionId}:${sent.assistantMessageId}`;
+    await redis.del(`chat:reply:${ref}`, `chat:stream:${ref}`, "chat:alive");
+    const running = await redis.hkeys("chat:running");
+    const fields = running.filter((field) => field.startsWith(sent.assistantMessageId));
+    if (fields.length) await redis.hdel("chat:running", ...fields);
+    redis.disconnect();
+    const queue = new Queue("chat", { connection: { url: TEST_REDIS_URL }, prefix: app.env.BULLMQ_PREFIX });
+    await queue.remove(sent.assistantMessageId).catch(() => 0);
+    await queue.close();
+    const rest = await client.readSse(sent.streamUrl, { lastEventId: lastId, timeoutMs: 60_000 });
+    const all = [...first.events, ...rest.events];
+    expect(all.filter(isEnd(sent.assistantMessageId)).map((e) => e.event)).toEqual(["done"]);
+    const recovered = rest.events.find((e) => e.event === "status" && (e.data as { attempt: number }).attempt > 1);
+    expect(recovered?.data).toMatchObject({ reason: "store_lost", continued: true });
+    expect(rest.events.some((e) => e.event === "reset")).toBe(false);
+    const { body: stored } = await client.json<Record<string, unknown>>(sent.statusUrl);
+    expect(stored).toMatchObject({ status: "completed", content: unfailedText(content, 300) });
+    expect(textOf(all, sent.assistantMessageId)).toBe(stored.content);
   }, 90_000);
 
   it("announces an end that a dying worker recorded in Postgres but never published", async () => {

@@ -17,15 +17,18 @@ describe.each(modes)("stream cursors and connection lifetime (%s mode)", (mode) 
 
   const stored = async (statusUrl: string) => (await client.json<Record<string, unknown>>(statusUrl)).body;
 
-  it("sends reset and the current attempt from its start to a cursor of an older attempt", async () => {
+  it("continues a cursor of an older attempt inside the kept text: no reset, the chunks after it", async () => {
     const sent = await client.send("/mock fail=once tokens=80 tps=200\nretry me");
     const { events } = await client.readSse(sent.streamUrl);
     expect(events.at(-1)?.event).toBe("done");
     const rest = await client.readSse(sent.streamUrl, { lastEventId: `${sent.assistantMessageId}:1:2` });
-    expect(rest.events[0]).toMatchObject({ event: "reset", data: { attempt: 2 } });
+    expect(rest.events[0]).toMatchObject({ event: "status", data: { attempt: 2, continued: true } });
+    expect(rest.events.some((e) => e.event === "reset")).toBe(false);
     const seqs = rest.events.filter((e) => e.event === "chunk").map((e) => Number(e.data.seq));
-    expect(seqs[0]).toBe(1);
-    expect(textOf(rest.events, sent.assistantMessageId)).toBe((await stored(sent.statusUrl)).content);
+    expect(seqs[0]).toBe(3);
+    const rested = textOf(rest.events, sent.assistantMessageId);
+    expect(rested.length).toBeGreaterThan(0);
+    expect(String((await stored(sent.statusUrl)).content).endsWith(rested)).toBe(true);
   });
 
   it("resumes into a fast reply many times with no duplicate: live chunks wait behind the replay", async () => {

@@ -55,9 +55,37 @@ describe("catchUp", () => {
     await store.close();
   });
 
-  it("sends reset and the new attempt from its start to a cursor of an older attempt", async () => {
+  it("continues a cursor of an older attempt inside the kept text: the continued status, then what follows", async () => {
     const { store, reply } = await replyWithFirstAttempt(["a", "b", "c"]);
-    await store.startAttempt(reply, 2);
+    await store.startAttempt(reply, 2, { reason: "worker_lost" });
+    await store.append(reply, 2, "d", 2);
+    const { sent, tracked } = await caughtUp(store, reply, { attempt: 1, seq: 2 });
+    expect(sent).toEqual([
+      expect.objectContaining({ type: "status", status: "generating", attempt: 2, continued: true, seq: 3 }),
+      expect.objectContaining({ type: "chunk", attempt: 2, seq: 3, text: "c" }),
+      expect.objectContaining({ type: "chunk", attempt: 2, seq: 4, text: "d" }),
+    ]);
+    expect(sent.some((event) => event.type === "reset")).toBe(false);
+    expect(tracked).toMatchObject({ attempt: 2, seq: 4 });
+    await store.close();
+  });
+
+  it("sends a snapshot of the true text to a cursor past what a rebuilt reply kept", async () => {
+    const { store, reply } = await replyWithFirstAttempt(["a", "b", "c"]);
+    // The store lost the reply; the checkpoint had two of its three chunks.
+    await store.remove(reply);
+    await store.startAttempt(reply, 2, { reason: "worker_lost", checkpoint: ["a", "b"] });
+    await store.append(reply, 2, "C", 2);
+    const { sent, tracked } = await caughtUp(store, reply, { attempt: 1, seq: 3 });
+    expect(sent).toEqual([expect.objectContaining({ type: "snapshot", attempt: 2, seq: 3, content: "abC" })]);
+    expect(tracked).toMatchObject({ attempt: 2, seq: 3 });
+    await store.close();
+  });
+
+  it("sends reset and the new attempt from its start when the kept text was lost", async () => {
+    const { store, reply } = await replyWithFirstAttempt(["a", "b", "c"]);
+    await store.remove(reply);
+    await store.startAttempt(reply, 2, { reason: "worker_lost" });
     await store.append(reply, 2, "new", 2);
     const { sent, tracked } = await caughtUp(store, reply, { attempt: 1, seq: 3 });
     expect(sent).toEqual([

@@ -24,6 +24,37 @@ describe("the browser's reply state", () => {
     expect(store.cursors()).toEqual([`${M}:1:3`]);
   });
 
+  it("keeps the text through a continued attempt, says why, and appends the continuation", () => {
+    const store = new ChatStore();
+    store.applyEvent(chunk(1, 1, "Hello "));
+    store.applyEvent(chunk(1, 2, "wor"));
+    store.applyEvent({
+      event: "status",
+      sessionId: S,
+      messageId: M,
+      status: "generating",
+      attempt: 2,
+      reason: "worker_lost",
+      continued: true,
+      seq: 2,
+    });
+    expect(textOf(store)).toMatchObject({ content: "Hello wor", retry: { reason: "worker_lost", attempt: 2 } });
+    store.applyEvent(chunk(2, 3, "ld"));
+    expect(textOf(store)).toMatchObject({ content: "Hello world", attempt: 2, seq: 3 });
+  });
+
+  it("starts over when a continued attempt arrives for text that came from a list, not the stream", () => {
+    const store = new ChatStore();
+    store.setMessages(S, [
+      { id: M, role: "assistant", content: "Hello ", status: "generating", createdAt: "", correlationId: "" },
+    ]);
+    const status = { event: "status", sessionId: S, messageId: M, status: "generating" } as const;
+    store.applyEvent({ ...status, attempt: 2, continued: true, seq: 1 });
+    store.applyEvent(chunk(2, 1, "Hello "));
+    store.applyEvent(chunk(2, 2, "world"));
+    expect(textOf(store)?.content).toBe("Hello world");
+  });
+
   it("drops the partial text on reset and ignores late chunks of the older attempt", () => {
     const store = new ChatStore();
     store.applyEvent(chunk(1, 1, "old"));

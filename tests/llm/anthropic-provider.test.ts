@@ -51,6 +51,17 @@ describe("anthropic provider against the fake API", () => {
     expect(outcome.text).toBe("Hello from the");
   });
 
+  it("continues kept text as the assistant turn's start, trailing whitespace cut, none doubled", async () => {
+    const first = await run(provider(), "scenario:error-midstream hi");
+    const kept = `${first.text} `;
+    const before = server().requests.length;
+    const outcome = await run(provider(), "scenario:error-midstream hi", { attempt: 2, continueFrom: kept });
+    const sent = server().requests[before]?.body as { messages: ChatTurn[] };
+    expect(sent.messages.at(-1)).toEqual({ role: "assistant", content: "Hello from the" });
+    expect(outcome.error).toBeUndefined();
+    expect(kept + outcome.text).toBe(FAKE_REPLY);
+  });
+
   it("maps a refused connection to a retryable model_unavailable", async () => {
     const closed = createServer();
     await new Promise<void>((resolve) => closed.listen(0, "127.0.0.1", resolve));

@@ -9,8 +9,8 @@ import { run } from "../support/llm-run";
 
 interface ContractSubject {
   provider: LlmProvider;
-  /** A prompt with a short, complete reply, and one whose reply lasts many seconds. */
-  prompts: { reply: string; slow: string };
+  /** A prompt with a short, complete reply, one whose reply lasts many seconds, one that fails mid-reply once. */
+  prompts: { reply: string; slow: string; failsOnce: string };
   stop(): Promise<void>;
 }
 
@@ -22,6 +22,7 @@ const subjects: Array<{ name: string; start(): Promise<ContractSubject> }> = [
       prompts: {
         reply: "/mock tokens=40 tps=2000 ttft=5\nHello there",
         slow: "/mock tokens=2000 tps=50 ttft=0\nTake your time",
+        failsOnce: "/mock tokens=40 tps=2000 ttft=5 fail=once\nHello there",
       },
       stop: async () => {},
     }),
@@ -32,7 +33,11 @@ const subjects: Array<{ name: string; start(): Promise<ContractSubject> }> = [
       const fake = await startFakeAnthropic();
       return {
         provider: createAnthropicProvider({ apiKey: "test-key", model: "claude-test-model", baseURL: fake.url }),
-        prompts: { reply: "scenario:text Hello there", slow: "scenario:slow Take your time" },
+        prompts: {
+          reply: "scenario:text Hello there",
+          slow: "scenario:slow Take your time",
+          failsOnce: "scenario:error-midstream Hello there",
+        },
         stop: () => fake.close(),
       };
     },
@@ -67,6 +72,20 @@ describe.each(subjects)("LlmProvider contract: $name", (subjectCase) => {
     const { provider, prompts } = current();
     const [first, second] = await Promise.all([run(provider, prompts.reply), run(provider, prompts.reply)]);
     expect(second.text).toBe(first.text);
+  });
+
+  it("continues the text a failed attempt kept: kept + continuation is the unfailed reply", async () => {
+    const { provider, prompts } = current();
+    const failed = await run(provider, prompts.failsOnce);
+    expect(failed.error?.retryable).toBe(true);
+    expect(failed.text.length).toBeGreaterThan(0);
+    const continued = await run(provider, prompts.failsOnce, { attempt: 2, continueFrom: failed.text });
+    expect(continued.error).toBeUndefined();
+    const whole = await run(provider, prompts.reply);
+    // The Anthropic fake answers every prompt with the same text, the mock's text follows the prompt.
+    const expected =
+      subjectCase.name === "mock" ? (await run(provider, prompts.failsOnce, { attempt: 2 })).text : whole.text;
+    expect(failed.text + continued.text).toBe(expected);
   });
 
   it("ends within 1 s of an abort mid-stream with a non-retryable cancelled error", async () => {

@@ -51,7 +51,7 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
   it("numbers appended chunks 1, 2, 3 and reads them back from any cursor", async () => {
     const reply = newReply();
     await store.create(reply);
-    expect(await store.startAttempt(reply, 1)).toBe(true);
+    expect(await store.startAttempt(reply, 1)).not.toBeNull();
     expect(await store.append(reply, 1, "a", 10)).toBe(1);
     expect(await store.append(reply, 1, 'b\n"quoted" ☃', 11)).toBe(2);
     expect(await store.append(reply, 1, "c", 12)).toBe(3);
@@ -94,23 +94,93 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
     s2.close();
   });
 
-  it("refuses a write from a stale attempt and restarts numbering after a reset", async () => {
+  it("continues the kept text in a later attempt: no reset, seq goes on, stale writes refused", async () => {
     const reply = newReply();
     const events: StreamEvent[] = [];
     const sub = store.subscribe({ kind: "user", userId: reply.userId }, { onEvent: (e) => events.push(e) });
     await sub.ready;
     await store.create(reply);
     await store.startAttempt(reply, 1);
-    await store.append(reply, 1, "old", 1);
-    expect(await store.startAttempt(reply, 2)).toBe(true);
-    expect(await store.startAttempt(reply, 2)).toBe(false);
+    await store.append(reply, 1, "old ", 1);
+    const started = await store.startAttempt(reply, 2, { reason: "model_error" });
+    expect(started).toEqual({ continued: true, reason: "model_error", kept: [{ seq: 1, text: "old ", ts: 1 }] });
+    expect(await store.startAttempt(reply, 2)).toBeNull();
     expect(await store.append(reply, 1, "stale", 2)).toBeNull();
-    expect(await store.append(reply, 2, "new", 3)).toBe(1);
+    expect(await store.append(reply, 2, "new", 3)).toBe(2);
     expect(await store.finish(reply, 1, done)).toBeNull();
-    expect(await store.readChunks(reply, 0)).toEqual([{ seq: 1, text: "new", ts: 3 }]);
+    expect(await store.readChunks(reply, 0)).toEqual([
+      { seq: 1, text: "old ", ts: 1 },
+      { seq: 2, text: "new", ts: 3 },
+    ]);
+    expect(await store.getState(reply)).toMatchObject({ attempt: 2, seq: 2, continued: true, kept: 1 });
     await sleep(50);
-    expect(events.some((e) => e.type === "reset" && e.attempt === 2)).toBe(true);
+    expect(events.some((e) => e.type === "reset")).toBe(false);
+    const status = events.find((e) => e.type === "status" && e.attempt === 2);
+    expect(status).toMatchObject({ status: "generating", reason: "model_error", continued: true, seq: 1 });
     sub.close();
+  });
+
+  it("rebuilds a reply it lost from the checkpoint, chunk for chunk, as store_lost", async () => {
+    const reply = newReply();
+    const events: StreamEvent[] = [];
+    const sub = store.subscribe({ kind: "user", userId: reply.userId }, { onEvent: (e) => events.push(e) });
+    await sub.ready;
+    await store.create(reply);
+    await store.startAttempt(reply, 1);
+    await store.append(reply, 1, "one ", 1);
+    await store.append(reply, 1, "two ", 2);
+    await store.remove(reply);
+    const started = await store.startAttempt(reply, 2, { reason: "worker_lost", checkpoint: ["one ", "two "] });
+    expect(started?.continued).toBe(true);
+    expect(started?.reason).toBe("store_lost");
+    expect(started?.kept.map((chunk) => [chunk.seq, chunk.text])).toEqual([
+      [1, "one "],
+      [2, "two "],
+    ]);
+    expect(await store.append(reply, 2, "three", 3)).toBe(3);
+    expect((await store.readChunks(reply, 1)).map((chunk) => chunk.text)).toEqual(["two ", "three"]);
+    await sleep(50);
+    expect(events.some((e) => e.type === "reset")).toBe(false);
+    sub.close();
+  });
+
+  it("restarts a lost reply with reset only when no checkpoint kept its text", async () => {
+    const reply = newReply();
+    const events: StreamEvent[] = [];
+    const sub = store.subscribe({ kind: "user", userId: reply.userId }, { onEvent: (e) => events.push(e) });
+    await sub.ready;
+    await store.create(reply);
+    await store.startAttempt(reply, 1);
+    await store.append(reply, 1, "gone", 1);
+    await store.remove(reply);
+    expect(await store.startAttempt(reply, 2, { reason: "worker_lost" })).toEqual({
+      continued: false,
+      reason: "store_lost",
+      kept: [],
+    });
+    expect(await store.append(reply, 2, "anew", 2)).toBe(1);
+    await sleep(50);
+    expect(events.map((e) => e.type)).toContain("reset");
+    sub.close();
+  });
+
+  it("keeps a longer store text over a shorter checkpoint", async () => {
+    const reply = newReply();
+    await store.create(reply);
+    await store.startAttempt(reply, 1);
+    await store.append(reply, 1, "a", 1);
+    await store.append(reply, 1, "b", 2);
+    const started = await store.startAttempt(reply, 2, { reason: "worker_lost", checkpoint: ["a"] });
+    expect(started?.kept.map((chunk) => chunk.text)).toEqual(["a", "b"]);
+    expect(started?.reason).toBe("worker_lost");
+  });
+
+  it("says once that it lost its data, and again after it lost it", async () => {
+    const fresh = makeStore();
+    // A new process's first check may say so (a store it never saw); the next one does not.
+    await fresh.checkLoss();
+    expect(await fresh.checkLoss()).toBe(false);
+    await fresh.close();
   });
 
   it("reads a reply's state with the chunks of the attempt it names, from a given seq", async () => {
@@ -131,9 +201,9 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
     expect(await store.readReply(reply, 5)).toMatchObject({ state: { attempt: 1, seq: 2 }, chunks: [] });
     await store.startAttempt(reply, 2);
     await store.append(reply, 2, "c", 3);
-    expect(await store.readReply(reply, 0)).toMatchObject({
-      state: { attempt: 2, seq: 1 },
-      chunks: [{ seq: 1, text: "c", ts: 3 }],
+    expect(await store.readReply(reply, 2)).toMatchObject({
+      state: { attempt: 2, seq: 3, continued: true, kept: 2 },
+      chunks: [{ seq: 3, text: "c", ts: 3 }],
     });
   });
 
@@ -142,7 +212,7 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
     const events: StreamEvent[] = [];
     const sub = store.subscribe({ kind: "user", userId: reply.userId }, { onEvent: (e) => events.push(e) });
     await sub.ready;
-    expect(await store.startAttempt(reply, 1)).toBe(true);
+    expect(await store.startAttempt(reply, 1)).not.toBeNull();
     expect(await store.append(reply, 1, "first", 1)).toBe(1);
     await store.create(reply);
     expect(await store.getState(reply)).toMatchObject({
@@ -170,7 +240,7 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
     expect(cancelled).toMatchObject({ type: "status", status: "cancelled", seq: 1 });
     expect(await store.append(reply, 1, "late", 2)).toBeNull();
     expect(await store.finish(reply, 1, done)).toBeNull();
-    expect(await store.startAttempt(reply, 2)).toBe(false);
+    expect(await store.startAttempt(reply, 2)).toBeNull();
     expect((await store.getState(reply))?.final).toEqual(cancelled);
   });
 

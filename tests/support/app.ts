@@ -26,8 +26,8 @@ export interface RunningApp {
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
 // Node itself, not npx: a signal must reach the real process (SIGKILL of npx would orphan it).
-const TSX = ["--conditions=react-server", "--import", "tsx"];
-const NEXT_BIN = path.join(ROOT, "node_modules/next/dist/bin/next");
+export const TSX = ["--conditions=react-server", "--import", "tsx"];
+export const NEXT_BIN = path.join(ROOT, "node_modules/next/dist/bin/next");
 // Extra Node flags for the web and worker processes, e.g. APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"
 // to profile them under the benchmark (Node refuses --cpu-prof in NODE_OPTIONS).
 const APP_NODE_ARGS = (process.env.APP_NODE_ARGS ?? "").split(" ").filter(Boolean);
@@ -44,8 +44,21 @@ export async function freePort(): Promise<number> {
   });
 }
 
-function launch(command: string, args: string[], env: Record<string, string>, name: string): ChildProcess {
+/** Starts a process in the repository; with `logTo`, all of its output goes there and none to stderr. */
+export function launch(
+  command: string,
+  args: string[],
+  env: Record<string, string>,
+  name: string,
+  logTo?: NodeJS.WritableStream,
+): ChildProcess {
   const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  if (logTo) {
+    const write = (data: Buffer) => logTo.write(`[${name}] ${data}`);
+    child.stdout?.on("data", write);
+    child.stderr?.on("data", write);
+    return child;
+  }
   const echo = (data: Buffer) => {
     if (process.env.TEST_APP_LOGS) process.stderr.write(`[${name}] ${data}`);
   };
@@ -58,7 +71,7 @@ function launch(command: string, args: string[], env: Record<string, string>, na
   return child;
 }
 
-async function waitForHealth(baseUrl: string, timeoutMs = 60_000): Promise<void> {
+export async function waitForHealth(baseUrl: string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = "";
   while (Date.now() < deadline) {
@@ -89,7 +102,7 @@ async function waitForAnswer(baseUrl: string): Promise<void> {
   throw new Error(`app at ${baseUrl} never answered`);
 }
 
-function stopChild(child: ChildProcess | null, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
+export function stopChild(child: ChildProcess | null, signal: NodeJS.Signals = "SIGTERM"): Promise<void> {
   if (!child || child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
   return new Promise((resolve) => {
     const timer = setTimeout(() => child.kill("SIGKILL"), 15_000);
@@ -130,7 +143,14 @@ export async function createDatabase(): Promise<{ url: string; drop(): Promise<v
   };
 }
 
-const BASE_ENV = {
+/** Applies the migrations to the env's DATABASE_URL, as `npm run db:migrate` does. */
+export async function migrateDatabase(env: Record<string, string>, logTo?: NodeJS.WritableStream): Promise<void> {
+  const migrate = launch(process.execPath, [...TSX, "scripts/migrate.ts"], env, "migrate", logTo);
+  const code = await new Promise<number | null>((resolve) => migrate.once("exit", resolve));
+  if (code !== 0) throw new Error("migrations failed");
+}
+
+export const BASE_ENV = {
   NODE_ENV: "production",
   NEXT_TELEMETRY_DISABLED: "1",
   LOG_LEVEL: "warn",
@@ -139,6 +159,8 @@ const BASE_ENV = {
   WORKER_LOCK_MS: "2000",
   STUCK_AFTER_MS: "8000",
   SWEEP_INTERVAL_MS: "1000",
+  CHECKPOINT_MS: "1000",
+  STORE_CHECK_MS: "500",
   SHUTDOWN_GRACE_MS: "500",
 };
 
@@ -162,9 +184,7 @@ export async function startApp(
     const prefix = `bctest-${database.url.split("/").at(-1)}`;
     cleanups.push(() => dropRedisKeys(`${prefix}:*`));
     Object.assign(env, { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, BULLMQ_PREFIX: prefix }, extraEnv);
-    const migrate = launch(process.execPath, [...TSX, "scripts/migrate.ts"], env, "migrate");
-    const code = await new Promise<number | null>((resolve) => migrate.once("exit", resolve));
-    if (code !== 0) throw new Error("migrations failed");
+    await migrateDatabase(env);
   }
   const web = launch(
     process.execPath,

@@ -6,6 +6,8 @@ import { setTimeout as delay } from "node:timers/promises";
 // so the provider is tested through the real SDK and real HTTP. The last user message picks the
 // behaviour with a word `scenario:<name>`: text (default), error-midstream, 429, 529, 400, 401, slow,
 // and cut (the stream ends cleanly but before message_stop, as a dropped proxy connection can).
+// A final assistant turn is a prefill, as in the real API: one that ends in whitespace is a 400,
+// and the reply continues the fake text after it (and error-midstream then fails no more).
 
 export const FAKE_REPLY_DELTAS = ["Hello", " from the", " fake", " Anthropic", " server."] as const;
 export const FAKE_REPLY = FAKE_REPLY_DELTAS.join("");
@@ -59,7 +61,26 @@ function rolesAlternate(body: unknown): boolean {
   );
 }
 
-async function streamReply(res: ServerResponse, scenario: string, model: string): Promise<void> {
+/** The final assistant turn's text (a prefill), or null. */
+function prefillOf(body: unknown): string | null {
+  const messages = (body as { messages?: unknown } | null)?.messages;
+  const last = Array.isArray(messages) ? (messages.at(-1) as { role?: unknown; content?: unknown }) : undefined;
+  return last?.role === "assistant" && typeof last.content === "string" ? last.content : null;
+}
+
+/** The fake reply's deltas after a prefill: the rest of FAKE_REPLY, the whitespace it trimmed included. */
+function deltasAfter(prefill: string): string[] {
+  const rest = FAKE_REPLY.startsWith(prefill) ? FAKE_REPLY.slice(prefill.length) : ` ${FAKE_REPLY}`;
+  const words = rest.match(/\s*\S+/g) ?? [];
+  return words;
+}
+
+async function streamReply(
+  res: ServerResponse,
+  scenario: string,
+  model: string,
+  prefill: string | null,
+): Promise<void> {
   res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-cache", "request-id": "req_fake" });
   const message = { id: "msg_fake", type: "message", role: "assistant", model, content: [], stop_reason: null };
   const startUsage = {
@@ -71,9 +92,14 @@ async function streamReply(res: ServerResponse, scenario: string, model: string)
   sendEvent(res, "message_start", { message: { ...message, stop_sequence: null, usage: startUsage } });
   sendEvent(res, "content_block_start", { index: 0, content_block: { type: "text", text: "", citations: null } });
   sendEvent(res, "ping", {});
-  const deltas = scenario === "slow" ? Array.from({ length: 100 }, (_, index) => `tick ${index} `) : FAKE_REPLY_DELTAS;
+  const deltas =
+    scenario === "slow"
+      ? Array.from({ length: 100 }, (_, index) => `tick ${index} `)
+      : prefill !== null
+        ? deltasAfter(prefill)
+        : FAKE_REPLY_DELTAS;
   for (const [index, text] of deltas.entries()) {
-    if (scenario === "error-midstream" && index === 2) {
+    if (scenario === "error-midstream" && index === 2 && prefill === null) {
       sendEvent(res, "error", { error: { type: "overloaded_error", message: "Overloaded" } });
       res.end();
       return;
@@ -114,10 +140,12 @@ export async function startFakeAnthropic(): Promise<FakeAnthropic> {
     requests.push({ body, headers: { ...req.headers } });
     const request = (body ?? {}) as { stream?: unknown; model?: unknown };
     if (request.stream !== true || !rolesAlternate(body)) return sendJsonError(res, 400, "invalid_request_error");
+    const prefill = prefillOf(body);
+    if (prefill !== null && prefill !== prefill.trimEnd()) return sendJsonError(res, 400, "invalid_request_error");
     const scenario = /\bscenario:([\w-]+)/.exec(lastUserText(body))?.[1] ?? "text";
     const httpError = HTTP_ERRORS[scenario];
     if (httpError) return sendJsonError(res, httpError.status, httpError.type, httpError.headers);
-    await streamReply(res, scenario, String(request.model));
+    await streamReply(res, scenario, String(request.model), prefill);
   };
   const server = createServer((req, res) => {
     open.add(res);

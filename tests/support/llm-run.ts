@@ -18,7 +18,7 @@ export interface Outcome {
 export async function run(
   provider: LlmProvider,
   prompt: string | ChatTurn[],
-  options: { attempt?: number; signal?: AbortSignal; onText?: () => void } = {},
+  options: { attempt?: number; signal?: AbortSignal; onText?: () => void; continueFrom?: string } = {},
 ): Promise<Outcome> {
   const messages = typeof prompt === "string" ? [{ role: "user" as const, content: prompt }] : prompt;
   const signal = options.signal ?? new AbortController().signal;
@@ -27,7 +27,12 @@ export async function run(
   let firstTextMs: number | undefined;
   let error: LlmError | undefined;
   try {
-    for await (const event of provider.stream({ messages, signal, attempt: options.attempt ?? 1 })) {
+    for await (const event of provider.stream({
+      messages,
+      signal,
+      attempt: options.attempt ?? 1,
+      continueFrom: options.continueFrom,
+    })) {
       if (event.type === "text") {
         firstTextMs ??= performance.now() - startedAt;
         options.onText?.();

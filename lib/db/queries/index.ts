@@ -1,3 +1,4 @@
+export * from "./checkpoints";
 export * from "./replies";
 export * from "./sessions";
 export * from "./turns";

@@ -67,10 +67,27 @@ export interface ClaimedReply {
   attempt: number | null;
   /** With an attempt: every earlier user turn and every earlier reply that has text, oldest first. */
   turns: Array<{ role: MessageRole; content: string }> | null;
+  /** The reply's checkpoint: its text so far as the database kept it, chunk by chunk. */
+  checkpoint: string[];
 }
 
-interface ClaimRow extends Omit<ClaimedReply, "createdAt"> {
+interface ClaimRow extends Omit<ClaimedReply, "createdAt" | "checkpoint"> {
   createdAtMs: number;
+  content: string;
+  chunkLengths: number[] | null;
+}
+
+/** A checkpoint's text cut back into its chunks (lengths in UTF-16 code units, as JS counts). */
+export function checkpointChunks(content: string, lengths: readonly number[] | null): string[] {
+  if (!lengths || lengths.length === 0) return [];
+  const chunks: string[] = [];
+  let at = 0;
+  for (const length of lengths) {
+    chunks.push(content.slice(at, at + length));
+    at += length;
+  }
+  // A checkpoint whose lengths do not add up to its text is not trusted: the reply restarts.
+  return at === content.length ? chunks : [];
 }
 
 /**
@@ -83,7 +100,8 @@ interface ClaimRow extends Omit<ClaimedReply, "createdAt"> {
 export async function claimReply({ id }: { id: string }): Promise<ClaimedReply | null> {
   const row = await firstRow<ClaimRow>(sql`
     with target as (
-      select m.id, m.session_id, m.user_id, m.correlation_id, m.status, m.ord, m.created_at, (
+      select m.id, m.session_id, m.user_id, m.correlation_id, m.status, m.ord, m.created_at,
+        m.content, m.chunk_lengths, (
         select later.id from ${messages} later
         where later.session_id = m.session_id and later.role = 'assistant'
           and later.status in ('queued', 'generating')
@@ -101,6 +119,7 @@ export async function claimReply({ id }: { id: string }): Promise<ClaimedReply |
       target.correlation_id as "correlationId", target.status,
       (extract(epoch from target.created_at) * 1000)::float8 as "createdAtMs",
       target.first_in_session as "firstInSession", claimed.attempt,
+      target.content, target.chunk_lengths as "chunkLengths",
       case when claimed.attempt is null then null else (
         select coalesce(json_agg(json_build_object('role', t.role, 'content', t.content) order by t.ord), '[]'::json)
         from ${messages} t
@@ -109,8 +128,8 @@ export async function claimReply({ id }: { id: string }): Promise<ClaimedReply |
       ) end as turns
     from target left join claimed on true`);
   if (!row) return null;
-  const { createdAtMs, ...claimed } = row;
-  return { ...claimed, createdAt: new Date(createdAtMs) };
+  const { createdAtMs, content, chunkLengths, ...claimed } = row;
+  return { ...claimed, createdAt: new Date(createdAtMs), checkpoint: checkpointChunks(content, chunkLengths) };
 }
 
 /**
