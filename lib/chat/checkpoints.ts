@@ -12,7 +12,7 @@ interface Tracked {
   id: string;
   attempt: number;
   content: string;
-  lengths: number[];
+  chunks: string[];
   /** Chunks (and characters) the database holds for this attempt; 0 = it needs the whole text. */
   savedSeq: number;
   savedChars: number;
@@ -36,14 +36,15 @@ export class ReplyCheckpoints {
    * write replaces the stored checkpoint, so the database never mixes two attempts' chunks.
    */
   open(id: string, attempt: number, kept: readonly string[]): CheckpointHandle {
-    const lengths = kept.map((text) => text.length);
-    const reply: Tracked = { id, attempt, content: kept.join(""), lengths, savedSeq: 0, savedChars: 0 };
+    const reply: Tracked = { id, attempt, content: kept.join(""), chunks: [...kept], savedSeq: 0, savedChars: 0 };
     this.replies.set(id, reply);
     return {
       add: (text) => {
         reply.content += text;
-        reply.lengths.push(text.length);
+        reply.chunks.push(text);
       },
+      content: () => reply.content,
+      chunks: () => reply.chunks,
       close: async (save) => {
         if (this.replies.get(id) === reply) this.replies.delete(id);
         if (save) await this.flushReplies([reply]);
@@ -62,26 +63,26 @@ export class ReplyCheckpoints {
   }
 
   private async writeDue(replies: Tracked[]): Promise<void> {
-    const due = replies.filter((reply) => reply.lengths.length > reply.savedSeq);
+    const due = replies.filter((reply) => reply.chunks.length > reply.savedSeq);
+    if (due.length === 0) return;
     const writes = due.map((reply) => ({
       id: reply.id,
       attempt: reply.attempt,
       fromSeq: reply.savedSeq,
-      seq: reply.lengths.length,
+      seq: reply.chunks.length,
       text: reply.content.slice(reply.savedChars),
-      lengths: reply.lengths.slice(reply.savedSeq),
+      lengths: reply.chunks.slice(reply.savedSeq).map((text) => text.length),
     }));
-    if (writes.length === 0) return;
     try {
       const landed = await this.write(writes);
-      for (const write of writes) {
-        const reply = due.find((candidate) => candidate.id === write.id);
-        if (!reply) continue;
+      due.forEach((reply, index) => {
+        const write = writes[index];
+        if (!write) return;
         // A write that did not land (the reply ended, or another attempt wrote) starts over whole.
         const ok = landed.has(write.id);
+        reply.savedChars = ok ? reply.savedChars + write.text.length : 0;
         reply.savedSeq = ok ? write.seq : 0;
-        reply.savedChars = ok ? sumLengths(reply.lengths, write.seq) : 0;
-      }
+      });
     } catch (error) {
       // The next interval tries again; the store still holds the text.
       log.warn("checkpoint failed", { replies: writes.length, error: describeError(error) });
@@ -93,15 +94,12 @@ export class ReplyCheckpoints {
   }
 }
 
-function sumLengths(lengths: readonly number[], count: number): number {
-  let total = 0;
-  for (let index = 0; index < count; index++) total += lengths[index] ?? 0;
-  return total;
-}
-
 export interface CheckpointHandle {
   /** A chunk of the attempt was stored. */
   add(text: string): void;
+  /** The reply's text so far (kept chunks and this attempt's), and its chunks. */
+  content(): string;
+  chunks(): readonly string[];
   /** The attempt ended; `save` writes its text now (it did not complete, so its text must survive). */
   close(save: boolean): Promise<void>;
 }

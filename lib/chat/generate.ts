@@ -150,11 +150,14 @@ async function runAttempt(
 ): Promise<AttemptResult> {
   const running = deps.running.start(reply.id);
   const { signal } = running.controller;
-  const chunks = kept.map((chunk) => chunk.text);
-  let content = chunks.join("");
   let seq = kept.length;
   let firstChunkAt: number | null = kept[0]?.ts ?? null;
-  const checkpoint = deps.checkpoints.open(reply.id, attempt, chunks);
+  // The checkpoint holds the reply's text as it is written: the one copy this attempt keeps.
+  const checkpoint = deps.checkpoints.open(
+    reply.id,
+    attempt,
+    kept.map((chunk) => chunk.text),
+  );
   const buffer = deps.batcher.open(identityOf(reply), attempt, (written, text, ts) => {
     if (written === null) {
       // The reply ended (cancelled), a newer attempt took over, or the store lost the reply: stop
@@ -164,14 +167,12 @@ async function runAttempt(
     }
     seq = written;
     firstChunkAt ??= ts;
-    content += text;
-    chunks.push(text);
     checkpoint.add(text);
   });
   let completed = false;
   try {
     let usage = { inputTokens: 0, outputTokens: 0 };
-    const continueFrom = content === "" ? undefined : content;
+    const continueFrom = checkpoint.content() || undefined;
     for await (const event of deps.llm.stream({ messages: turns, signal, attempt, continueFrom })) {
       if (event.type === "text") buffer.push(event.text);
       else usage = { inputTokens: event.inputTokens, outputTokens: event.outputTokens };
@@ -179,11 +180,12 @@ async function runAttempt(
     await buffer.flush();
     if (running.reason) return { kind: "stopped", reason: running.reason };
     completed = true;
-    return { kind: "completed", content, seq, firstChunkAt, ...usage };
+    return { kind: "completed", content: checkpoint.content(), seq, firstChunkAt, ...usage };
   } catch (error) {
     buffer.discard();
     if (running.reason) return { kind: "stopped", reason: running.reason };
-    if (error instanceof LlmError) return { kind: "failed", error, content, seq, chunks };
+    const failed = { content: checkpoint.content(), seq, chunks: [...checkpoint.chunks()] };
+    if (error instanceof LlmError) return { kind: "failed", error, ...failed };
     log.error("attempt crashed", {
       correlationId: reply.correlationId,
       messageId: reply.id,
@@ -192,9 +194,7 @@ async function runAttempt(
     return {
       kind: "failed",
       error: new LlmError("model_error", "The model call failed.", { retryable: true, cause: error }),
-      content,
-      seq,
-      chunks,
+      ...failed,
     };
   } finally {
     deps.running.end(reply.id);

@@ -3,7 +3,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mockReplyTokens } from "../../lib/llm/mock-text";
 import { type RunningApp, startApp } from "../support/app";
-import { ApiClient, isEnd, textOf } from "../support/client";
+import { ApiClient, isEnd, type SendBody, type SseEvent, textOf } from "../support/client";
 import { TEST_REDIS_URL } from "../support/services";
 
 /** The text the mock writes for `content` when nothing interrupts it. */
@@ -25,6 +25,21 @@ describe("worker crash and shutdown (redis mode)", () => {
       until: (_e, all) => all.filter((x) => x.event === "chunk").length >= 4,
     });
     return { first, lastId: first.events.filter((e) => e.event === "chunk").at(-1)?.id, messageId };
+  }
+
+  /**
+   * Reads the rest of a reply from `lastId` and checks it ended once, `done`, with no reset, and
+   * that the stored text and the reader's are `expected`, the text of an uninterrupted reply.
+   */
+  async function expectWholeReply(sent: SendBody, first: SseEvent[], lastId: string | undefined, expected: string) {
+    const rest = await client.readSse(sent.streamUrl, { lastEventId: lastId, timeoutMs: 60_000 });
+    const all = [...first, ...rest.events];
+    expect(all.filter(isEnd(sent.assistantMessageId)).map((e) => e.event)).toEqual(["done"]);
+    expect(rest.events.some((e) => e.event === "reset")).toBe(false);
+    const { body: stored } = await client.json<Record<string, unknown>>(sent.statusUrl);
+    expect(stored).toMatchObject({ status: "completed", content: expected });
+    expect(textOf(all, sent.assistantMessageId)).toBe(stored.content);
+    return rest.events;
   }
 
   it("continues a reply whose worker was killed with SIGKILL mid-reply: no reset, whole text, once", async () => {
@@ -90,13 +105,7 @@ describe("worker crash and shutdown (redis mode)", () => {
     await expect.poll(async () => queue.remove(sent.assistantMessageId), { timeout: 10_000, interval: 250 }).toBe(1);
     await queue.close();
     await app.startWorker();
-    const rest = await client.readSse(sent.streamUrl, { lastEventId: lastId, timeoutMs: 60_000 });
-    const all = [...first.events, ...rest.events];
-    expect(all.filter(isEnd(sent.assistantMessageId)).map((e) => e.event)).toEqual(["done"]);
-    expect(rest.events.some((e) => e.event === "reset")).toBe(false);
-    const { body: stored } = await client.json<Record<string, unknown>>(sent.statusUrl);
-    expect(stored).toMatchObject({ status: "completed", content: unfailedText(content, 400) });
-    expect(textOf(all, sent.assistantMessageId)).toBe(stored.content);
+    await expectWholeReply(sent, first.events, lastId, unfailedText(content, 400));
   }, 90_000);
 
   it("rebuilds a reply the store lost from its Postgres checkpoint and finishes it whole", async () => {
@@ -116,15 +125,9 @@ describe("worker crash and shutdown (redis mode)", () => {
     const queue = new Queue("chat", { connection: { url: TEST_REDIS_URL }, prefix: app.env.BULLMQ_PREFIX });
     await queue.remove(sent.assistantMessageId).catch(() => 0);
     await queue.close();
-    const rest = await client.readSse(sent.streamUrl, { lastEventId: lastId, timeoutMs: 60_000 });
-    const all = [...first.events, ...rest.events];
-    expect(all.filter(isEnd(sent.assistantMessageId)).map((e) => e.event)).toEqual(["done"]);
-    const recovered = rest.events.find((e) => e.event === "status" && (e.data as { attempt: number }).attempt > 1);
+    const rest = await expectWholeReply(sent, first.events, lastId, unfailedText(content, 300));
+    const recovered = rest.find((e) => e.event === "status" && (e.data as { attempt: number }).attempt > 1);
     expect(recovered?.data).toMatchObject({ reason: "store_lost", continued: true });
-    expect(rest.events.some((e) => e.event === "reset")).toBe(false);
-    const { body: stored } = await client.json<Record<string, unknown>>(sent.statusUrl);
-    expect(stored).toMatchObject({ status: "completed", content: unfailedText(content, 300) });
-    expect(textOf(all, sent.assistantMessageId)).toBe(stored.content);
   }, 90_000);
 
   it("announces an end that a dying worker recorded in Postgres but never published", async () => {

@@ -44,6 +44,14 @@ function newReply() {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const done = { status: "completed" as const, usage: { inputTokens: 1, outputTokens: 2 }, latencyMs: 3, ttftMs: 4 };
 
+/** Every event the store announces to a user's listeners, from the moment it resolves. */
+async function recordUserEvents(store: ChunkStore, userId: string) {
+  const events: StreamEvent[] = [];
+  const sub = store.subscribe({ kind: "user", userId }, { onEvent: (e) => events.push(e) });
+  await sub.ready;
+  return { events, sub };
+}
+
 describe.each(implementations)("chunk store contract: %s", (_name, makeStore) => {
   const store = makeStore();
   afterAll(() => store.close());
@@ -96,9 +104,7 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
 
   it("continues the kept text in a later attempt: no reset, seq goes on, stale writes refused", async () => {
     const reply = newReply();
-    const events: StreamEvent[] = [];
-    const sub = store.subscribe({ kind: "user", userId: reply.userId }, { onEvent: (e) => events.push(e) });
-    await sub.ready;
+    const { events, sub } = await recordUserEvents(store, reply.userId);
     await store.create(reply);
     await store.startAttempt(reply, 1);
     await store.append(reply, 1, "old ", 1);
@@ -122,9 +128,7 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
 
   it("rebuilds a reply it lost from the checkpoint, chunk for chunk, as store_lost", async () => {
     const reply = newReply();
-    const events: StreamEvent[] = [];
-    const sub = store.subscribe({ kind: "user", userId: reply.userId }, { onEvent: (e) => events.push(e) });
-    await sub.ready;
+    const { events, sub } = await recordUserEvents(store, reply.userId);
     await store.create(reply);
     await store.startAttempt(reply, 1);
     await store.append(reply, 1, "one ", 1);
@@ -146,9 +150,7 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
 
   it("restarts a lost reply with reset only when no checkpoint kept its text", async () => {
     const reply = newReply();
-    const events: StreamEvent[] = [];
-    const sub = store.subscribe({ kind: "user", userId: reply.userId }, { onEvent: (e) => events.push(e) });
-    await sub.ready;
+    const { events, sub } = await recordUserEvents(store, reply.userId);
     await store.create(reply);
     await store.startAttempt(reply, 1);
     await store.append(reply, 1, "gone", 1);
@@ -209,9 +211,7 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
 
   it("registers a reply whose attempt starts before its create, and the late create changes nothing", async () => {
     const reply = newReply();
-    const events: StreamEvent[] = [];
-    const sub = store.subscribe({ kind: "user", userId: reply.userId }, { onEvent: (e) => events.push(e) });
-    await sub.ready;
+    const { events, sub } = await recordUserEvents(store, reply.userId);
     expect(await store.startAttempt(reply, 1)).not.toBeNull();
     expect(await store.append(reply, 1, "first", 1)).toBe(1);
     await store.create(reply);
