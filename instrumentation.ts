@@ -15,6 +15,6 @@ export async function register() {
     // No live event can arrive while Redis is away: tell the readers now, not at their next read.
     onRedisLost(() => closeAllConnections("store_unreachable"));
   }
-  const { startEmbeddedWorker } = await import("./lib/chat/embedded");
+  const { startEmbeddedWorker } = await import("./lib/worker/embedded");
   await startEmbeddedWorker();
 }

@@ -4,7 +4,7 @@ const nextConfig: NextConfig = {
   // These packages hold native bindings, WASM files or long-lived sockets: load them from
   // node_modules at run time instead of bundling them into each route.
   serverExternalPackages: ["@electric-sql/pglite", "bullmq", "ioredis", "postgres", "@anthropic-ai/sdk"],
-  // The SSE routes live in pages/api (lib/chat/sse-response.ts says why). Bundling their
+  // The SSE routes live in pages/api (lib/sse/sse-response.ts says why). Bundling their
   // dependencies as the App Router does resolves `server-only` for a server layer, as there.
   bundlePagesRouterDependencies: true,
   poweredByHeader: false,

@@ -19,7 +19,7 @@ import { Sidebar } from "./sidebar";
 const LAST_USER_KEY = "backchannel:last-user";
 
 function notifyIfHidden(store: ChatStore, event: ReplyEvent) {
-  if (event.event !== "done" || typeof document === "undefined" || !document.hidden) return;
+  if (event.type !== "done" || typeof document === "undefined" || !document.hidden) return;
   if (typeof Notification === "undefined" || Notification.permission !== "granted") return;
   const title = store.getSnapshot().sessions.find((s) => s.id === event.sessionId)?.title ?? "Backchannel";
   new Notification(title, { body: "A reply is ready.", tag: event.messageId });
@@ -108,11 +108,7 @@ export function ChatApp({ children }: { children: ReactNode }) {
     onEvent: (event) => {
       store.applyEvent(event);
       notifyIfHidden(store, event);
-      if (
-        event.event === "done" ||
-        event.event === "error" ||
-        (event.event === "status" && event.status !== "generating")
-      )
+      if (event.type === "done" || event.type === "error" || (event.type === "status" && event.status !== "generating"))
         refreshSessions();
     },
     onState: (connection, attempt) => store.setConnection(connection, attempt),

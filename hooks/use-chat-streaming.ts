@@ -2,7 +2,7 @@
 
 import { createParser } from "eventsource-parser";
 import { useEffect, useRef } from "react";
-import type { ReplyEvent } from "@/lib/contract";
+import { parseReplyEvent, type ReplyEvent } from "@/lib/contract";
 
 export type StreamConnectionState = "connecting" | "connected" | "reconnecting" | "offline" | "expired";
 
@@ -15,7 +15,6 @@ export interface ChatStreamingHandlers {
   onConnected?: () => void;
 }
 
-const REPLY_EVENTS = new Set(["status", "chunk", "reset", "snapshot", "done", "error"]);
 // Heartbeats come every 15 s; a connection silent for longer than this is dead even if no error says so.
 const SILENCE_LIMIT_MS = 40_000;
 const MAX_BACKOFF_MS = 30_000;
@@ -80,9 +79,9 @@ export function useChatStreaming(enabled: boolean, handlers: ChatStreamingHandle
         handlersRef.current.onConnected?.();
         const parser = createParser({
           onEvent: (message) => {
-            if (!message.event || !REPLY_EVENTS.has(message.event)) return;
-            const data = JSON.parse(message.data) as Omit<ReplyEvent, "event">;
-            handlersRef.current.onEvent({ ...data, event: message.event } as ReplyEvent);
+            // Checked against the contract's schema: an event that does not match it is dropped.
+            const event = message.event ? parseReplyEvent(message.event, message.data) : null;
+            if (event) handlersRef.current.onEvent(event);
           },
         });
         const reader = response.body.getReader();

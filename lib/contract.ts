@@ -1,8 +1,10 @@
-// The contract's shapes, shared by the server and the browser. No server imports here.
-export type ReplyStatus = "queued" | "generating" | "completed" | "error" | "cancelled";
+// The contract's shapes, shared by the server, the browser and the tests. No server imports here.
+import * as z from "zod/mini";
+import { REPLY_STATUSES, type ReplyStatus } from "./replies/status";
+
+export { isEnded, isRunning, REPLY_STATUSES, RUNNING_STATUSES } from "./replies/status";
+export type { ReplyStatus };
 export type Role = "user" | "assistant";
-/** Why an attempt after the first started (a retry of the model call, or a takeover). */
-export type AttemptReason = "model_error" | "rate_limited" | "worker_lost" | "store_lost";
 
 export interface SessionSummary {
   id: string;
@@ -44,20 +46,95 @@ export interface ApiErrorBody {
   error: { code: string; message: string; fields?: Record<string, string> };
 }
 
-/** An SSE event of a reply, as the browser receives it (`event:` name plus parsed `data`). */
-export type ReplyEvent =
-  | {
-      event: "status";
-      sessionId: string;
-      messageId: string;
-      status: ReplyStatus;
-      attempt: number;
-      seq?: number;
-      reason?: AttemptReason;
-      continued?: boolean;
-    }
-  | { event: "chunk"; sessionId: string; messageId: string; attempt: number; seq: number; text: string; ts: number }
-  | { event: "reset"; sessionId: string; messageId: string; attempt: number }
-  | { event: "snapshot"; sessionId: string; messageId: string; attempt: number; seq: number; content: string }
-  | { event: "done"; sessionId: string; messageId: string; attempt: number; seq: number }
-  | { event: "error"; sessionId: string; messageId: string; code: string; message: string; retryable: boolean };
+// The reply events of the stream: one schema for the server that builds them, the browser that
+// reads them (it parses each one with it) and the tests that check them. The SSE `event:` name is
+// `type`; `data` is the rest.
+
+export const attemptReasonSchema = z.enum(["model_error", "rate_limited", "worker_lost", "store_lost"]);
+/** Why an attempt after the first started (a retry of the model call, or a takeover). */
+export type AttemptReason = z.infer<typeof attemptReasonSchema>;
+
+const replyIds = { sessionId: z.string(), messageId: z.string(), correlationId: z.string() };
+const count = z.number().check(z.int(), z.nonnegative());
+
+export const statusEventSchema = z.object({
+  type: z.literal("status"),
+  ...replyIds,
+  status: z.enum(REPLY_STATUSES),
+  attempt: count,
+  /** A cancel's final chunk count, or a continued attempt's kept chunk count. */
+  seq: z.optional(count),
+  reason: z.optional(attemptReasonSchema),
+  continued: z.optional(z.literal(true)),
+});
+export const chunkEventSchema = z.object({
+  type: z.literal("chunk"),
+  ...replyIds,
+  attempt: count,
+  seq: count,
+  text: z.string(),
+  ts: z.number(),
+});
+export const resetEventSchema = z.object({ type: z.literal("reset"), ...replyIds, attempt: count });
+export const snapshotEventSchema = z.object({
+  type: z.literal("snapshot"),
+  ...replyIds,
+  attempt: count,
+  seq: count,
+  content: z.string(),
+});
+export const doneEventSchema = z.object({
+  type: z.literal("done"),
+  ...replyIds,
+  attempt: count,
+  seq: count,
+  usage: z.object({ inputTokens: count, outputTokens: count }),
+  latencyMs: z.number(),
+  ttftMs: z.nullable(z.number()),
+});
+export const errorEventSchema = z.object({
+  type: z.literal("error"),
+  ...replyIds,
+  attempt: count,
+  seq: count,
+  code: z.string(),
+  message: z.string(),
+  retryable: z.boolean(),
+});
+export const replyEventSchema = z.discriminatedUnion("type", [
+  statusEventSchema,
+  chunkEventSchema,
+  resetEventSchema,
+  snapshotEventSchema,
+  doneEventSchema,
+  errorEventSchema,
+]);
+
+export type StatusEvent = z.infer<typeof statusEventSchema>;
+export type ChunkEvent = z.infer<typeof chunkEventSchema>;
+export type ResetEvent = z.infer<typeof resetEventSchema>;
+export type SnapshotEvent = z.infer<typeof snapshotEventSchema>;
+export type DoneEvent = z.infer<typeof doneEventSchema>;
+export type ErrorEvent = z.infer<typeof errorEventSchema>;
+/** A reply event as the stream carries it. */
+export type ReplyEvent = z.infer<typeof replyEventSchema>;
+export type ReplyEventType = ReplyEvent["type"];
+export const REPLY_EVENT_TYPES: ReadonlySet<string> = new Set<ReplyEventType>([
+  "status",
+  "chunk",
+  "reset",
+  "snapshot",
+  "done",
+  "error",
+]);
+
+/** An SSE message (`event:` name and `data` text) as a reply event; null when it is none or malformed. */
+export function parseReplyEvent(type: string, data: string): ReplyEvent | null {
+  if (!REPLY_EVENT_TYPES.has(type)) return null;
+  try {
+    const parsed = replyEventSchema.safeParse({ ...JSON.parse(data), type });
+    return parsed.success ? parsed.data : null;
+  } catch {
+    return null;
+  }
+}

@@ -1,6 +1,6 @@
 // npm run worker — the standalone worker (Railway, or any host): BullMQ jobs in, replies out.
 // Thin on purpose: everything it does lives in lib/chat.
-import { startWorkerRuntime } from "../lib/chat/worker-runtime";
+
 import { closeDb } from "../lib/db/client";
 import { env } from "../lib/env";
 import { log } from "../lib/log";
@@ -8,6 +8,7 @@ import { closeReplyQueue } from "../lib/queue/index";
 import { closeRedisConnections } from "../lib/redis/connections";
 import { setProcessRole } from "../lib/runtime";
 import { closeChunkStore } from "../lib/streams/index";
+import { startWorkerRuntime } from "../lib/worker/worker-runtime";
 
 setProcessRole("worker");
 const config = env();

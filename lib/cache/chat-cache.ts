@@ -1,6 +1,6 @@
 import { type DBSchema, type IDBPDatabase, type IDBPObjectStore, openDB } from "idb";
 import type { ClientMessage } from "../client/chat-store";
-import type { SessionSummary } from "../contract";
+import { isRunning, type SessionSummary } from "../contract";
 
 // The browser's copy of the user's chats, so opening a chat is instant and reading works offline.
 // One database per signed-in user; bump CACHE_VERSION and add a step to `upgrade` to change it.
@@ -40,7 +40,7 @@ type CursorStore = IDBPObjectStore<CacheSchema, ["messages", "activeStreams"], "
 
 /** Keeps the cursor of a running reply (so it survives a reload), drops it once the reply ended. */
 async function writeCursor(streams: CursorStore, sessionId: string, message: ClientMessage) {
-  const running = message.role === "assistant" && (message.status === "queued" || message.status === "generating");
+  const running = message.role === "assistant" && isRunning(message.status);
   if (running)
     await streams.put({
       messageId: message.id,

@@ -1,19 +1,10 @@
 import "server-only";
-import {
-  endReply,
-  getMessageForUser,
-  getNextReplyInSession,
-  listRunningRepliesByUser,
-  setReplyContent,
-} from "../db/queries";
+import { getMessageForUser, listRunningRepliesByUser } from "../db/queries";
 import type { MessageRow } from "../db/schema";
 import { AppError } from "../errors";
-import { log } from "../log";
-import { getReplyQueue } from "../queue/index";
+import { getReplyLifecycle } from "../replies/index";
+import { isRunning } from "../replies/status";
 import { getChunkStore } from "../streams/index";
-import { reconcileEndedReply } from "./reconcile";
-
-const isRunning = (row: MessageRow) => row.status === "queued" || row.status === "generating";
 
 async function replyOf(userId: string, sessionId: string, messageId: string): Promise<MessageRow> {
   const row = await getMessageForUser({ id: messageId, sessionId, userId });
@@ -21,18 +12,20 @@ async function replyOf(userId: string, sessionId: string, messageId: string): Pr
   return row;
 }
 
-/** GET status: the partial text while it runs (from the store), the stored text after. */
+/** GET status: the partial text while it runs (the store's, or its checkpoint), the stored text after. */
 export async function getReplyStatus(userId: string, sessionId: string, messageId: string) {
   const row = await replyOf(userId, sessionId, messageId);
-  const store = await getChunkStore();
-  const state = isRunning(row) ? await store.getState({ sessionId, messageId }) : null;
-  const chunks = state ? await store.readChunks({ sessionId, messageId }, 0) : [];
+  const lifecycle = await getReplyLifecycle();
+  const [state, text] = await Promise.all([
+    isRunning(row.status) ? lifecycle.store.getState({ sessionId, messageId }) : null,
+    lifecycle.textSoFar(row),
+  ]);
   return {
     sessionId,
     messageId,
     status: row.status,
-    content: state ? chunks.map((chunk) => chunk.text).join("") : row.content,
-    seq: state ? (chunks.at(-1)?.seq ?? 0) : row.seq,
+    content: text.content,
+    seq: text.seq,
     attempt: state ? state.attempt : row.attempt,
     ...(row.status === "error"
       ? { error: { code: row.errorCode ?? "generation_failed", message: row.errorMessage ?? "" } }
@@ -45,40 +38,10 @@ export async function getReplyStatus(userId: string, sessionId: string, messageI
   };
 }
 
-/**
- * Stops a reply: Postgres records the end (whoever ends a reply first wins), the store freezes its
- * text and tells the worker, which aborts the model call. The partial text is kept.
- */
+/** Stops a reply, keeping its partial text (see the lifecycle's `cancel`). */
 export async function cancelReply(userId: string, sessionId: string, messageId: string) {
   const row = await replyOf(userId, sessionId, messageId);
-  const store = await getChunkStore();
-  // Already ended: answer its status, and make sure readers heard the end (a retry after a Redis blip).
-  if (!isRunning(row)) {
-    await reconcileEndedReply(row, store);
-    return { status: row.status };
-  }
-  const ended = await endReply({ id: row.id, attempt: null, outcome: { status: "cancelled" } });
-  if (!ended) {
-    const now = await replyOf(userId, sessionId, messageId);
-    await reconcileEndedReply(now, store);
-    return { status: now.status };
-  }
-  const ref = { sessionId, messageId };
-  await store.create({ ...ref, userId, correlationId: row.correlationId });
-  await store.finish(ref, null, { status: "cancelled" });
-  const chunks = await store.readChunks(ref, 0);
-  await setReplyContent({
-    id: row.id,
-    content: chunks.map((chunk) => chunk.text).join(""),
-    seq: chunks.at(-1)?.seq ?? 0,
-  });
-  log.info("reply cancelled", { correlationId: row.correlationId, messageId });
-  const next = await getNextReplyInSession({ sessionId });
-  if (next)
-    await getReplyQueue()
-      .wake(next)
-      .catch(() => {});
-  return { status: "cancelled" as const };
+  return (await getReplyLifecycle()).cancel(row);
 }
 
 /** Every queued or generating reply of the user, with how far each has come. */

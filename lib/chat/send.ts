@@ -11,8 +11,7 @@ import {
 import { env } from "../env";
 import { AppError } from "../errors";
 import { describeError, log } from "../log";
-import { getReplyQueue } from "../queue/index";
-import { getChunkStore } from "../streams/index";
+import { getReplyLifecycle } from "../replies/index";
 import { getRateLimiter } from "./rate-limit";
 import { sessionNotFound } from "./sessions";
 
@@ -111,17 +110,9 @@ export async function sendMessage(
 }
 
 async function announceAndEnqueue(userId: string, turn: TurnIds) {
-  const job = {
-    messageId: turn.assistantMessageId,
-    sessionId: turn.sessionId,
-    userId,
-    correlationId: turn.correlationId,
-  };
+  const reply = { id: turn.assistantMessageId, sessionId: turn.sessionId, userId, correlationId: turn.correlationId };
   try {
-    const store = await getChunkStore();
-    // Side by side: a worker that takes the job first creates the reply's state itself, and the
-    // second create changes nothing.
-    await Promise.all([store.create(job), getReplyQueue().enqueue(job)]);
+    await (await getReplyLifecycle()).queue(reply);
   } catch (error) {
     // The message is stored; sending the same clientMessageId again enqueues it then.
     log.error("enqueue failed", { correlationId: turn.correlationId, error: describeError(error) });

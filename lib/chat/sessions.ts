@@ -10,6 +10,7 @@ import {
   type SessionPageCursor,
 } from "../db/queries";
 import { AppError } from "../errors";
+import { getReplyLifecycle } from "../replies/index";
 import { getChunkStore } from "../streams/index";
 import { cancelReply } from "./replies";
 
@@ -68,18 +69,14 @@ export async function requireSession(userId: string, sessionId: string) {
   return session;
 }
 
-/** Messages in order; a reply being written shows the text it has so far. */
+/** Messages in order; a reply being written shows the text it has so far (the store's, or its checkpoint). */
 export async function listSessionMessages(userId: string, sessionId: string) {
   await requireSession(userId, sessionId);
   const rows = await listMessagesBySession({ sessionId });
-  const store = await getChunkStore();
+  const lifecycle = await getReplyLifecycle();
   return Promise.all(
     rows.map(async (row) => {
-      let content = row.content;
-      if (row.status === "generating") {
-        const chunks = await store.readChunks({ sessionId, messageId: row.id }, 0);
-        content = chunks.map((chunk) => chunk.text).join("");
-      }
+      const { content } = row.role === "assistant" ? await lifecycle.textSoFar(row) : row;
       return {
         id: row.id,
         role: row.role,

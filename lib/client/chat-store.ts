@@ -1,11 +1,12 @@
-import type {
-  ActiveStream,
-  AttemptReason,
-  ReplyEvent,
-  ReplyStatus,
-  Role,
-  SessionSummary,
-  StoredMessage,
+import {
+  type ActiveStream,
+  type AttemptReason,
+  isRunning as isRunningStatus,
+  type ReplyEvent,
+  type ReplyStatus,
+  type Role,
+  type SessionSummary,
+  type StoredMessage,
 } from "../contract";
 
 export type ConnectionState = "connecting" | "connected" | "reconnecting" | "offline" | "expired";
@@ -42,8 +43,7 @@ export function localMessage(
   return { id, sessionId, role, content, status, attempt: 0, seq: 0, createdAt: new Date().toISOString() };
 }
 
-const RUNNING: ReadonlySet<ReplyStatus> = new Set(["queued", "generating"]);
-export const isRunning = (message: ClientMessage) => RUNNING.has(message.status);
+export const isRunning = (message: ClientMessage) => isRunningStatus(message.status);
 
 /**
  * The browser's model of every chat, outside React: the SSE hook writes events into it, components
@@ -150,7 +150,7 @@ export class ChatStore {
     const merged = stored.map((m): ClientMessage => {
       const mine = known.get(m.id);
       // A list from the server never knows more about a running reply than the stream does.
-      if (mine && RUNNING.has(m.status)) return mine;
+      if (mine && isRunningStatus(m.status)) return mine;
       return {
         id: m.id,
         sessionId,
@@ -199,7 +199,7 @@ export class ChatStore {
   applyEvent(event: ReplyEvent) {
     this.updateMessage(event.sessionId, event.messageId, (m) => applyReplyEvent(m, event));
     const ended =
-      event.event === "done" || event.event === "error" || (event.event === "status" && event.status === "cancelled");
+      event.type === "done" || event.type === "error" || (event.type === "status" && event.status === "cancelled");
     if (ended && event.sessionId !== this.openSessionId)
       this.set({ unread: { ...this.state.unread, [event.sessionId]: true } });
   }
@@ -230,7 +230,7 @@ export function runningSessionIds(state: ChatState): Set<string> {
 export function applyReplyEvent(message: ClientMessage, event: ReplyEvent): ClientMessage {
   // An ended reply is final: a replayed end or a late event changes nothing.
   if (!isRunning(message)) return message;
-  switch (event.event) {
+  switch (event.type) {
     case "status": {
       if (event.attempt < message.attempt) return message;
       if (event.attempt === message.attempt) return { ...message, status: event.status };

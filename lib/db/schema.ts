@@ -11,6 +11,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import { REPLY_STATUSES, RUNNING_SQL_LIST } from "../replies/status";
 
 export const users = pgTable("users", {
   id: uuid("id").primaryKey().defaultRandom(),
@@ -35,7 +36,7 @@ export const chatSessions = pgTable(
 );
 
 export const messageRoles = ["user", "assistant"] as const;
-export const messageStatuses = ["queued", "generating", "completed", "error", "cancelled"] as const;
+export const messageStatuses = REPLY_STATUSES;
 export type MessageRole = (typeof messageRoles)[number];
 export type MessageStatus = (typeof messageStatuses)[number];
 
@@ -82,7 +83,7 @@ export const messages = pgTable(
     uniqueIndex("messages_user_client_id_uq").on(table.userId, table.clientMessageId),
     index("messages_running_idx")
       .on(table.userId, table.status)
-      .where(sql`${table.status} in ('queued', 'generating')`),
+      .where(sql`${table.status} in ${sql.raw(RUNNING_SQL_LIST)}`),
   ],
 );
 
@@ -91,7 +92,7 @@ export const messages = pgTable(
  * prepared statement's generic plan can still prove `messages_running_idx` (whose predicate is
  * this) applies; with the statuses as parameters it scanned every message of the user instead.
  */
-export const replyRunning = sql`${messages.status} in ('queued', 'generating')`;
+export const replyRunning = sql`${messages.status} in ${sql.raw(RUNNING_SQL_LIST)}`;
 
 export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof chatSessions.$inferSelect;

@@ -1,7 +1,7 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import { isUuid } from "../chat/cursor";
 import { AppError } from "../errors";
+import { isUuid } from "../sse/cursor";
 
 /** The request's X-Correlation-Id when it is a UUID, else a new one. */
 export function correlationIdOf(given: string | null | undefined): string {

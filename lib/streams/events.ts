@@ -1,4 +1,4 @@
-import type { ReplyState, StatusEvent, TerminalEvent } from "./types";
+import type { ReplyState, StatusEvent } from "./types";
 
 /** The reply's `status` event as it stands: a continued attempt names why and what it kept. */
 export function statusEventOf(state: ReplyState): StatusEvent {
@@ -13,39 +13,6 @@ export function statusEventOf(state: ReplyState): StatusEvent {
   if (state.reason) event.reason = state.reason;
   if (state.continued) Object.assign(event, { continued: true, seq: state.kept });
   return event;
-}
-
-export function terminalEventOf(
-  state: Pick<ReplyState, "sessionId" | "messageId" | "correlationId">,
-  attempt: number,
-  seq: number,
-  outcome: import("./types").FinishOutcome,
-): TerminalEvent {
-  const base = { sessionId: state.sessionId, messageId: state.messageId, correlationId: state.correlationId };
-  switch (outcome.status) {
-    case "completed":
-      return {
-        ...base,
-        type: "done",
-        attempt,
-        seq,
-        usage: outcome.usage,
-        latencyMs: outcome.latencyMs,
-        ttftMs: outcome.ttftMs,
-      };
-    case "error":
-      return {
-        ...base,
-        type: "error",
-        attempt,
-        seq,
-        code: outcome.code,
-        message: outcome.message,
-        retryable: outcome.retryable,
-      };
-    case "cancelled":
-      return { ...base, type: "status", status: "cancelled", attempt, seq };
-  }
 }
 
 /** Listener names: what a reader follows. Many of them share one shard channel on Redis. */

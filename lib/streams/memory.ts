@@ -1,27 +1,30 @@
 import { EventEmitter } from "node:events";
-import { CONTROL_CHANNEL, channelName, channelNames, statusEventOf, terminalEventOf } from "./events";
-import {
-  type AppendItem,
-  type AttemptStart,
-  type Channel,
-  type ChunkStore,
-  type ChunkStoreOptions,
-  type FinishOutcome,
-  isTerminal,
-  type ReplyInit,
-  type ReplyRef,
-  type ReplyState,
-  type StartedAttempt,
-  type StoredChunk,
-  type StreamEvent,
-  type SubscribeHandlers,
-  type Subscription,
+import { endEventOf } from "../replies/end-events";
+import { isEnded } from "../replies/status";
+import { CONTROL_CHANNEL, channelName, channelNames, statusEventOf } from "./events";
+import type {
+  AppendItem,
+  AttemptStart,
+  Channel,
+  ChunkStore,
+  ChunkStoreOptions,
+  FinishOutcome,
+  ReplyInit,
+  ReplyRef,
+  ReplyState,
+  StartedAttempt,
+  StoredChunk,
+  StreamEvent,
+  SubscribeHandlers,
+  Subscription,
 } from "./types";
 
 interface MemoryReply {
   state: ReplyState;
   chunks: StoredChunk[];
   expiresAt: number;
+  /** The current attempt's text was stopped (a cancel is being recorded): appends are refused. */
+  stopped: boolean;
 }
 
 /** The embedded chunk store: one process, no Redis. Same semantics as the Redis store. */
@@ -72,7 +75,7 @@ export class MemoryChunkStore implements ChunkStore {
       reason: null,
       final: null,
     };
-    const reply = { state, chunks: [], expiresAt: Date.now() + this.options.runningTtlSeconds * 1000 };
+    const reply = { state, chunks: [], expiresAt: Date.now() + this.options.runningTtlSeconds * 1000, stopped: false };
     this.replies.set(this.key(init), reply);
     return reply;
   }
@@ -80,7 +83,8 @@ export class MemoryChunkStore implements ChunkStore {
   async startAttempt(ref: ReplyInit, attempt: number, start: AttemptStart = {}): Promise<StartedAttempt | null> {
     const found = this.live(ref);
     const reply = found ?? this.add(ref);
-    if (isTerminal(reply.state.status) || attempt <= reply.state.attempt) return null;
+    if (isEnded(reply.state.status) || attempt <= reply.state.attempt) return null;
+    reply.stopped = false;
     const now = Date.now();
     const checkpoint = start.checkpoint ?? [];
     if (checkpoint.length > reply.chunks.length) {
@@ -106,7 +110,7 @@ export class MemoryChunkStore implements ChunkStore {
 
   async append(ref: ReplyRef, attempt: number, text: string, ts: number): Promise<number | null> {
     const reply = this.live(ref);
-    if (reply?.state.status !== "generating" || reply.state.attempt !== attempt) return null;
+    if (reply?.state.status !== "generating" || reply.state.attempt !== attempt || reply.stopped) return null;
     const seq = reply.chunks.push({ seq: reply.chunks.length + 1, text, ts });
     reply.state.seq = seq;
     const { sessionId, messageId, correlationId } = reply.state;
@@ -114,11 +118,18 @@ export class MemoryChunkStore implements ChunkStore {
     return seq;
   }
 
+  async stop(ref: ReplyRef): Promise<StoredChunk[] | null> {
+    const reply = this.live(ref);
+    if (!reply || isEnded(reply.state.status)) return null;
+    reply.stopped = true;
+    return reply.chunks.slice();
+  }
+
   async finish(ref: ReplyRef, attempt: number | null, outcome: FinishOutcome) {
     const reply = this.live(ref);
-    if (!reply || isTerminal(reply.state.status)) return null;
+    if (!reply || isEnded(reply.state.status)) return null;
     if (attempt !== null && reply.state.attempt !== attempt) return null;
-    const final = terminalEventOf(reply.state, reply.state.attempt, reply.state.seq, outcome);
+    const final = endEventOf(reply.state, reply.state.attempt, reply.state.seq, outcome);
     Object.assign(reply.state, { status: outcome.status, final });
     reply.expiresAt = Date.now() + this.options.ttlSeconds * 1000;
     this.publish(reply.state, final);

@@ -148,6 +148,18 @@ ${PUBLISH}
 if ARGV[4] == 'cancelled' then redis.call('PUBLISH', 'chat:control', ev) end
 return ev`;
 
+/**
+ * KEYS: hash, list, running hash. ARGV: messageId. Stops a running reply's text: its attempt's
+ * field leaves the running hash, so every later append is refused. Returns the list's items, or
+ * false when the reply is unknown or ended.
+ */
+export const STOP_SCRIPT = `
+local h = redis.call('HMGET', KEYS[1], 'status', 'attempt')
+if not h[1] then return false end
+if h[1] ~= 'queued' and h[1] ~= 'generating' then return false end
+redis.call('HDEL', KEYS[3], ARGV[1] .. ':' .. h[2])
+return redis.call('LRANGE', KEYS[2], 0, -1)`;
+
 /** KEYS: hash, list, running hash. ARGV: messageId. Forgets the reply (its chat was deleted). */
 export const REMOVE_SCRIPT = `
 local attempt = redis.call('HGET', KEYS[1], 'attempt')

@@ -7,6 +7,7 @@ import {
   FINISH_SCRIPT,
   REMOVE_SCRIPT,
   START_SCRIPT,
+  STOP_SCRIPT,
 } from "./redis-scripts";
 import { SharedSubscriber } from "./redis-subscriber";
 import type {
@@ -40,6 +41,7 @@ declare module "ioredis" {
     bcAppend(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Result<number[], Context>;
     bcFinish(hash: string, list: string, running: string, ...args: (string | number)[]): Result<string | null, Context>;
     bcRemove(hash: string, list: string, running: string, messageId: string): Result<number, Context>;
+    bcStop(hash: string, list: string, running: string, messageId: string): Result<string[] | null, Context>;
   }
 }
 
@@ -59,6 +61,7 @@ function defineScripts(client: Redis) {
   // The key count varies with the batch: it is the command's first argument.
   client.defineCommand("bcAppend", { lua: APPEND_SCRIPT });
   client.defineCommand("bcFinish", { numberOfKeys: 3, lua: FINISH_SCRIPT });
+  client.defineCommand("bcStop", { numberOfKeys: 3, lua: STOP_SCRIPT });
   client.defineCommand("bcRemove", { numberOfKeys: 3, lua: REMOVE_SCRIPT });
 }
 
@@ -147,6 +150,11 @@ export class RedisChunkStore implements ChunkStore {
     }
     const results = (await Promise.all(calls)).flat();
     return results.map((seq) => (seq > 0 ? seq : null));
+  }
+
+  async stop(ref: ReplyRef): Promise<StoredChunk[] | null> {
+    const items = await this.client.bcStop(replyHashKey(ref), replyListKey(ref), RUNNING_KEY, ref.messageId);
+    return items ? items.map((item, index) => parseChunk(String(item), index + 1)) : null;
   }
 
   async finish(ref: ReplyRef, attempt: number | null, outcome: FinishOutcome): Promise<TerminalEvent | null> {

@@ -1,11 +1,17 @@
 // The chunk store: where a reply's text lives while it is written, and how readers are woken.
 // It knows Redis (or memory) and nothing of Postgres, HTTP or the model.
 
-export type ReplyStatus = "queued" | "generating" | "completed" | "error" | "cancelled";
-/** Why an attempt after the first started (the contract's `reason` on `status generating`). */
-export type AttemptReason = "model_error" | "rate_limited" | "worker_lost" | "store_lost";
-export const TERMINAL_STATUSES: readonly ReplyStatus[] = ["completed", "error", "cancelled"];
-export const isTerminal = (status: ReplyStatus) => TERMINAL_STATUSES.includes(status);
+import type {
+  AttemptReason,
+  ChunkEvent,
+  DoneEvent,
+  ErrorEvent,
+  ReplyStatus,
+  ResetEvent,
+  StatusEvent,
+} from "../contract";
+
+export type { AttemptReason, ChunkEvent, DoneEvent, ErrorEvent, ReplyStatus, ResetEvent, StatusEvent };
 
 export interface ReplyRef {
   sessionId: string;
@@ -45,39 +51,6 @@ export interface StoredChunk {
   ts: number;
 }
 
-interface EventBase {
-  sessionId: string;
-  messageId: string;
-  correlationId: string;
-}
-
-export type StatusEvent = EventBase & {
-  type: "status";
-  status: ReplyStatus;
-  attempt: number;
-  /** A cancel's final chunk count, or a continued attempt's kept chunk count. */
-  seq?: number;
-  reason?: AttemptReason;
-  continued?: true;
-};
-export type ChunkEvent = EventBase & { type: "chunk"; attempt: number; seq: number; text: string; ts: number };
-export type ResetEvent = EventBase & { type: "reset"; attempt: number };
-export type DoneEvent = EventBase & {
-  type: "done";
-  attempt: number;
-  seq: number;
-  usage: { inputTokens: number; outputTokens: number };
-  latencyMs: number;
-  ttftMs: number | null;
-};
-export type ErrorEvent = EventBase & {
-  type: "error";
-  attempt: number;
-  seq: number;
-  code: string;
-  message: string;
-  retryable: boolean;
-};
 /** `status cancelled`, `done` or `error`: nothing of the reply follows it. `seq` is its final chunk count. */
 export type TerminalEvent = DoneEvent | ErrorEvent | (StatusEvent & { status: "cancelled"; seq: number });
 export type StreamEvent = StatusEvent | ChunkEvent | ResetEvent | DoneEvent | ErrorEvent;
@@ -122,6 +95,12 @@ export interface ChunkStore {
   append(reply: ReplyInit, attempt: number, text: string, ts: number): Promise<number | null>;
   /** `append` for several replies at once (at most one item per reply): one round trip, in order. */
   appendMany(items: readonly AppendItem[]): Promise<Array<number | null>>;
+  /**
+   * Stops a running reply's text where it is, before its end is recorded elsewhere: every later
+   * append of the current attempt is refused (its worker then stops), nothing is announced. The
+   * reply's chunks; null when the store does not know the reply or it ended.
+   */
+  stop(ref: ReplyRef): Promise<StoredChunk[] | null>;
   /** Ends the reply (only from queued/generating, and only for the running attempt when one is given). */
   finish(ref: ReplyRef, attempt: number | null, outcome: FinishOutcome): Promise<TerminalEvent | null>;
   getState(ref: ReplyRef): Promise<ReplyState | null>;

@@ -1,10 +1,10 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
-import { ChunkBatcher } from "../../lib/chat/chunk-batcher";
 import { MemoryChunkStore } from "../../lib/streams/memory";
 import { RedisChunkStore } from "../../lib/streams/redis";
 import type { ChunkStore, ReplyInit } from "../../lib/streams/types";
+import { ChunkBatcher } from "../../lib/worker/chunk-batcher";
 import { TEST_REDIS_URL } from "../support/services";
 
 const options = { ttlSeconds: 60, runningTtlSeconds: 60 };

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { WireEvent } from "../../lib/chat/sse";
+import type { WireEvent } from "../../lib/sse/sse";
 import type { ChunkStore } from "../../lib/streams/types";
 import { createDatabase } from "../support/app";
 
@@ -25,7 +25,7 @@ const done = { status: "completed" as const, usage: { inputTokens: 1, outputToke
 
 /** A stream following `userId`'s replies on `store`, counting its reads of the store. */
 async function follow(store: ChunkStore, userId: string) {
-  const { ReplyStream } = await import("../../lib/chat/stream");
+  const { ReplyStream } = await import("../../lib/sse/stream");
   const counted = { reads: 0 };
   const counting: ChunkStore = Object.assign(Object.create(store) as ChunkStore, {
     readReply: (...args: Parameters<ChunkStore["readReply"]>) => {

@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { catchUp, type TrackedReply } from "../../lib/chat/reply-tracker";
-import type { WireEvent } from "../../lib/chat/sse";
+import { catchUp, type TrackedReply } from "../../lib/sse/reply-tracker";
+import type { WireEvent } from "../../lib/sse/sse";
 import { MemoryChunkStore } from "../../lib/streams/memory";
 
 const newReply = () => ({

@@ -1,18 +1,16 @@
 import { describe, expect, it } from "vitest";
 import { ChatStore, localMessage } from "../../lib/client/chat-store";
-import type { ReplyEvent } from "../../lib/contract";
+import { type ReplyEvent, replyEventSchema } from "../../lib/contract";
 
 const S = "11111111-1111-4111-8111-111111111111";
 const M = "22222222-2222-4222-8222-222222222222";
-const chunk = (attempt: number, seq: number, text: string): ReplyEvent => ({
-  event: "chunk",
-  sessionId: S,
-  messageId: M,
-  attempt,
-  seq,
-  text,
-  ts: 0,
-});
+const C = "33333333-3333-4333-8333-333333333333";
+/** An event of this reply, checked against the contract's schema (a test event must be a real one). */
+const ev = (fields: Record<string, unknown>): ReplyEvent =>
+  replyEventSchema.parse({ sessionId: S, messageId: M, correlationId: C, ...fields });
+const chunk = (attempt: number, seq: number, text: string) => ev({ type: "chunk", attempt, seq, text, ts: 0 });
+const done = (attempt: number, seq: number) =>
+  ev({ type: "done", attempt, seq, usage: { inputTokens: 1, outputTokens: 1 }, latencyMs: 1, ttftMs: 1 });
 const textOf = (store: ChatStore) => store.getSnapshot().messages[S]?.find((m) => m.id === M);
 
 describe("the browser's reply state", () => {
@@ -28,16 +26,9 @@ describe("the browser's reply state", () => {
     const store = new ChatStore();
     store.applyEvent(chunk(1, 1, "Hello "));
     store.applyEvent(chunk(1, 2, "wor"));
-    store.applyEvent({
-      event: "status",
-      sessionId: S,
-      messageId: M,
-      status: "generating",
-      attempt: 2,
-      reason: "worker_lost",
-      continued: true,
-      seq: 2,
-    });
+    store.applyEvent(
+      ev({ type: "status", status: "generating", attempt: 2, reason: "worker_lost", continued: true, seq: 2 }),
+    );
     expect(textOf(store)).toMatchObject({ content: "Hello wor", retry: { reason: "worker_lost", attempt: 2 } });
     store.applyEvent(chunk(2, 3, "ld"));
     expect(textOf(store)).toMatchObject({ content: "Hello world", attempt: 2, seq: 3 });
@@ -48,8 +39,7 @@ describe("the browser's reply state", () => {
     store.setMessages(S, [
       { id: M, role: "assistant", content: "Hello ", status: "generating", createdAt: "", correlationId: "" },
     ]);
-    const status = { event: "status", sessionId: S, messageId: M, status: "generating" } as const;
-    store.applyEvent({ ...status, attempt: 2, continued: true, seq: 1 });
+    store.applyEvent(ev({ type: "status", status: "generating", attempt: 2, continued: true, seq: 1 }));
     store.applyEvent(chunk(2, 1, "Hello "));
     store.applyEvent(chunk(2, 2, "world"));
     expect(textOf(store)?.content).toBe("Hello world");
@@ -58,7 +48,7 @@ describe("the browser's reply state", () => {
   it("drops the partial text on reset and ignores late chunks of the older attempt", () => {
     const store = new ChatStore();
     store.applyEvent(chunk(1, 1, "old"));
-    store.applyEvent({ event: "reset", sessionId: S, messageId: M, attempt: 2 });
+    store.applyEvent(ev({ type: "reset", attempt: 2 }));
     store.applyEvent(chunk(1, 2, "late"));
     store.applyEvent(chunk(2, 1, "new"));
     expect(textOf(store)).toMatchObject({ content: "new", attempt: 2, seq: 1 });
@@ -74,7 +64,7 @@ describe("the browser's reply state", () => {
   it("replaces the text with a snapshot and continues after it", () => {
     const store = new ChatStore();
     store.applyEvent(chunk(1, 1, "a"));
-    store.applyEvent({ event: "snapshot", sessionId: S, messageId: M, attempt: 1, seq: 4, content: "abcd" });
+    store.applyEvent(ev({ type: "snapshot", attempt: 1, seq: 4, content: "abcd" }));
     store.applyEvent(chunk(1, 4, "d"));
     store.applyEvent(chunk(1, 5, "e"));
     expect(textOf(store)?.content).toBe("abcde");
@@ -83,23 +73,39 @@ describe("the browser's reply state", () => {
   it("keeps an ended reply as it is: a replayed end or a stray chunk changes nothing", () => {
     const store = new ChatStore();
     store.applyEvent(chunk(1, 1, "all"));
-    store.applyEvent({ event: "done", sessionId: S, messageId: M, attempt: 1, seq: 1 });
+    store.applyEvent(done(1, 1));
     store.applyEvent(chunk(1, 2, "more"));
-    store.applyEvent({ event: "done", sessionId: S, messageId: M, attempt: 1, seq: 1 });
+    store.applyEvent(done(1, 1));
     expect(textOf(store)).toMatchObject({ content: "all", status: "completed" });
     expect(store.cursors()).toEqual([]);
   });
 
   it("marks a chat unread when one of its replies ends while another chat is open", () => {
     const store = new ChatStore();
-    store.openSessionId = "33333333-3333-4333-8333-333333333333";
-    store.applyEvent({ event: "done", sessionId: S, messageId: M, attempt: 1, seq: 0 });
+    store.openSessionId = "44444444-4444-4444-8444-444444444444";
+    store.applyEvent(done(1, 0));
     expect(store.getSnapshot().unread[S]).toBe(true);
+  });
+
+  it("refuses what the contract does not allow: the schema is the one the browser parses with", () => {
+    expect(
+      replyEventSchema.safeParse({ type: "chunk", sessionId: S, messageId: M, correlationId: C, attempt: 1 }).success,
+    ).toBe(false);
+    expect(
+      replyEventSchema.safeParse({
+        type: "status",
+        sessionId: S,
+        messageId: M,
+        correlationId: C,
+        status: "lost",
+        attempt: 1,
+      }).success,
+    ).toBe(false);
   });
 
   it("puts a reply the stream announced early behind the question the send's 202 adds", () => {
     const store = new ChatStore();
-    store.applyEvent({ event: "status", sessionId: S, messageId: M, status: "generating", attempt: 1 });
+    store.applyEvent(ev({ type: "status", status: "generating", attempt: 1 }));
     store.applyEvent(chunk(1, 1, "hi"));
     store.addMessages(S, [
       localMessage("q", S, "user", "question", "completed"),

@@ -1,5 +1,6 @@
 import "server-only";
 import { and, asc, count, eq, inArray, lt, sql } from "drizzle-orm";
+import { RUNNING_SQL_LIST } from "../../replies/status";
 import { firstRow, getDb, prepared } from "../client";
 import { chatSessions, type MessageRole, type MessageRow, type MessageStatus, messages, replyRunning } from "../schema";
 
@@ -104,7 +105,7 @@ export async function claimReply({ id }: { id: string }): Promise<ClaimedReply |
         m.content, m.chunk_lengths, (
         select later.id from ${messages} later
         where later.session_id = m.session_id and later.role = 'assistant'
-          and later.status in ('queued', 'generating')
+          and later.status in ${sql.raw(RUNNING_SQL_LIST)}
         order by later.ord limit 1
       ) as first_in_session
       from ${messages} m where m.id = ${id} and m.role = 'assistant'
@@ -152,7 +153,7 @@ export async function completeReply({
       update ${messages} set status = 'completed', content = ${content}, model = ${model},
         input_tokens = ${inputTokens}, output_tokens = ${outputTokens}, ttft_ms = ${ttftMs}::int,
         latency_ms = ${latencyMs}, seq = ${seq}, updated_at = now(), finished_at = now()
-      where id = ${id} and status in ('queued', 'generating') and attempt = ${attempt}
+      where id = ${id} and status in ${sql.raw(RUNNING_SQL_LIST)} and attempt = ${attempt}
       returning id, session_id
     ), touched as (
       update ${chatSessions} set updated_at = now() where id = (select session_id from ended)
@@ -160,7 +161,7 @@ export async function completeReply({
     select (
       select n.id from ${messages} n
       where n.session_id = ended.session_id and n.role = 'assistant'
-        and n.status in ('queued', 'generating') and n.id <> ended.id
+        and n.status in ${sql.raw(RUNNING_SQL_LIST)} and n.id <> ended.id
       order by n.ord limit 1
     ) as "nextId" from ended`;
   const row = await firstRow<EndedRow>(query);
@@ -210,7 +211,7 @@ export type ReplyOutcome =
       seq: number;
     }
   | { status: "error"; content: string; seq?: number; errorCode: string; errorMessage: string }
-  | { status: "cancelled"; content?: string };
+  | { status: "cancelled"; content?: string; seq?: number };
 
 /**
  * Ends a reply, only while it runs (and, given an attempt, only from that attempt). Postgres is

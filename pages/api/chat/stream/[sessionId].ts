@@ -1,8 +1,9 @@
 // GET /api/chat/stream/:sessionId — the replies of one session over SSE; 204 when there is nothing.
-// A pages/api route so that each event is a plain write on Node's response (see lib/chat/sse-response.ts).
-import { cursorsOf } from "@/lib/chat/cursor";
-import { streamReplies } from "@/lib/chat/sse-response";
+// A pages/api route so that each event is a plain write on Node's response (see lib/sse/sse-response.ts).
+
 import { withNodeUser } from "@/lib/http/node-handler";
+import { cursorsOf } from "@/lib/sse/cursor";
+import { streamReplies } from "@/lib/sse/sse-response";
 
 export const config = { api: { bodyParser: false, externalResolver: true, responseLimit: false }, maxDuration: 300 };
 

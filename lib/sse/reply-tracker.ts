@@ -1,4 +1,5 @@
 import type { MessageRow } from "../db/schema";
+import { endEventOfRow } from "../replies/end-events";
 import { statusEventOf } from "../streams/events";
 import type { ChunkStore, ReplyState, StoredChunk, StreamEvent, TerminalEvent } from "../streams/types";
 import type { Cursor } from "./cursor";
@@ -20,34 +21,10 @@ export interface TrackedReply {
 
 export type Emit = (event: WireEvent) => void;
 
-// Errors a new attempt cannot fix (the rest, e.g. overloaded or worker_lost, may succeed if sent again).
-const FINAL_ERROR_CODES = new Set(["bad_request", "auth_failed"]);
-
 /** Whether the store's chunks of the current attempt go on right after `from`. */
 function placeable(from: Position, state: ReplyState): boolean {
   if (from.attempt === state.attempt) return from.seq <= state.seq;
   return from.attempt < state.attempt && state.continued && from.seq <= state.kept;
-}
-
-export function terminalFromRow(row: MessageRow, seq: number): TerminalEvent | null {
-  const base = {
-    sessionId: row.sessionId,
-    messageId: row.id,
-    correlationId: row.correlationId,
-    attempt: row.attempt,
-    seq,
-  };
-  if (row.status === "completed") {
-    const usage = { inputTokens: row.inputTokens ?? 0, outputTokens: row.outputTokens ?? 0 };
-    return { ...base, type: "done", usage, latencyMs: row.latencyMs ?? 0, ttftMs: row.ttftMs };
-  }
-  if (row.status === "error") {
-    const message = row.errorMessage ?? "The reply could not be generated.";
-    const code = row.errorCode ?? "generation_failed";
-    return { ...base, type: "error", code, message, retryable: !FINAL_ERROR_CODES.has(code) };
-  }
-  if (row.status === "cancelled") return { ...base, type: "status", status: "cancelled" };
-  return null;
 }
 
 /**
@@ -111,7 +88,7 @@ export async function catchUp(
 async function catchUpFromDatabase(reply: TrackedReply, from: Position | null, emit: Emit, row: MessageRow | null) {
   if (!row) return;
   const base = { sessionId: row.sessionId, messageId: row.id, correlationId: row.correlationId };
-  const final = terminalFromRow(row, row.seq);
+  const final = endEventOfRow(row, row.seq);
   if (!final) {
     // Running, but the store has nothing yet (the worker has not started it): announce its status.
     if (!from) emit({ ...base, type: "status", status: row.status, attempt: row.attempt });

@@ -1,4 +1,6 @@
+import { isRunning } from "../replies/status";
 import "server-only";
+import { sessionNotFound } from "../chat/sessions";
 import {
   getMessageByIdForUser,
   listRepliesByIdsForUser,
@@ -10,7 +12,6 @@ import { describeError, log } from "../log";
 import type { ChunkStore, StreamEvent, Subscription } from "../streams/types";
 import type { Cursor } from "./cursor";
 import { catchUp, type Emit, liveStep, type Position, type TrackedReply } from "./reply-tracker";
-import { sessionNotFound } from "./sessions";
 
 type StoreRead = Awaited<ReturnType<ChunkStore["readReply"]>>;
 type ReplyRow = Pick<MessageRow, "id" | "sessionId" | "correlationId">;
@@ -151,7 +152,7 @@ export class ReplyStream {
     const reply = this.replies.get(event.messageId);
     if (!reply) {
       const row = { id: event.messageId, sessionId: event.sessionId, correlationId: event.correlationId };
-      if (event.type === "status" && (event.status === "queued" || event.status === "generating")) {
+      if (event.type === "status" && isRunning(event.status)) {
         // A reply announced after we subscribed: queued, or an attempt starting with an empty list
         // (the store empties it and announces the attempt in one step). Nothing of it can have
         // come before this event, so it is followed from here with no read of the store: each

@@ -1,5 +1,5 @@
+import type { ReplyEvent } from "../contract";
 import type { ReconnectReason } from "../http/sse-connections";
-import type { StreamEvent } from "../streams/types";
 
 // SSE framing. A live event is one object shared by every reader of the process, so its frame is
 // built and encoded once and the same bytes are written to every reader: no JSON
@@ -10,17 +10,8 @@ import type { StreamEvent } from "../streams/types";
 // young-generation collection process thousands of ephemerons.
 const BYTES = Symbol("bytes");
 
-export type WireEvent =
-  | StreamEvent
-  | {
-      type: "snapshot";
-      sessionId: string;
-      messageId: string;
-      correlationId: string;
-      attempt: number;
-      seq: number;
-      content: string;
-    };
+/** A reply event as it goes on the wire: the contract's `ReplyEvent` (lib/contract.ts). */
+export type WireEvent = ReplyEvent;
 
 interface EventBytes {
   /** "<size in hex>\r\n<frame>\r\n": the frame as one HTTP/1.1 chunk. */

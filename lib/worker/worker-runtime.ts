@@ -1,5 +1,5 @@
 import "server-only";
-import { extendReplyCheckpoints, listAllRunningReplies } from "../db/queries";
+import { extendReplyCheckpoints } from "../db/queries";
 import { env } from "../env";
 import { createLlmProvider } from "../llm";
 import { describeError, log } from "../log";
@@ -7,12 +7,11 @@ import { startBullWorker } from "../queue/bullmq";
 import type { ReplyWorkerHandle } from "../queue/contracts";
 import { getReplyQueue } from "../queue/index";
 import type { MemoryReplyQueue } from "../queue/memory";
-import { getChunkStore } from "../streams/index";
+import { getReplyLifecycle } from "../replies/index";
 import { ReplyCheckpoints } from "./checkpoints";
 import { ChunkBatcher } from "./chunk-batcher";
 import { type GenerationDeps, generateReply } from "./generate";
 import { RunningReplies } from "./running";
-import { requeueOrphanedReplies } from "./sweep";
 
 export interface WorkerRuntime {
   deps: GenerationDeps;
@@ -26,7 +25,8 @@ export interface WorkerRuntime {
  */
 export async function startWorkerRuntime(): Promise<WorkerRuntime> {
   const config = env();
-  const store = await getChunkStore();
+  const lifecycle = await getReplyLifecycle();
+  const { store } = lifecycle;
   const queue = getReplyQueue();
   const llm = createLlmProvider({
     provider: config.llmProvider,
@@ -36,8 +36,7 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
   });
   const running = new RunningReplies();
   const deps: GenerationDeps = {
-    store,
-    queue,
+    lifecycle,
     llm,
     running,
     batcher: new ChunkBatcher(store, config.FLUSH_INTERVAL_MS, config.FLUSH_MAX_CHARS),
@@ -62,14 +61,7 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
     memoryQueue.process(processor);
     worker = { close: () => memoryQueue.close() };
     // The embedded queue lives in memory: after a restart, pick up what the database says still runs.
-    for (const reply of await listAllRunningReplies()) {
-      await queue.enqueue({
-        messageId: reply.id,
-        sessionId: reply.sessionId,
-        userId: reply.userId,
-        correlationId: reply.correlationId,
-      });
-    }
+    await lifecycle.queueAllRunning();
   } else {
     if (!config.REDIS_URL) throw new Error("REDIS_URL is required for the BullMQ worker");
     worker = startBullWorker(
@@ -88,7 +80,7 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
   let reconciling: Promise<unknown> = Promise.resolve();
   const reconcile = (quietMs: number) => {
     reconciling = reconciling
-      .then(() => requeueOrphanedReplies({ store, queue, quietMs }))
+      .then(() => lifecycle.requeueOrphans(quietMs))
       .catch((error: unknown) => log.error("reconciliation failed", { error: describeError(error) }));
   };
   const sweep = setInterval(() => reconcile(config.STUCK_AFTER_MS), config.SWEEP_INTERVAL_MS);

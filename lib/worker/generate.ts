@@ -1,0 +1,160 @@
+import "server-only";
+import { type ChatTurn, LlmError, type LlmProvider } from "../llm/types";
+import { describeError, log } from "../log";
+import type { GenerateReplyJob, JobOutcome } from "../queue/contracts";
+import { failureMessage } from "../replies/end-events";
+import type { ReplyIdentity, ReplyLifecycle } from "../replies/lifecycle";
+import type { AttemptReason, ReplyInit, StoredChunk } from "../streams/types";
+import type { ReplyCheckpoints } from "./checkpoints";
+import type { ChunkBatcher } from "./chunk-batcher";
+import type { RunningReplies } from "./running";
+
+export interface GenerationDeps {
+  /** Every transition of the reply (claim, attempts, ends) goes through it. */
+  lifecycle: ReplyLifecycle;
+  llm: LlmProvider;
+  running: RunningReplies;
+  /** Gathers the process's chunks and writes them together. */
+  batcher: ChunkBatcher;
+  /** Copies each running reply's text into Postgres every few seconds. */
+  checkpoints: ReplyCheckpoints;
+  config: { maxAttempts: number; retryBackoffMs: number };
+}
+
+type AttemptResult =
+  | {
+      kind: "completed";
+      content: string;
+      seq: number;
+      inputTokens: number;
+      outputTokens: number;
+      firstChunkAt: number | null;
+    }
+  | { kind: "failed"; error: LlmError; content: string; seq: number; chunks: string[] }
+  | { kind: "stopped"; reason: "cancelled" | "shutdown" | "superseded" };
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Writes one reply: the worker's side of the lifecycle (lib/replies/), with the model call and its
+ * retries. Safe to run twice for the same job (the job id is the reply's id): a reply that already
+ * ended is left alone, and every write is fenced by the attempt number.
+ */
+export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps): Promise<JobOutcome> {
+  const { lifecycle } = deps;
+  // One statement reads the reply, starts its attempt when it is its turn and reads the turns
+  // before it; the store's start is the second round trip, and then the model runs.
+  const claim = await lifecycle.claim(job);
+  if (claim.kind === "wait") return "deferred";
+  if (claim.kind === "ended") return "finished";
+  const { reply, turns } = claim;
+  let attempt: number | null = claim.attempt;
+  // A claim of a later attempt means the one before it ended without its worker (killed, or its
+  // job lost): the new attempt continues the text the store (or else the checkpoint) kept.
+  let start: { reason: AttemptReason; checkpoint: readonly string[] } = {
+    reason: "worker_lost",
+    checkpoint: claim.checkpoint,
+  };
+  for (;;) {
+    if (attempt === null) return "finished";
+    if (attempt > deps.config.maxAttempts) {
+      await lifecycle.giveUp(reply, start.checkpoint);
+      return "finished";
+    }
+    const started = await lifecycle.startAttempt(reply, attempt, start);
+    if (!started) return "finished";
+    const result = await runAttempt(reply, attempt, turns, started.kept, deps);
+    if (result.kind === "stopped") {
+      // A shutdown hands the job back: the next run starts a new attempt. A cancel was recorded by
+      // whoever cancelled; a superseded attempt belongs to another worker now.
+      if (result.reason === "shutdown") return "deferred";
+      await lifecycle.release(reply);
+      return "finished";
+    }
+    if (result.kind === "completed") {
+      await lifecycle.complete(reply, attempt, { ...result, model: deps.llm.model });
+      return "finished";
+    }
+    const { error } = result;
+    log.warn("attempt failed", { correlationId: reply.correlationId, messageId: reply.id, attempt, code: error.code });
+    if (!error.retryable || attempt >= deps.config.maxAttempts) {
+      const failure = { code: error.code, message: failureMessage(error.code), retryable: error.retryable };
+      await lifecycle.fail(reply, attempt, failure, { content: result.content, seq: result.seq });
+      return "finished";
+    }
+    const backoff = deps.config.retryBackoffMs * 2 ** (attempt - 1);
+    await sleep(Math.max(backoff, error.retryAfterMs ?? 0));
+    // The next attempt continues this one's text; this worker knows it best, should the store lose it.
+    start = { reason: error.code === "rate_limited" ? "rate_limited" : "model_error", checkpoint: result.chunks };
+    attempt = await lifecycle.nextAttempt(reply);
+  }
+}
+
+/** What a worker knows of the reply it writes. */
+type RunningReply = ReplyIdentity;
+
+function identityOf(reply: RunningReply): ReplyInit {
+  return { sessionId: reply.sessionId, messageId: reply.id, userId: reply.userId, correlationId: reply.correlationId };
+}
+
+async function runAttempt(
+  reply: RunningReply,
+  attempt: number,
+  turns: ChatTurn[],
+  kept: StoredChunk[],
+  deps: GenerationDeps,
+): Promise<AttemptResult> {
+  const running = deps.running.start(reply.id);
+  const { signal } = running.controller;
+  let seq = kept.length;
+  let firstChunkAt: number | null = kept[0]?.ts ?? null;
+  // The checkpoint holds the reply's text as it is written: the one copy this attempt keeps.
+  const checkpoint = deps.checkpoints.open(
+    reply.id,
+    attempt,
+    kept.map((chunk) => chunk.text),
+  );
+  const buffer = deps.batcher.open(identityOf(reply), attempt, (written, text, ts) => {
+    if (written === null) {
+      // The reply ended (cancelled), a newer attempt took over, or the store lost the reply: stop
+      // the model call. What was written stays in the checkpoint for whoever continues.
+      deps.running.stop(reply.id, "superseded");
+      return;
+    }
+    seq = written;
+    firstChunkAt ??= ts;
+    checkpoint.add(text);
+  });
+  let completed = false;
+  try {
+    let usage = { inputTokens: 0, outputTokens: 0 };
+    const continueFrom = checkpoint.content() || undefined;
+    for await (const event of deps.llm.stream({ messages: turns, signal, attempt, continueFrom })) {
+      if (event.type === "text") buffer.push(event.text);
+      else usage = { inputTokens: event.inputTokens, outputTokens: event.outputTokens };
+    }
+    await buffer.flush();
+    if (running.reason) return { kind: "stopped", reason: running.reason };
+    completed = true;
+    return { kind: "completed", content: checkpoint.content(), seq, firstChunkAt, ...usage };
+  } catch (error) {
+    buffer.discard();
+    if (running.reason) return { kind: "stopped", reason: running.reason };
+    const failed = { content: checkpoint.content(), seq, chunks: [...checkpoint.chunks()] };
+    if (error instanceof LlmError) return { kind: "failed", error, ...failed };
+    log.error("attempt crashed", {
+      correlationId: reply.correlationId,
+      messageId: reply.id,
+      error: describeError(error),
+    });
+    return {
+      kind: "failed",
+      error: new LlmError("model_error", "The model call failed.", { retryable: true, cause: error }),
+      ...failed,
+    };
+  } finally {
+    deps.running.end(reply.id);
+    // An attempt that did not complete leaves its text for the next one: saved now, not in a few seconds.
+    await checkpoint.close(!completed);
+  }
+}
