@@ -18,7 +18,8 @@ export default defineConfig({
     screenshot: "only-on-failure",
   },
   projects: [
-    { name: "embedded", metadata: { mode: "embedded" } },
+    // `*.redis.spec.ts` kill and start the worker process, which only the Redis mode has.
+    { name: "embedded", metadata: { mode: "embedded" }, testIgnore: /\.redis\.spec\.ts$/ },
     { name: "redis", metadata: { mode: "redis" } },
   ],
 });

@@ -6,6 +6,7 @@ import { useBackgroundStreamMonitor } from "@/hooks/use-background-stream-monito
 import { useChatActions } from "@/hooks/use-chat-actions";
 import { useChatCache } from "@/hooks/use-chat-cache";
 import { useChatStreaming } from "@/hooks/use-chat-streaming";
+import { useWorkerWatch } from "@/hooks/use-worker-watch";
 import { ApiError, api } from "@/lib/client/api";
 import { ChatStore, runningSessionIds } from "@/lib/client/chat-store";
 import { sessionIdFromPath } from "@/lib/client/navigate";
@@ -128,6 +129,7 @@ export function ChatApp({ children }: { children: ReactNode }) {
 
   const messages = openSessionId ? (state.messages[openSessionId] ?? []) : [];
   const running = useMemo(() => runningSessionIds(state), [state]);
+  const waitingForWorker = useWorkerWatch(messages);
   const title = state.sessions.find((s) => s.id === openSessionId)?.title;
 
   return (
@@ -157,7 +159,12 @@ export function ChatApp({ children }: { children: ReactNode }) {
           </div>
         ) : null}
         {openSessionId ? (
-          <MessageList messages={messages} onStop={actions.stop} onRetry={actions.retry} />
+          <MessageList
+            messages={messages}
+            waitingForWorker={waitingForWorker}
+            onStop={actions.stop}
+            onRetry={actions.retry}
+          />
         ) : (
           <div className="empty">
             <p>Ask anything. Replies keep coming while you switch chats, reload, or go offline.</p>

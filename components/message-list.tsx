@@ -6,11 +6,13 @@ import { Markdown } from "./markdown";
 
 interface Props {
   messages: ClientMessage[];
+  /** Running replies that wait for a worker (none takes jobs now). */
+  waitingForWorker: ReadonlySet<string>;
   onStop: (message: ClientMessage) => void;
   onRetry: (message: ClientMessage) => void;
 }
 
-export function MessageList({ messages, onStop, onRetry }: Props) {
+export function MessageList({ messages, waitingForWorker, onStop, onRetry }: Props) {
   const end = useRef<HTMLDivElement>(null);
   const last = messages.at(-1);
   // biome-ignore lint/correctness/useExhaustiveDependencies: scroll when the last message grows
@@ -45,7 +47,11 @@ export function MessageList({ messages, onStop, onRetry }: Props) {
               Stop
             </button>
           ) : null}
-          {message.role === "assistant" && isRunning(message) && message.retry ? (
+          {message.role === "assistant" && isRunning(message) && waitingForWorker.has(message.id) ? (
+            <div className="note waiting" role="status">
+              Waiting for a worker to write this reply… It goes on by itself once one is back.
+            </div>
+          ) : message.role === "assistant" && isRunning(message) && message.retry ? (
             <div className="note retry" role="status">
               {retryNotice(message.retry)}
             </div>
@@ -87,5 +93,5 @@ function retryNotice(retry: NonNullable<ClientMessage["retry"]>): string {
 function errorSentence(error: ClientMessage["error"]): string {
   if (error?.message) return error.message;
   if (error?.code === "worker_lost") return "The reply was interrupted by a server restart. Please try again.";
-  return "The reply could not be generated. Please try again.";
+  return "The reply could not be written. Retry to ask again.";
 }
