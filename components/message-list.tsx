@@ -15,10 +15,11 @@ interface Props {
 export function MessageList({ messages, waitingForWorker, onStop, onRetry }: Props) {
   const end = useRef<HTMLDivElement>(null);
   const last = messages.at(-1);
-  // biome-ignore lint/correctness/useExhaustiveDependencies: scroll when the last message grows
+  const lastWaits = last ? waitingForWorker.has(last.id) : false;
+  // biome-ignore lint/correctness/useExhaustiveDependencies: scroll when the last message grows or gets a note
   useEffect(() => {
     end.current?.scrollIntoView({ block: "end" });
-  }, [messages.length, last?.content.length]);
+  }, [messages.length, last?.content.length, last?.status, last?.retry?.attempt, lastWaits]);
   return (
     <div className="messages">
       {messages.map((message) => (
@@ -49,7 +50,7 @@ export function MessageList({ messages, waitingForWorker, onStop, onRetry }: Pro
           ) : null}
           {message.role === "assistant" && isRunning(message) && waitingForWorker.has(message.id) ? (
             <div className="note waiting" role="status">
-              Waiting for a worker to write this reply… It goes on by itself once one is back.
+              Waiting for a worker to write this reply… it goes on by itself once one is back.
             </div>
           ) : message.role === "assistant" && isRunning(message) && message.retry ? (
             <div className="note retry" role="status">
