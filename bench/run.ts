@@ -10,9 +10,11 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Redis } from "ioredis";
 import { type RunningApp, startApp } from "../tests/support/app";
 import { TEST_REDIS_URL } from "../tests/support/services";
-import { APP_ENV } from "./app-env";
+import { APP_ENV, PRODUCTION_TIMINGS } from "./app-env";
 import { chartSvg, type Panel } from "./chart";
+import { latestLockCost, lockCostLines } from "./lock-cost-report";
 import {
+  commandCount,
   cpuSeconds,
   delivery,
   firstChunkLatency,
@@ -27,6 +29,7 @@ import {
   sendLatency,
 } from "./scenarios";
 import { type Summary, summarize } from "./stats";
+import { takeover } from "./takeover";
 
 // --levels=1000,1500 runs only the delivery levels (floor, then Backchannel), and writes no docs.
 const levelsOnly = process.argv
@@ -47,6 +50,7 @@ const P = full
       levels: [100, 300, 1000, 1500, 2000],
       levelTokens: 1800,
       resumeCount: 80,
+      takeoverRounds: 6,
       embedded: true,
     }
   : {
@@ -57,10 +61,14 @@ const P = full
       levels: [100, 1000],
       levelTokens: 720,
       resumeCount: 12,
+      takeoverRounds: 3,
       embedded: false,
     };
 const TPS = 60;
 const RESUME = { tokens: 4000, tps: 1000, awayMs: 500 };
+// 10 replies of 15 s per round: each is mid-way when its worker dies, whatever the survivor's start takes.
+const TAKEOVER = { replies: 10, tokens: 900, tps: TPS, lockMs: Number(APP_ENV.WORKER_LOCK_MS) };
+const takeoverRow = "takeover: worker SIGKILL mid-reply → first chunk of the continued attempt";
 
 interface Row {
   scenario: string;
@@ -80,6 +88,8 @@ interface CpuRow {
 const cpuRows: CpuRow[] = [];
 const extras: Record<string, unknown> = {};
 const startedAt = Date.now();
+// The machine is shared: its load at the start and the end say how much of it this run had.
+const loadAtStart = os.loadavg()[0] ?? Number.NaN;
 const log = (line: string) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 
 function record(scenario: string, system: string, samples: number[], note?: string) {
@@ -121,16 +131,6 @@ function stopPeer(peer: Peer): Promise<void> {
     peer.child.once("exit", () => resolve());
     peer.child.kill("SIGTERM");
   });
-}
-
-// ---------------------------------------------------------------- Redis command counts
-
-async function commandCount(redis: Redis): Promise<number> {
-  const info = await redis.info("commandstats");
-  let total = 0;
-  for (const match of info.matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm))
-    if (match[1] !== "info") total += Number(match[2]);
-  return total;
 }
 
 // ---------------------------------------------------------------- scenarios, per system
@@ -274,6 +274,19 @@ async function resumeScenario(system: System, label: string) {
   );
 }
 
+/** Last of the Redis mode's rows: it kills workers (the app's own first; the last survivor is stopped). */
+async function takeoverScenario(running: RunningApp) {
+  const result = await takeover(running, { rounds: P.takeoverRounds, ...TAKEOVER });
+  const notes = [
+    `${P.takeoverRounds} kills, ${result.takenOver} of ${result.replies} replies taken over`,
+    `${result.whole} of ${result.replies} whole (reader text = stored = the uninterrupted reply; no gap, double or reset)`,
+    `${result.chunksRedone} chunks the reader had were redone`,
+  ];
+  if (result.problems.length) notes.push(`PROBLEMS ${result.problems.slice(0, 3).join(" | ")}`);
+  extras.takeover = { ...result, rounds: P.takeoverRounds, ...TAKEOVER };
+  record(takeoverRow, "Backchannel", result.samples, notes.join("; "));
+}
+
 // ---------------------------------------------------------------- the run
 
 const peers: Peer[] = [];
@@ -320,6 +333,7 @@ try {
     );
     if (level.complete && level.peak >= replies && level.summary.p99 < 50) capacity = replies;
   }
+  if (!levelsOnly) await takeoverScenario(app);
   await app.stop();
   app = null;
 
@@ -418,6 +432,13 @@ const ratioLines = [
   `| capacity: most concurrent replies at ${TPS} tok/s with p99 < 50 ms (levels ${P.levels.join(", ")}) | ${capacity} | ≥ 1000 | ${capacity >= 1000 ? "yes" : "**no**"} | |`,
   `| Redis commands per generated token, 1,000 replies | ${at1000?.commandsPerToken ?? "—"} | ≤ 0.5 | ${at1000 ? (at1000.commandsPerToken <= 0.5 ? "yes" : "**no**") : ""} | ${perToken} |`,
 ];
+// BullMQ's bound (lib/queue/bullmq.ts): a dead worker's jobs move on within lock + stalledInterval.
+const takeoverSummary = find(takeoverRow, "Backchannel");
+const takeoverBound = TAKEOVER.lockMs * 1.5;
+if (takeoverSummary)
+  ratioLines.push(
+    `| takeover p99 after a worker SIGKILL, ms (WORKER_LOCK_MS ${TAKEOVER.lockMs}) | ${takeoverSummary.p99} | ≤ ${takeoverBound} | ${takeoverSummary.p99 <= takeoverBound ? "yes" : "**no**"} | lock + stalled check; p50 ${takeoverSummary.p50} |`,
+  );
 // The same load on each system, so CPU is comparable: a figure that holds still on a noisy machine.
 const cpuLines = [
   "| replies streaming | floor | Backchannel: web | worker | Redis | total | Backchannel / floor | load process: floor run | Backchannel run |",
@@ -455,6 +476,7 @@ const machine = {
   memoryGiB: Math.round(os.totalmem() / 2 ** 30),
   node: process.version,
   os: `${os.type()} ${os.release()}`,
+  loadAverage: { start: Math.round(loadAtStart * 100) / 100, end: Math.round((os.loadavg()[0] ?? 0) * 100) / 100 },
 };
 const date = new Date().toISOString().slice(0, 19).replace(/:/g, "-");
 const colours: Record<string, string> = { Backchannel: "#1f6feb", floor: "#2da44e", "resumable-stream": "#cf222e" };
@@ -491,15 +513,36 @@ writeFileSync(
 writeFileSync(svgPath, svg);
 console.log(`\nwrote ${jsonPath} and ${svgPath} (${((Date.now() - startedAt) / 1000).toFixed(0)} s)`);
 
+/** The newest `npx tsx bench/lock-cost.ts` result (a run of its own, not of this one), if any. */
+function lockCostSection(): string[] {
+  const data = latestLockCost();
+  if (!data) return [];
+  const names = data.configs.map((config) => `${config.name} (${JSON.stringify(config.env)})`).join(", ");
+  return [
+    "## What the fault-survival timings cost",
+    "",
+    `From \`npx tsx bench/lock-cost.ts\` (${data.date}, ${data.machine}; not this run): a fresh app per run on its own redis-server and database, the delivery load above (N replies × 1 reader, ${data.tokens} tokens at ${data.tps} tok/s), ${data.reps} runs per setting and level in alternating order; the figures are their means. Settings, over the production defaults: ${names}. Redis commands from INFO commandstats (a script's commands one by one) as in the table above; per token over the whole run (sends included), per second while every reply streamed; idle over the 10 s after a run. Postgres from pg_stat_database for the app's database, from before the sends to 11 s after the end (a backend reports its counts when idle), so the sends' and ends' statements are in every setting's figure; the difference between the default and no ckpt is what checkpoints add.`,
+    "",
+    ...lockCostLines(data),
+    "",
+  ];
+}
+
 if (full && !levelsOnly) {
   copyFileSync(svgPath, path.join("docs", "benchmarks.svg"));
   const doc = [
     "# Benchmarks",
     "",
     `The latest full run of \`npm run bench -- --full\` (${date}, ${((Date.now() - startedAt) / 60000).toFixed(1)} min).`,
-    `Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.os}; Redis and Postgres on the same machine, everything on loopback.`,
+    `Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.os}; Redis and Postgres on the same machine, everything on loopback; 1-minute load average ${machine.loadAverage.start} at the start, ${machine.loadAverage.end} at the end (${machine.cpus} cores; other work on the machine counts in it).`,
     "",
     "Backchannel runs in its Redis mode (web app and a separate worker process, Postgres, the mock model) and, for a few rows, in its embedded mode. The floor is a bare Node SSE server (bench/peers/server.ts, in memory). resumable-stream is the npm package (its ioredis entry, same Redis) behind the same kind of SSE server. All three get the same chunk sizes and rates (tokens gathered for 50 ms, then written as one chunk) and are read by the same load process (bench/http.ts). Delivery is measured from the chunk's `ts` (written by the worker or producer) to its arrival at the SSE reader.",
+    "",
+    `The app runs with its production defaults (bench/app-env.ts: ${Object.entries(PRODUCTION_TIMINGS)
+      .map(([name, value]) => `${name} ${value}`)
+      .join(
+        ", ",
+      )}) but for the limits a load from a few guests would hit (sends per minute, running replies per user) and WORKER_CONCURRENCY 5000. The takeover row (bench/takeover.ts): one guest's stream open, 10 replies of ${TAKEOVER.tokens} tokens at ${TAKEOVER.tps} tok/s on the one worker; once they all stream a second worker starts, then the first is SIGKILLed at a random point of its lock renewal; the time is from the kill to the first chunk of the continued attempt (attempt 2) at the reader, one sample per reply taken over, ${P.takeoverRounds} kills.`,
     "",
     "![delivery latency against load](benchmarks.svg)",
     "",
@@ -513,6 +556,7 @@ if (full && !levelsOnly) {
       ? `RSS at 1,000 concurrent replies (MiB, peak): web ${at1000.rssMiB.web}, worker ${at1000.rssMiB.worker}.`
       : "",
     "",
+    ...lockCostSection(),
     "## CPU while the replies stream",
     "",
     `Share of one core (%) each system's processes used from the last send to the last end, at each delivery level (${os.cpus().length} cores here, shared with the load process, Postgres and the rest). The load is the same for both systems, so the ratio holds still where latencies swing.`,

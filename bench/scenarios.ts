@@ -433,6 +433,27 @@ export async function resume(
 
 // ---------------------------------------------------------------- process measurements
 
+// ---------------------------------------------------------------- Redis command counts
+
+/**
+ * Commands the Redis server has run so far, by name, from INFO commandstats (the commands inside a
+ * Lua script count one by one, as the server runs them); the INFO calls that read them do not count.
+ */
+export async function commandStats(redis: Redis): Promise<Map<string, number>> {
+  const info = await redis.info("commandstats");
+  const calls = new Map<string, number>();
+  for (const match of info.matchAll(/^cmdstat_([\w|]+):calls=(\d+)/gm))
+    if (match[1] !== "info") calls.set(match[1] ?? "", Number(match[2]));
+  return calls;
+}
+
+/** Commands the Redis server has run so far (see commandStats). */
+export async function commandCount(redis: Redis): Promise<number> {
+  let total = 0;
+  for (const calls of (await commandStats(redis)).values()) total += calls;
+  return total;
+}
+
 /** Resident set size of a process, MiB (Linux). */
 export function rssMiB(pid: number | undefined): number {
   if (!pid) return Number.NaN;
