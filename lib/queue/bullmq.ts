@@ -1,4 +1,5 @@
 import "server-only";
+import { randomBytes } from "node:crypto";
 import { DelayedError, type Job, Queue, UnrecoverableError, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import {
@@ -7,6 +8,7 @@ import {
   GENERATE_REPLY_JOB,
   type GenerateReplyJob,
   generateReplyJobSchema,
+  type JobOutcome,
   type ReplyProcessor,
   type ReplyQueue,
   type ReplyWorkerHandle,
@@ -14,60 +16,113 @@ import {
 
 const ALIVE_STATES = new Set(["waiting", "active", "delayed", "prioritized", "waiting-children"]);
 
+// Job ids. A reply's first job has the reply's id (a send that runs twice adds one job); a job
+// queued again has an id never used before, `<messageId>.<random>`. A worker may still be running
+// the reply's old job when it is queued again: a job that a Redis restart lost (the loss check
+// queues every running reply again at once) or that failed while its processor went on. Had the
+// new job the old one's id and landed on that worker, BullMQ's lock renewals, kept by job id,
+// would be dropped for the new job when the old one ended (its lock expires, it counts as stalled
+// and runs again), and the old processor's stop would stop the new one (see startBullWorker).
+// The reply's current job is named by BullMQ's deduplication key for the reply, which the add
+// sets atomically (so two concurrent requeues add one job) and the job's end clears.
+const requeueJobId = (messageId: string) => `${messageId}.${randomBytes(6).toString("hex")}`;
+
+/** Deletes the reply's deduplication key if it still names `jobId` (a job that is not alive). */
+const CLEAR_STALE_DEDUPLICATION = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
+
 export class BullReplyQueue implements ReplyQueue {
   readonly kind = "bullmq";
   private readonly queue: Queue<GenerateReplyJob>;
+  private readonly connection: Redis;
 
   constructor(url: string, prefix: string) {
     // The producer fails fast: a send answers 503 instead of hanging while Redis is away.
     const connection = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5_000 });
     connection.on("error", () => {});
+    this.connection = connection;
     this.queue = new Queue(CHAT_QUEUE, { connection, prefix });
     this.queue.on("error", () => {});
   }
 
-  /** With no offline queue, commands sent before the connection is up fail: wait (briefly) for it. */
+  /**
+   * With no offline queue, commands sent before the connection is up fail: wait (briefly) for it,
+   * also after an outage. The connection comes back a moment after Redis does (its reconnect backs
+   * off), while the worker's loss check, on the store's connection, may see Redis back first: its
+   * requeues failed here, and with the loss marker set nobody queued the replies again until the
+   * sweep found them quiet (~20 s).
+   */
   private async ready(): Promise<Queue<GenerateReplyJob>> {
     let timer: NodeJS.Timeout | undefined;
+    let onReady: (() => void) | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => reject(new Error("Redis is not reachable")), 3_000);
     });
     try {
       await Promise.race([this.queue.waitUntilReady(), timeout]);
+      if (this.connection.status !== "ready") {
+        const connected = new Promise<void>((resolve) => {
+          onReady = resolve;
+          this.connection.once("ready", resolve);
+        });
+        await Promise.race([connected, timeout]);
+      }
     } finally {
       clearTimeout(timer);
+      if (onReady) this.connection.off("ready", onReady);
     }
     return this.queue;
   }
 
-  async enqueue(job: GenerateReplyJob): Promise<void> {
-    await (await this.ready()).add(GENERATE_REPLY_JOB, job, {
-      jobId: job.messageId,
+  /** Adds a job for the reply unless one is alive; the id of the reply's job after the add. */
+  private async add(job: GenerateReplyJob, jobId: string): Promise<string | undefined> {
+    const added = await (await this.ready()).add(GENERATE_REPLY_JOB, job, {
+      jobId,
+      deduplication: { id: job.messageId },
       // Retries of the model call happen inside the job; these cover a crash of the job itself.
       attempts: 3,
       backoff: { type: "exponential", delay: 1_000 },
       removeOnComplete: { age: 3_600, count: 10_000 },
       removeOnFail: { age: 24 * 3_600 },
     });
+    return added.id;
+  }
+
+  /** The reply's job that is waiting, delayed or running, if any. */
+  private async aliveJobId(messageId: string): Promise<string | null> {
+    const queue = await this.ready();
+    const current = await queue.getDeduplicationJobId(messageId);
+    // The first job's id too: a job added before jobs had a deduplication key has none.
+    const ids = current && current !== messageId ? [current, messageId] : [messageId];
+    const states = await Promise.all(ids.map((id) => queue.getJobState(id)));
+    return ids.find((_, index) => ALIVE_STATES.has(states[index] ?? "unknown")) ?? null;
+  }
+
+  async enqueue(job: GenerateReplyJob): Promise<void> {
+    await this.add(job, job.messageId);
   }
 
   async requeue(job: GenerateReplyJob): Promise<boolean> {
-    const queue = await this.ready();
-    const state = await queue.getJobState(job.messageId);
-    if (ALIVE_STATES.has(state)) return false;
-    // An ended job of the same id would make the add a no-op (job ids are unique): drop it first.
-    if (state === "completed" || state === "failed") await queue.remove(job.messageId).catch(() => 0);
-    await this.enqueue(job);
-    return true;
+    if (await this.aliveJobId(job.messageId)) return false;
+    for (let tries = 0; tries < 2; tries++) {
+      const jobId = requeueJobId(job.messageId);
+      const id = await this.add(job, jobId);
+      if (id === jobId) return true;
+      // The deduplication key named another job: a requeue elsewhere just added it (alive), or it
+      // outlived its job's end (BullMQ clears it then; a key whose job is gone it drops itself).
+      if (!id || ALIVE_STATES.has(await this.queue.getJobState(id))) return false;
+      await this.connection.eval(CLEAR_STALE_DEDUPLICATION, 1, `${this.queue.keys.de}:${job.messageId}`, id);
+    }
+    return false;
   }
 
   async wake(messageId: string): Promise<void> {
-    const job = await (await this.ready()).getJob(messageId);
+    const queue = await this.ready();
+    const job = await queue.getJob((await queue.getDeduplicationJobId(messageId)) ?? messageId);
     if (job && (await job.isDelayed())) await job.promote().catch(() => {});
   }
 
   async isAlive(messageId: string): Promise<boolean> {
-    return ALIVE_STATES.has(await (await this.ready()).getJobState(messageId));
+    return (await this.aliveJobId(messageId)) !== null;
   }
 
   async workerCount(): Promise<number> {
@@ -86,16 +141,50 @@ export interface BullWorkerOptions {
   lockDurationMs: number;
 }
 
-/** The BullMQ side of the worker: checks the payload, runs the plain processor, defers when told. */
+/** How long a job waits for this process's run of the same reply to end before it is deferred. */
+const LOCAL_WAIT_MS = 2_000;
+
+/**
+ * The BullMQ side of the worker: checks the payload, runs the plain processor, defers when told.
+ * A process runs one job of a reply at a time. A reply queued again while this process still runs
+ * its old job (whose Redis lost it) waits for that run to end: the old run stops on its own (its
+ * next write finds the reply gone from the store), and two runs of one reply in one process would
+ * share its entries by message id (the running replies: the old run's stop would end the new one,
+ * which then ends its job with nobody writing the reply, until the sweep finds it quiet).
+ */
 export function startBullWorker(options: BullWorkerOptions, processor: ReplyProcessor): ReplyWorkerHandle {
   const connection = new Redis(options.url, { maxRetriesPerRequest: null });
   connection.on("error", () => {});
+  // This process's runs by message id; each promise settles after its entry is gone.
+  const runs = new Map<string, Promise<unknown>>();
+  const run = (job: GenerateReplyJob): Promise<JobOutcome> => {
+    const running: Promise<JobOutcome> = processor(job).finally(() => {
+      if (runs.get(job.messageId) === running) runs.delete(job.messageId);
+    });
+    runs.set(job.messageId, running);
+    return running;
+  };
+  /** Runs the job once no other run of its reply is left in this process, or defers it after LOCAL_WAIT_MS. */
+  const runAlone = async (job: GenerateReplyJob): Promise<JobOutcome> => {
+    const deadline = Date.now() + LOCAL_WAIT_MS;
+    for (let other = runs.get(job.messageId); other; other = runs.get(job.messageId)) {
+      const left = deadline - Date.now();
+      if (left <= 0) return "deferred";
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => {
+        timer = setTimeout(resolve, left);
+      });
+      await Promise.race([other.catch(() => {}), late]).finally(() => clearTimeout(timer));
+    }
+    // In the same step as the check: two jobs of one reply that wait here cannot both start.
+    return run(job);
+  };
   const worker = new Worker<GenerateReplyJob>(
     CHAT_QUEUE,
     async (job: Job<GenerateReplyJob>, token?: string) => {
       const parsed = generateReplyJobSchema.safeParse(job.data);
       if (!parsed.success) throw new UnrecoverableError(`bad payload: ${parsed.error.message}`);
-      const outcome = await processor(parsed.data);
+      const outcome = await runAlone(parsed.data);
       if (outcome === "deferred") {
         await job.moveToDelayed(Date.now() + DEFER_RECHECK_MS, token);
         throw new DelayedError();

@@ -20,13 +20,14 @@ export type ReplyProcessor = (job: GenerateReplyJob) => Promise<JobOutcome>;
 
 export interface ReplyQueue {
   readonly kind: "memory" | "bullmq";
-  /** Adds the job; the job id is the reply's message id, so adding it twice starts one job. */
+  /** Adds the reply's first job; its job id is the reply's message id, so adding it twice starts one job. */
   enqueue(job: GenerateReplyJob): Promise<void>;
   /** A deferred job may run now (the reply before it in its session ended). */
   wake(messageId: string): Promise<void>;
   /**
-   * Adds the job again unless one is waiting, delayed or running (a finished or failed job of
-   * the same id is replaced). True when it was added.
+   * Adds the job again unless one of the reply is waiting, delayed or running; of two requeues at
+   * once, one adds. The new job never shares an id with an older job of the reply, which a worker
+   * may still be running (its Redis lost it). True when it was added.
    */
   requeue(job: GenerateReplyJob): Promise<boolean>;
   /** Whether a job for this reply is waiting, delayed or running somewhere. */

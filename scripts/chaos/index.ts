@@ -28,6 +28,12 @@ const interrupted = (signal: string, code: number) => {
 };
 process.on("SIGINT", () => interrupted("SIGINT", 130));
 process.on("SIGTERM", () => interrupted("SIGTERM", 143));
+// A rejection nobody awaited yet (a fault that failed while the sends still run) must not end the
+// run with its processes left behind: they would hold their Postgres connections and ports.
+process.on("unhandledRejection", (error) => {
+  console.error("chaos: unhandled rejection; stopping everything it started:", error);
+  exitAfterStop(2);
+});
 // The run is bounded whatever the app does: the full one well inside 10 minutes.
 const watchdog = setTimeout(
   () => {
@@ -115,6 +121,9 @@ async function main(): Promise<number> {
     },
     faults,
   );
+  // Awaited after the sends; until then a failed fault (e.g. Postgres refusing a connection) is
+  // held here instead of crashing the run.
+  injecting.catch(() => {});
   const sending = sessions.map(async (session) => {
     const guest = guests[session.guest];
     if (!guest) return;

@@ -30,7 +30,11 @@ export interface Figures {
   knownTextResets: number;
   snapshotsSeen: number;
   continuationsSeen: number;
-  takeover: { workerKill: TakeoverFigures; redisRestart: TakeoverFigures };
+  takeover: {
+    workerKill: TakeoverFigures;
+    /** With the longest time a running reply's text stood still after Redis came back. */
+    redisRestart: TakeoverFigures & { longestStall: { seconds: number; messageId: string | null } };
+  };
   timeline: TimelineEntry[];
   problems: Problem[];
   passed: boolean;
@@ -80,6 +84,7 @@ export function table(figures: Figures): string {
     .map(([status, count]) => `${count} ${status}`)
     .join(", ");
   const cuts = figures.readerCuts;
+  const stall = figures.takeover.redisRestart.longestStall;
   const seconds = (s: TakeoverFigures) =>
     s.n === 0 ? "no sample" : `${s.p50} / ${s.p99} / ${s.max}  (n=${s.n}, ${s.neverResumed} never resumed)`;
   return [
@@ -110,6 +115,7 @@ export function table(figures: Figures): string {
     `  takeover (s) p50 / p99 / max`,
     `    after worker SIGKILL       ${seconds(figures.takeover.workerKill)}`,
     `    after Redis restart        ${seconds(figures.takeover.redisRestart)}`,
+    `  longest stall after Redis    ${stall.seconds.toFixed(2)} s${stall.messageId ? `  (${stall.messageId})` : ""}`,
     figures.passed ? "  PASSED: no reply lost, doubled or stuck" : "  FAILED",
   ].join("\n");
 }

@@ -5,7 +5,7 @@ import type { FaultRecord } from "./faults";
 import type { RunOptions } from "./options";
 import type { AnyReader, RunState } from "./readers";
 import { type Figures, PROBLEM_KINDS, table, writeFigures } from "./report";
-import { inSeconds, takeovers } from "./takeover";
+import { inSeconds, longestStall, takeovers } from "./takeover";
 import { checkOrder, checkReply, type Problem, readStored, type StoredMessage } from "./verdict";
 
 interface RunResult {
@@ -97,6 +97,7 @@ export async function summarize(result: RunResult): Promise<Figures> {
         ...inSeconds(takeover.redis),
         neverResumed: takeover.redis.neverResumed,
         replies: takeover.redis.replies,
+        longestStall: longestStall(replies, readers, faults),
       },
     },
     timeline: faults.timeline,

@@ -65,3 +65,31 @@ export function inSeconds(takeover: Takeover): Summary {
   const round = (ms: number) => Math.round(ms / 10) / 100;
   return { n: summary.n, p50: round(summary.p50), p99: round(summary.p99), max: round(summary.max) };
 }
+
+/**
+ * The longest a reply's text stood still after Redis came back: the largest gap between its chunks
+ * as its worker wrote them (their `ts`, so a reader's own cuts do not count), from Redis's return
+ * on, over the replies that were running when it went away (the first gap counts from its return).
+ * The takeover above takes the first chunk only: a reply that went on for a few seconds and then
+ * stood still again (its new job stopped by the old one) shows here.
+ */
+export function longestStall(replies: SentReply[], readers: AnyReader[], faults: FaultRecord) {
+  const down = faults.redisDownAt;
+  const up = faults.redisUpAt;
+  let longest = { seconds: 0, messageId: null as string | null };
+  if (down === null || up === null) return longest;
+  for (const reply of replies) {
+    const id = reply.sent?.assistantMessageId;
+    if (!id) continue;
+    const views = readers.flatMap((reader) => reader.views.get(id) ?? []);
+    if (views.some((view) => view.end && view.end.at < down)) continue;
+    const times = [...new Set(views.flatMap((view) => view.chunks.map((chunk) => chunk.ts)))].sort((a, b) => a - b);
+    if (!times.some((ts) => ts < down)) continue;
+    let previous = up;
+    for (const ts of times.filter((t) => t >= up)) {
+      if (ts - previous > longest.seconds * 1000) longest = { seconds: (ts - previous) / 1000, messageId: id };
+      previous = ts;
+    }
+  }
+  return longest;
+}
