@@ -3,9 +3,11 @@ import { z } from "zod";
 import type { SendAccepted } from "../contract";
 import {
   countRunningRepliesByUser,
+  createRegeneration,
   createTurn,
   getSessionById,
   getTurnByClientMessageId,
+  isMessageOfSession,
   type TurnIds,
 } from "../db/queries";
 import { env } from "../env";
@@ -15,12 +17,26 @@ import { getReplyLifecycle } from "../replies/index";
 import { getRateLimiter } from "./rate-limit";
 import { sessionNotFound } from "./sessions";
 
+const noNul = (text: string) => !text.includes("\u0000");
+
 export const sendMessageSchema = z.object({
   sessionId: z.uuid().optional(),
-  content: z.string().refine((text) => text.trim().length > 0, "must not be empty"),
+  content: z
+    .string()
+    .refine((text) => text.trim().length > 0, "must not be empty")
+    .refine(noNul, "must not contain a NUL character"),
   clientMessageId: z.uuid(),
+  /** An edit: the parent of the message it replaces (null: a new first message). Default: the visible branch's end. */
+  parentMessageId: z.uuid().nullable().optional(),
+  model: z.string().min(1).max(200).optional(),
 });
 export type SendMessageInput = z.infer<typeof sendMessageSchema>;
+
+export const regenerateSchema = z.object({
+  clientMessageId: z.uuid(),
+  model: z.string().min(1).max(200).optional(),
+});
+export type RegenerateInput = z.infer<typeof regenerateSchema>;
 
 function resultOf(turn: TurnIds): SendAccepted {
   return {
@@ -51,53 +67,46 @@ export async function sendMessage(
 ): Promise<SendAccepted> {
   const config = env();
   const tooLong = [...input.content].length > config.MAX_MESSAGE_CHARS;
-  const rateKey = `sends:${userId}`;
-  // The send is counted beside the lookups (and given back if it turns out not to count): one
-  // round trip's wait for all four, not two.
-  const limiter = getRateLimiter();
-  const counted = tooLong ? null : limiter.hit(rateKey, config.RATE_LIMIT_SENDS_PER_MINUTE, 60_000);
-  const [repeat, sessionExists, running] = await Promise.all([
+  const admission = admit(userId, !tooLong);
+  const { sessionId, parentMessageId } = input;
+  const [repeat, sessionExists, parentFound] = await Promise.all([
     getTurnByClientMessageId({ userId, clientMessageId: input.clientMessageId }),
-    input.sessionId ? getSessionById({ id: input.sessionId, userId }).then(Boolean) : true,
-    countRunningRepliesByUser({ userId }),
-    counted,
+    sessionId ? getSessionById({ id: sessionId, userId }).then(Boolean) : true,
+    // An edit's parent must be a message of the same chat.
+    sessionId && parentMessageId ? isMessageOfSession({ messageId: parentMessageId, sessionId }) : true,
   ]);
-  // A repeat stores nothing new and a 404 nothing at all: neither counts.
-  if (counted && (repeat || !sessionExists)) await limiter.refund(rateKey);
   if (repeat) {
-    // The first try may have stored the message but failed to queue it (503): queue it now.
+    // A repeat stores nothing new and does not count. The first try may have stored the message
+    // but failed to queue it (503): queue it now.
+    await admission.refund();
     if (repeat.replyStatus === "queued") await announceAndEnqueue(userId, repeat);
     return resultOf(repeat);
   }
-  if (!sessionExists) throw sessionNotFound();
-  // A message too long was never counted.
-  if (tooLong || !counted) {
-    throw new AppError(413, "message_too_long", `A message may have at most ${config.MAX_MESSAGE_CHARS} characters.`);
+  if (!sessionExists) {
+    await admission.refund();
+    throw sessionNotFound();
   }
-  const rate = await counted;
-  if (!rate.allowed) {
-    throw new AppError(429, "rate_limited", "You are sending messages too fast. Please wait a moment.", {
-      headers: { "Retry-After": String(rate.retryAfterSeconds) },
+  if (!parentFound || (!sessionId && parentMessageId)) {
+    await admission.refund();
+    throw new AppError(400, "invalid_request", "The message to branch from is not in this chat.", {
+      fields: { parentMessageId: "is not a message of this chat" },
     });
   }
-  if (running >= config.MAX_RUNNING_REPLIES_PER_USER) {
-    throw new AppError(
-      429,
-      "rate_limited",
-      "Too many replies are being written at once. Please wait for one to finish.",
-      {
-        headers: { "Retry-After": "5" },
-      },
-    );
+  // A message too long was never counted.
+  if (tooLong) {
+    throw new AppError(413, "message_too_long", `A message may have at most ${config.MAX_MESSAGE_CHARS} characters.`);
   }
+  await admission.check();
   const turn =
     (await createTurn({
       userId,
-      sessionId: input.sessionId ?? null,
+      sessionId: sessionId ?? null,
       title: titleFrom(input.content),
       content: input.content,
       clientMessageId: input.clientMessageId,
       correlationId,
+      ...(parentMessageId !== undefined ? { parentId: parentMessageId } : {}),
+      model: input.model ?? null,
     })) ?? (await getTurnByClientMessageId({ userId, clientMessageId: input.clientMessageId }));
   if (!turn) throw new Error("turn vanished after a unique violation");
   await announceAndEnqueue(userId, turn);
@@ -107,6 +116,87 @@ export async function sendMessage(
     messageId: turn.assistantMessageId,
   });
   return resultOf(turn);
+}
+
+/**
+ * A new reply to a user message, beside its earlier ones; it becomes the visible branch. Idempotent
+ * per (user, clientMessageId) and counted by the same limits as a send.
+ */
+export async function regenerateReply(
+  userId: string,
+  sessionId: string,
+  userMessageId: string,
+  input: RegenerateInput,
+  correlationId: string,
+): Promise<SendAccepted> {
+  const admission = admit(userId, true);
+  const [repeat, sessionExists] = await Promise.all([
+    getTurnByClientMessageId({ userId, clientMessageId: input.clientMessageId }),
+    getSessionById({ id: sessionId, userId }).then(Boolean),
+  ]);
+  if (!sessionExists) {
+    await admission.refund();
+    throw sessionNotFound();
+  }
+  if (repeat) {
+    await admission.refund();
+    if (repeat.replyStatus === "queued") await announceAndEnqueue(userId, repeat);
+    return resultOf(repeat);
+  }
+  await admission.check();
+  const turn =
+    (await createRegeneration({
+      userId,
+      sessionId,
+      userMessageId,
+      clientMessageId: input.clientMessageId,
+      correlationId,
+      model: input.model ?? null,
+    })) ?? (await getTurnByClientMessageId({ userId, clientMessageId: input.clientMessageId }));
+  if (!turn) {
+    await admission.refund();
+    throw new AppError(404, "message_not_found", "That message does not exist.");
+  }
+  await announceAndEnqueue(userId, turn);
+  log.info("reply regenerated", { correlationId, sessionId, messageId: turn.assistantMessageId });
+  return resultOf(turn);
+}
+
+/**
+ * The limits every new reply passes: sends per minute (counted now, beside the caller's lookups:
+ * one round trip's wait for all, and given back when the request turns out not to count) and the
+ * user's running replies.
+ */
+function admit(userId: string, counts: boolean) {
+  const config = env();
+  const rateKey = `sends:${userId}`;
+  const limiter = getRateLimiter();
+  const counted = counts ? limiter.hit(rateKey, config.RATE_LIMIT_SENDS_PER_MINUTE, 60_000) : null;
+  const running = countRunningRepliesByUser({ userId });
+  // Both are awaited later; a rejection must not go unhandled meanwhile.
+  counted?.catch(() => {});
+  running.catch(() => {});
+  return {
+    refund: async () => {
+      if (counted && (await counted.catch(() => null))) await limiter.refund(rateKey);
+    },
+    check: async () => {
+      const rate = await counted;
+      if (rate && !rate.allowed) {
+        throw new AppError(429, "rate_limited", "You are sending messages too fast. Please wait a moment.", {
+          headers: { "Retry-After": String(rate.retryAfterSeconds) },
+        });
+      }
+      if ((await running) >= config.MAX_RUNNING_REPLIES_PER_USER) {
+        throw new AppError(
+          429,
+          "rate_limited",
+          "Too many replies are being written at once. Please wait for one to finish.",
+          { headers: { "Retry-After": "5" } },
+        );
+      }
+    },
+  };
 }
 
 async function announceAndEnqueue(userId: string, turn: TurnIds) {

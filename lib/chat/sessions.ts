@@ -3,12 +3,14 @@ import { z } from "zod";
 import {
   deleteSession,
   getSessionById,
+  isMessageOfSession,
   listMessagesBySession,
   listRunningRepliesByUser,
   listSessionsByUser,
-  renameSession,
   type SessionPageCursor,
+  updateSession,
 } from "../db/queries";
+import type { SessionRow } from "../db/schema";
 import { AppError } from "../errors";
 import { getReplyLifecycle } from "../replies/index";
 import { getChunkStore } from "../streams/index";
@@ -19,13 +21,31 @@ export const listSessionsQuerySchema = z.object({
   cursor: z.string().max(200).optional(),
 });
 
-export const renameSessionSchema = z.object({
-  title: z
-    .string()
-    .trim()
-    .min(1, "must not be empty")
-    .refine((title) => [...title].length <= 200, "must be at most 200 characters"),
-});
+const noNul = (text: string) => !text.includes("\u0000");
+
+export const updateSessionSchema = z
+  .object({
+    title: z
+      .string()
+      .trim()
+      .min(1, "must not be empty")
+      .refine((title) => [...title].length <= 200, "must be at most 200 characters")
+      .refine(noNul, "must not contain a NUL character")
+      .optional(),
+    /** Every reply of the chat receives it; "" or null removes it. */
+    systemPrompt: z
+      .string()
+      .refine((prompt) => [...prompt].length <= 8000, "must be at most 8000 characters")
+      .refine(noNul, "must not contain a NUL character")
+      .nullable()
+      .optional(),
+    /** The message that ends the visible branch: a message of this chat. */
+    activeLeafId: z.uuid().optional(),
+  })
+  .refine((body) => body.title !== undefined || body.systemPrompt !== undefined || body.activeLeafId !== undefined, {
+    message: "name a title, a systemPrompt or an activeLeafId",
+  });
+export type UpdateSessionInput = z.infer<typeof updateSessionSchema>;
 
 function encodePageCursor(cursor: SessionPageCursor): string {
   return Buffer.from(`${cursor.updatedAt.toISOString()}|${cursor.id}`).toString("base64url");
@@ -69,35 +89,63 @@ export async function requireSession(userId: string, sessionId: string) {
   return session;
 }
 
-/** Messages in order; a reply being written shows the text it has so far (the store's, or its checkpoint). */
+/**
+ * Every message of every branch, parents before children; a reply being written shows the text it
+ * has so far (the store's, or its checkpoint). `activeLeafId` ends the visible branch.
+ */
 export async function listSessionMessages(userId: string, sessionId: string) {
-  await requireSession(userId, sessionId);
+  const session = await requireSession(userId, sessionId);
   const rows = await listMessagesBySession({ sessionId });
   const lifecycle = await getReplyLifecycle();
-  return Promise.all(
+  const list = await Promise.all(
     rows.map(async (row) => {
       const { content } = row.role === "assistant" ? await lifecycle.textSoFar(row) : row;
       return {
         id: row.id,
+        parentId: row.parentId,
         role: row.role,
         content,
         status: row.status,
+        ...(row.model ? { model: row.model } : {}),
         createdAt: row.createdAt.toISOString(),
         correlationId: row.correlationId,
       };
     }),
   );
+  return { messages: list, activeLeafId: session.activeLeafId ?? rows.at(-1)?.id ?? null };
 }
 
-export async function renameUserSession(userId: string, sessionId: string, title: string) {
-  const session = await renameSession({ id: sessionId, userId, title });
-  if (!session) throw sessionNotFound();
+function sessionBody(session: SessionRow) {
   return {
     id: session.id,
     title: session.title,
+    systemPrompt: session.systemPrompt,
+    activeLeafId: session.activeLeafId,
     createdAt: session.createdAt.toISOString(),
     updatedAt: session.updatedAt.toISOString(),
   };
+}
+
+/** PATCH: a new title, system prompt ("" or null: none) or visible branch. */
+export async function updateUserSession(userId: string, sessionId: string, input: UpdateSessionInput) {
+  await requireSession(userId, sessionId);
+  if (input.activeLeafId && !(await isMessageOfSession({ messageId: input.activeLeafId, sessionId }))) {
+    throw new AppError(400, "invalid_request", "That message is not in this chat.", {
+      fields: { activeLeafId: "is not a message of this chat" },
+    });
+  }
+  const systemPrompt = input.systemPrompt === undefined ? {} : { systemPrompt: input.systemPrompt?.trim() || null };
+  const session = await updateSession({
+    id: sessionId,
+    userId,
+    changes: {
+      ...(input.title !== undefined ? { title: input.title } : {}),
+      ...systemPrompt,
+      ...(input.activeLeafId !== undefined ? { activeLeafId: input.activeLeafId } : {}),
+    },
+  });
+  if (!session) throw sessionNotFound();
+  return sessionBody(session);
 }
 
 /** Deletes a chat: its running replies are stopped first, then everything of it goes. */

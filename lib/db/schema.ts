@@ -28,6 +28,10 @@ export const chatSessions = pgTable(
       .notNull()
       .references(() => users.id, { onDelete: "cascade" }),
     title: text("title").notNull(),
+    // Every reply of the chat receives it (null: none).
+    systemPrompt: text("system_prompt"),
+    // The message that ends the visible branch (a send, an edit or a regenerate moves it there).
+    activeLeafId: uuid("active_leaf_id"),
     createdAt: timestamp("created_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
     // Last activity (a send, a finished reply, a rename): the sidebar's order.
     updatedAt: timestamp("updated_at", { withTimezone: true, mode: "date" }).notNull().defaultNow(),
@@ -61,6 +65,10 @@ export const messages = pgTable(
     // store held a few seconds ago, chunk by chunk, from which a store that lost it is rebuilt.
     seq: integer("seq").notNull().default(0),
     chunkLengths: jsonb("chunk_lengths").$type<number[]>(),
+    // Messages form a tree: every message but a chat's first has a parent; a reply's context is
+    // the path from the root to its user message. A reply's parent is its user message.
+    parentId: uuid("parent_id"),
+    // A reply's user message (its parent); kept for the idempotent-send lookup.
     inReplyTo: uuid("in_reply_to"),
     clientMessageId: uuid("client_message_id"),
     correlationId: uuid("correlation_id").notNull(),

@@ -50,6 +50,9 @@ export type Claim =
       turns: NonNullable<ClaimedReply["turns"]>;
       /** The text the database kept of the attempts before (its checkpoint), chunk by chunk. */
       checkpoint: string[];
+      /** The chat's system prompt, and the model the reply was asked of (null: the default). */
+      systemPrompt: string | null;
+      model: string | null;
     };
 
 export interface Completion {
@@ -148,6 +151,8 @@ export class ReplyLifecycle {
       attempt: claimed.attempt,
       turns: claimed.turns,
       checkpoint: claimed.checkpoint,
+      systemPrompt: claimed.systemPrompt,
+      model: claimed.model,
     };
   }
 

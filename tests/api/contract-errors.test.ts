@@ -33,6 +33,7 @@ describe.each(modes)("errors and access rules (%s mode)", (mode) => {
       ["GET", "/api/chat/sessions"],
       ["GET", `/api/chat/sessions/${sessionId}/messages`],
       ["PATCH", `/api/chat/sessions/${sessionId}`],
+      ["POST", `/api/chat/regenerate/${sessionId}/${aliceTurn.userMessageId}`],
       ["DELETE", `/api/chat/sessions/${sessionId}`],
     ];
     for (const [method, path] of calls) {

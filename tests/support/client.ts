@@ -84,10 +84,9 @@ export class ApiClient {
           data: JSON.parse(message.data) as Record<string, unknown>,
         };
         events.push(event);
-        if (options.until?.(event, events)) {
-          stopped = true;
-          controller.abort();
-        }
+        // Stops reading after this message; the loop below lets go of the body (an abort alone
+        // could leave a read pending for ever when the server closed the stream in the same moment).
+        if (options.until?.(event, events)) stopped = true;
       },
     });
     let status = 0;
@@ -98,11 +97,19 @@ export class ApiClient {
       if (response.body) {
         const decoder = new TextDecoder();
         const reader = response.body.getReader();
+        let ended = true;
         for (let read = await reader.read(); !read.done; read = await reader.read()) {
           parser.feed(decoder.decode(read.value, { stream: true }));
+          if (stopped) {
+            ended = false;
+            await reader.cancel().catch(() => {});
+            break;
+          }
         }
+        closedByServer = ended;
+      } else {
+        closedByServer = true;
       }
-      closedByServer = true;
     } catch (error) {
       if (!stopped && !(error instanceof Error && error.name === "AbortError")) throw error;
       if (!stopped) throw new Error(`SSE read timed out after ${events.length} events`);

@@ -66,8 +66,15 @@ export interface ClaimedReply {
   firstInSession: string | null;
   /** The attempt this claim started; null when it started none (the reply ended, or it is not its turn). */
   attempt: number | null;
-  /** With an attempt: every earlier user turn and every earlier reply that has text, oldest first. */
+  /**
+   * With an attempt: the path from the chat's root to the reply's user message (its branch), the
+   * user turns and the replies on it that have text, oldest first.
+   */
   turns: Array<{ role: MessageRole; content: string }> | null;
+  /** The chat's system prompt, if it has one. */
+  systemPrompt: string | null;
+  /** The model the reply was asked of (null: the deployment's default). */
+  model: string | null;
   /** The reply's checkpoint: its text so far as the database kept it, chunk by chunk. */
   checkpoint: string[];
 }
@@ -100,9 +107,11 @@ export function checkpointChunks(content: string, lengths: readonly number[] | n
  */
 export async function claimReply({ id }: { id: string }): Promise<ClaimedReply | null> {
   const row = await firstRow<ClaimRow>(sql`
-    with target as (
+    with recursive target as (
       select m.id, m.session_id, m.user_id, m.correlation_id, m.status, m.ord, m.created_at,
-        m.content, m.chunk_lengths, (
+        m.content, m.chunk_lengths, m.parent_id, m.model, (
+        select s.system_prompt from ${chatSessions} s where s.id = m.session_id
+      ) as system_prompt, (
         select later.id from ${messages} later
         where later.session_id = m.session_id and later.role = 'assistant'
           and later.status in ${sql.raw(RUNNING_SQL_LIST)}
@@ -115,17 +124,25 @@ export async function claimReply({ id }: { id: string }): Promise<ClaimedReply |
       from target
       where ${messages.id} = target.id and target.first_in_session = target.id and ${replyRunning}
       returning ${messages.attempt} as attempt
+    ), branch as (
+      -- The reply's context: its ancestors, walked up from its user message (only once claimed).
+      select t.id, t.parent_id, t.role, t.content, t.status, t.ord from ${messages} t
+      join target on t.id = target.parent_id
+      where exists (select 1 from claimed)
+      union all
+      select t.id, t.parent_id, t.role, t.content, t.status, t.ord from ${messages} t
+      join branch on t.id = branch.parent_id
     )
     select target.id, target.session_id as "sessionId", target.user_id as "userId",
       target.correlation_id as "correlationId", target.status,
       (extract(epoch from target.created_at) * 1000)::float8 as "createdAtMs",
       target.first_in_session as "firstInSession", claimed.attempt,
       target.content, target.chunk_lengths as "chunkLengths",
+      target.system_prompt as "systemPrompt", target.model,
       case when claimed.attempt is null then null else (
-        select coalesce(json_agg(json_build_object('role', t.role, 'content', t.content) order by t.ord), '[]'::json)
-        from ${messages} t
-        where t.session_id = target.session_id and t.ord < target.ord
-          and (t.role = 'user' or t.status in ('completed', 'cancelled'))
+        select coalesce(json_agg(json_build_object('role', b.role, 'content', b.content) order by b.ord), '[]'::json)
+        from branch b
+        where b.role = 'user' or b.status in ('completed', 'cancelled')
       ) end as turns
     from target left join claimed on true`);
   if (!row) return null;

@@ -70,11 +70,23 @@ export async function listSessionsByUser({
   return { sessions, activeBySession, hasMore: page.length > limit };
 }
 
-export async function renameSession({ id, userId, title }: { id: string; userId: string; title: string }) {
+/**
+ * Changes a chat's title, system prompt (null: none) or visible branch. A rename is activity (the
+ * sidebar's order); choosing a branch or a prompt is not.
+ */
+export async function updateSession({
+  id,
+  userId,
+  changes,
+}: {
+  id: string;
+  userId: string;
+  changes: { title?: string; systemPrompt?: string | null; activeLeafId?: string };
+}) {
   const db = await getDb();
   const [session] = await db
     .update(chatSessions)
-    .set({ title, updatedAt: sql`now()` })
+    .set({ ...changes, ...(changes.title !== undefined ? { updatedAt: sql`now()` } : {}) })
     .where(and(eq(chatSessions.id, id), eq(chatSessions.userId, userId)))
     .returning();
   return session ?? null;

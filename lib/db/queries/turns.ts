@@ -13,28 +13,37 @@ export interface TurnIds {
 
 const replies = alias(messages, "replies");
 
+// The turn a clientMessageId made: a send stores it on its user message (the turn's reply is that
+// message's first reply), a regenerate on the reply it added. Written out: one statement either way.
 const turnByClientMessageId = prepared((db) =>
   db
     .select({
       sessionId: messages.sessionId,
-      userMessageId: messages.id,
+      userMessageId: sql<string>`case when ${messages.role} = 'user' then ${messages.id} else ${messages.inReplyTo} end`,
       assistantMessageId: replies.id,
       correlationId: replies.correlationId,
       replyStatus: replies.status,
     })
     .from(messages)
-    .innerJoin(replies, eq(replies.inReplyTo, messages.id))
+    .innerJoin(
+      replies,
+      or(
+        and(eq(messages.role, "user"), eq(replies.inReplyTo, messages.id)),
+        and(eq(messages.role, "assistant"), eq(replies.id, messages.id)),
+      ),
+    )
     .where(
       and(
         eq(messages.userId, sql.placeholder("userId")),
         eq(messages.clientMessageId, sql.placeholder("clientMessageId")),
       ),
     )
+    .orderBy(asc(replies.ord))
     .limit(1)
     .prepare("turn_by_client_message_id"),
 );
 
-/** The turn a user already sent with this clientMessageId, if any (sends are idempotent per user). */
+/** The turn a user already sent (or regenerated) with this clientMessageId, if any: both are idempotent per user. */
 export async function getTurnByClientMessageId({
   userId,
   clientMessageId,
@@ -55,8 +64,10 @@ function isUniqueViolation(error: unknown): boolean {
 }
 
 /**
- * Stores a user message and its queued reply in one transaction (creating the session when none is
- * given). Null when the same clientMessageId raced in first: the caller reads that turn instead.
+ * Stores a user message and its queued reply in one statement (creating the session when none is
+ * given). The message's parent is `parentId` (an edit: beside an existing message; null: a new
+ * root), or else the end of the session's visible branch; the new reply becomes that end. Null
+ * when the same clientMessageId raced in first: the caller reads that turn instead.
  */
 export async function createTurn(input: {
   userId: string;
@@ -65,28 +76,43 @@ export async function createTurn(input: {
   content: string;
   clientMessageId: string;
   correlationId: string;
+  /** undefined: after the visible branch's last message. */
+  parentId?: string | null;
+  model?: string | null;
 }): Promise<TurnIds | null> {
   const { userId, title, content, clientMessageId, correlationId } = input;
   const sessionId = input.sessionId;
+  const explicitParent = input.parentId !== undefined;
+  const parentId = input.parentId ?? null;
+  const model = input.model ?? null;
   // One statement (so one round trip and one commit, atomic by itself): the session (made, or
-  // touched), the user's message, then the reply, which reads the message's row, so their `ord`
-  // values come in that order.
+  // touched and its visible branch moved to the new reply), the user's message, then the reply,
+  // which reads the message's row, so their `ord` values come in that order. The reply's id is
+  // drawn first so the session can name it in the same statement.
   const query = sql`
-    with made as (
-      insert into ${chatSessions} (user_id, title)
-      select ${userId}, ${title} where ${sessionId}::uuid is null
-      returning id
+    with ids as (
+      select gen_random_uuid() as reply_id
+    ), made as (
+      insert into ${chatSessions} (user_id, title, active_leaf_id)
+      select ${userId}, ${title}, ids.reply_id from ids where ${sessionId}::uuid is null
+      returning id, null::uuid as leaf
     ), touched as (
-      update ${chatSessions} set updated_at = now() where id = ${sessionId}::uuid returning id
+      update ${chatSessions} s set updated_at = now(), active_leaf_id = ids.reply_id
+      from ids, (select active_leaf_id as leaf from ${chatSessions} where id = ${sessionId}::uuid) before
+      where s.id = ${sessionId}::uuid
+      returning s.id, before.leaf
     ), session as (
-      select id from made union all select id from touched
+      select id, leaf from made union all select id, leaf from touched
     ), asked as (
-      insert into ${messages} (session_id, user_id, correlation_id, role, content, status, client_message_id)
-      select id, ${userId}, ${correlationId}, 'user', ${content}, 'completed', ${clientMessageId} from session
+      insert into ${messages} (session_id, user_id, correlation_id, role, content, status, client_message_id, parent_id)
+      select id, ${userId}, ${correlationId}, 'user', ${content}, 'completed', ${clientMessageId},
+        case when ${explicitParent} then ${parentId}::uuid else leaf end
+      from session
       returning id, session_id
     ), reply as (
-      insert into ${messages} (session_id, user_id, correlation_id, role, status, in_reply_to)
-      select session_id, ${userId}, ${correlationId}, 'assistant', 'queued', id from asked
+      insert into ${messages} (id, session_id, user_id, correlation_id, role, status, in_reply_to, parent_id, model)
+      select ids.reply_id, session_id, ${userId}, ${correlationId}, 'assistant', 'queued', asked.id, asked.id, ${model}
+      from asked, ids
       returning id
     )
     select asked.session_id as "sessionId", asked.id as "userMessageId", reply.id as "assistantMessageId"
@@ -99,6 +125,56 @@ export async function createTurn(input: {
     if (isUniqueViolation(error)) return null;
     throw error;
   }
+}
+
+/**
+ * Adds a new reply to a user message, beside its earlier ones (a regenerate), and makes it the end
+ * of the visible branch, in one statement. Null when `userMessageId` is not a user message of that
+ * session of the user; throws a unique violation's null like createTurn when the clientMessageId
+ * raced in first (then null too: the caller reads that turn).
+ */
+export async function createRegeneration(input: {
+  userId: string;
+  sessionId: string;
+  userMessageId: string;
+  clientMessageId: string;
+  correlationId: string;
+  model?: string | null;
+}): Promise<TurnIds | null> {
+  const { userId, sessionId, userMessageId, clientMessageId, correlationId } = input;
+  const query = sql`
+    with asked as (
+      select m.id, m.session_id from ${messages} m
+      join ${chatSessions} s on s.id = m.session_id and s.user_id = ${userId}
+      where m.id = ${userMessageId} and m.session_id = ${sessionId} and m.role = 'user'
+    ), reply as (
+      insert into ${messages} (session_id, user_id, correlation_id, role, status, in_reply_to, parent_id, client_message_id, model)
+      select session_id, ${userId}, ${correlationId}, 'assistant', 'queued', id, id, ${clientMessageId}, ${input.model ?? null}
+      from asked
+      returning id, session_id
+    ), touched as (
+      update ${chatSessions} s set updated_at = now(), active_leaf_id = reply.id from reply where s.id = reply.session_id
+    )
+    select reply.session_id as "sessionId", ${userMessageId}::uuid as "userMessageId", reply.id as "assistantMessageId"
+    from reply`;
+  try {
+    const row = await firstRow<TurnRow>(query);
+    return row ? { ...row, correlationId } : null;
+  } catch (error) {
+    if (isUniqueViolation(error)) return null;
+    throw error;
+  }
+}
+
+/** Whether `messageId` is a message of the session (a parent or a visible branch's end must be). */
+export async function isMessageOfSession({ messageId, sessionId }: { messageId: string; sessionId: string }) {
+  const db = await getDb();
+  const [row] = await db
+    .select({ id: messages.id })
+    .from(messages)
+    .where(and(eq(messages.id, messageId), eq(messages.sessionId, sessionId)))
+    .limit(1);
+  return row !== undefined;
 }
 
 interface TurnRow {

@@ -1,12 +1,12 @@
-// PATCH /api/chat/sessions/:sessionId — rename; DELETE — delete the chat and stop its replies.
-import { deleteUserSession, renameSessionSchema, renameUserSession } from "@/lib/chat/sessions";
+// PATCH /api/chat/sessions/:sessionId — title, system prompt, visible branch; DELETE — delete the chat and stop its replies.
+import { deleteUserSession, updateSessionSchema, updateUserSession } from "@/lib/chat/sessions";
 import { readJson } from "@/lib/http/body";
 import { withUser } from "@/lib/http/handler";
 import { json } from "@/lib/http/respond";
 
 export const PATCH = withUser<{ sessionId: string }>(async ({ request, user, params }) => {
-  const { title } = await readJson(request, renameSessionSchema);
-  return json(await renameUserSession(user.id, params.sessionId, title));
+  const input = await readJson(request, updateSessionSchema);
+  return json(await updateUserSession(user.id, params.sessionId, input));
 });
 
 export const DELETE = withUser<{ sessionId: string }>(async ({ user, params }) => {
