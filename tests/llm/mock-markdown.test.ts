@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createMockProvider } from "@/lib/llm";
+import { createMockProvider, type LlmProvider } from "@/lib/llm";
 import { CLOSERS_BY_LENGTH } from "@/lib/llm/mock-phrases";
 import { mockReplyText, mockReplyTokens } from "@/lib/llm/mock-text";
 import { run, wordCount } from "../support/llm-run";
@@ -15,6 +15,11 @@ const MODELS = ["mock-1", "mock-2"] as const;
 const paragraphsOf = (text: string) =>
   text.split("\n\n").filter((block) => /^[A-Z*]/.test(block) && !block.includes("\n") && !block.startsWith("|"));
 const fences = (text: string) => text.match(/^```/gm)?.length ?? 0;
+/** The provider with every call asking for `model`. */
+const asModel = (provider: LlmProvider, model: string): LlmProvider => ({
+  ...provider,
+  stream: (input) => provider.stream({ ...input, model }),
+});
 
 describe("the mock's Markdown", () => {
   it("is the same text for the same message and model, every time", () => {
@@ -88,9 +93,10 @@ describe("the mock's Markdown", () => {
 });
 
 describe("the mock's continuation", () => {
-  const provider = createMockProvider();
+  const mock = createMockProvider();
 
-  it("gives the uninterrupted text when continued from any cut point", async () => {
+  it.each(MODELS)("gives the uninterrupted text when continued from any cut point (%s)", async (model) => {
+    const provider = asModel(mock, model);
     const message = "/mock tokens=150 tps=0\nHow do I paginate results in Postgres?";
     const whole = (await run(provider, message)).text;
     expect(wordCount(whole)).toBe(150);
@@ -103,14 +109,18 @@ describe("the mock's continuation", () => {
     }
   });
 
-  it("fail=once: attempt 1's text and attempt 2's continuation make the whole reply", async () => {
-    for (const count of [2, 9, 40, 121, 400]) {
-      const message = `/mock tokens=${count} tps=0 fail=once\nWrite a bash script to rotate logs`;
-      const failed = await run(provider, message);
-      expect(failed.error?.code).toBe("model_error");
-      const continued = await run(provider, message, { attempt: 2, continueFrom: failed.text });
-      expect(failed.text + continued.text).toBe(mockReplyText(message, count));
-      expect(continued.usage[0]?.outputTokens).toBe(count - Math.floor(count / 2));
-    }
-  });
+  it.each(MODELS)(
+    "fail=once: attempt 1's text and attempt 2's continuation make the whole reply (%s)",
+    async (model) => {
+      const provider = asModel(mock, model);
+      for (const count of [2, 9, 40, 121, 400]) {
+        const message = `/mock tokens=${count} tps=0 fail=once\nWrite a bash script to rotate logs`;
+        const failed = await run(provider, message);
+        expect(failed.error?.code).toBe("model_error");
+        const continued = await run(provider, message, { attempt: 2, continueFrom: failed.text });
+        expect(failed.text + continued.text).toBe(mockReplyText(message, count, model));
+        expect(continued.usage[0]?.outputTokens).toBe(count - Math.floor(count / 2));
+      }
+    },
+  );
 });
