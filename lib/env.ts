@@ -17,6 +17,17 @@ const envSchema = z.object({
   ANTHROPIC_API_KEY: optionalString,
   ANTHROPIC_BASE_URL: z.preprocess(emptyIsUnset, z.url().optional()),
   ANTHROPIC_MODEL: z.preprocess(emptyIsUnset, z.string().default("claude-sonnet-4-5")),
+  // Comma-separated model ids, the first the default; unset = ANTHROPIC_MODEL alone.
+  ANTHROPIC_MODELS: z.preprocess(
+    (value) =>
+      typeof value === "string"
+        ? value
+            .split(",")
+            .map((id) => id.trim())
+            .filter(Boolean)
+        : value,
+    z.array(z.string().regex(/^\S+$/, "model ids are separated by commas and contain no spaces")).optional(),
+  ),
   LLM_PROVIDER: z.preprocess(emptyIsUnset, z.enum(["mock", "anthropic"]).optional()),
   AUTH_SECRET: optionalString,
   AUTH_GUEST: z.preprocess(emptyIsUnset, z.enum(["on", "off"]).default("on")),
@@ -55,6 +66,8 @@ const envSchema = z.object({
 export type Env = z.infer<typeof envSchema> & {
   mode: "embedded" | "redis";
   llmProvider: "mock" | "anthropic";
+  /** ANTHROPIC_MODELS, or [ANTHROPIC_MODEL] when it is unset: never empty, the default first. */
+  anthropicModels: string[];
   dataDir: string;
 };
 
@@ -76,6 +89,7 @@ export function parseEnv(source: NodeJS.ProcessEnv): Env {
     ...values,
     mode: values.REDIS_URL ? "redis" : "embedded",
     llmProvider,
+    anthropicModels: values.ANTHROPIC_MODELS?.length ? [...new Set(values.ANTHROPIC_MODELS)] : [values.ANTHROPIC_MODEL],
     dataDir: path.resolve(values.DATA_DIR),
   };
 }

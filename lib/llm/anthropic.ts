@@ -1,10 +1,14 @@
 import Anthropic from "@anthropic-ai/sdk";
 import { toLlmError } from "./anthropic-errors";
+import { anthropicModels } from "./models";
 import { type ChatTurn, type GenerateInput, LlmError, type LlmEvent, type LlmProvider } from "./types";
 
 export interface AnthropicProviderConfig {
   apiKey: string;
+  /** The default model, used when a call names none and `models` is unset. */
   model: string;
+  /** Every model this deployment serves, the default first (ANTHROPIC_MODELS); default: `[model]`. */
+  models?: readonly string[];
   /** Unset means the public API; the SDK's own ANTHROPIC_BASE_URL lookup is bypassed (lib/env.ts reads it). */
   baseURL?: string;
   maxTokens?: number;
@@ -26,10 +30,13 @@ export function createAnthropicProvider(config: AnthropicProviderConfig): LlmPro
     maxRetries: 0,
     timeout: HEADERS_TIMEOUT_MS,
   });
+  const models = anthropicModels(config.models, config.model);
+  const defaultModel = models[0]?.id ?? config.model;
   return {
     name: "anthropic",
-    model: config.model,
-    stream: (input) => streamReply(client, config, input),
+    model: defaultModel,
+    models: () => models.map((model) => ({ ...model })),
+    stream: (input) => streamReply(client, { ...config, model: input.model ?? defaultModel }, input),
   };
 }
 

@@ -38,3 +38,9 @@ export function parseMockKnobs(text: string): MockKnobs {
   }
   return mockKnobsSchema.parse(Object.fromEntries(pairs));
 }
+
+/** The message without its `/mock` line: what the mock's reply is about. */
+export function messageBody(text: string): string {
+  const [firstLine = "", ...rest] = text.split(/\r?\n/);
+  return MOCK_PREFIX.test(firstLine.trim()) ? rest.join("\n") : text;
+}

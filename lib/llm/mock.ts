@@ -1,5 +1,6 @@
 import { parseMockKnobs } from "./mock-knobs";
-import { mockReplyTokens } from "./mock-text";
+import { DEFAULT_MOCK_MODEL, mockReplyTokens } from "./mock-text";
+import { mockModels } from "./models";
 import { type ChatTurn, type GenerateInput, LlmError, type LlmEvent, type LlmProvider } from "./types";
 
 // The model used in development, tests and the benchmark. It must stay cheap with 1,000 replies
@@ -23,7 +24,7 @@ function tick(): Promise<void> {
 }
 
 export function createMockProvider(): LlmProvider {
-  return { name: "mock", model: "mock-1", stream: streamMockReply };
+  return { name: "mock", model: DEFAULT_MOCK_MODEL, models: mockModels, stream: streamMockReply };
 }
 
 async function* streamMockReply(input: GenerateInput): AsyncGenerator<LlmEvent> {
@@ -36,7 +37,10 @@ async function* streamMockReply(input: GenerateInput): AsyncGenerator<LlmEvent> 
   }
   // A continued attempt writes the rest of the same deterministic text, so `fail=once` ends with
   // exactly the text an unfailed reply has.
-  const { tokens, kept } = remainingTokens(mockReplyTokens(prompt, knobs.tokens), input.continueFrom ?? "");
+  const { tokens, kept } = remainingTokens(
+    mockReplyTokens(prompt, knobs.tokens, input.model),
+    input.continueFrom ?? "",
+  );
   const fails = knobs.fail === "always" || (knobs.fail === "once" && input.attempt <= 1);
   const sendable = fails ? Math.floor(tokens.length / 2) : tokens.length;
 

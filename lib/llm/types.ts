@@ -18,14 +18,26 @@ export interface GenerateInput {
    * reply reads as one text (the stream yields the continuation, never this text again).
    */
   continueFrom?: string;
+  /** One of the provider's `models()` ids; the first (`LlmProvider.model`) when unset. */
+  model?: string;
   maxTokens?: number;
 }
 
 export type LlmEvent = { type: "text"; text: string } | { type: "usage"; inputTokens: number; outputTokens: number };
 
+/** A model a deployment serves, as `GET /api/models` lists it. */
+export interface LlmModel {
+  id: string;
+  label: string;
+  provider: "mock" | "anthropic";
+}
+
 export interface LlmProvider {
   readonly name: "mock" | "anthropic";
+  /** The default model: the first of `models()`. */
   readonly model: string;
+  /** Every model this provider serves, the default first. */
+  models(): LlmModel[];
   stream(input: GenerateInput): AsyncIterable<LlmEvent>;
 }
 

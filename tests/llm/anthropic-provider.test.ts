@@ -104,6 +104,47 @@ describe("anthropic provider against the fake API", () => {
     });
   });
 
+  it("sends the model a call asks for, and the first of `models` when it names none", async () => {
+    const served = createAnthropicProvider({
+      apiKey: "test-key",
+      model: "claude-ignored",
+      models: ["claude-first", "claude-second"],
+      baseURL: server().url,
+    });
+    expect(served.model).toBe("claude-first");
+    const chosen = served.stream({
+      messages: [{ role: "user", content: "scenario:text hi" }],
+      signal: new AbortController().signal,
+      attempt: 1,
+      model: "claude-second",
+    });
+    for await (const _event of chosen);
+    expect(server().requests.at(-1)?.body).toMatchObject({ model: "claude-second" });
+    const outcome = await run(served, "scenario:text hi");
+    expect(outcome.error).toBeUndefined();
+    expect(server().requests.at(-1)?.body).toMatchObject({ model: "claude-first" });
+  });
+
+  it("continues a reply with the model the call asks for", async () => {
+    const served = createAnthropicProvider({
+      apiKey: "k",
+      model: "claude-a",
+      models: ["claude-a", "claude-b"],
+      baseURL: server().url,
+    });
+    const continued = served.stream({
+      messages: [{ role: "user", content: "scenario:error-midstream hi" }],
+      signal: new AbortController().signal,
+      attempt: 2,
+      continueFrom: "Hello from the",
+      model: "claude-b",
+    });
+    let text = "";
+    for await (const event of continued) if (event.type === "text") text += event.text;
+    expect(`Hello from the${text}`).toBe(FAKE_REPLY);
+    expect(server().requests.at(-1)?.body).toMatchObject({ model: "claude-b" });
+  });
+
   // SDK 1.x sends the API key as `Authorization: Bearer <key>`; it no longer sends `x-api-key`.
   it("sends the API key the way the SDK authenticates", async () => {
     await run(provider(), "scenario:text hi");
@@ -148,6 +189,22 @@ describe("createLlmProvider", () => {
   it("returns the anthropic provider with the configured model", () => {
     const provider = createLlmProvider({ provider: "anthropic", apiKey: "k", model: "claude-x" });
     expect({ name: provider.name, model: provider.model }).toEqual({ name: "anthropic", model: "claude-x" });
+  });
+
+  it("lists the anthropic models it serves, the default first, with readable labels", () => {
+    const provider = createLlmProvider({
+      provider: "anthropic",
+      apiKey: "k",
+      model: "claude-x",
+      models: ["claude-sonnet-4-5", "claude-3-5-haiku-20241022"],
+    });
+    expect(provider.model).toBe("claude-sonnet-4-5");
+    expect(provider.models()).toEqual([
+      { id: "claude-sonnet-4-5", label: "Claude Sonnet 4.5", provider: "anthropic" },
+      { id: "claude-3-5-haiku-20241022", label: "Claude 3.5 Haiku", provider: "anthropic" },
+    ]);
+    const single = createLlmProvider({ provider: "anthropic", apiKey: "k", model: "claude-x" });
+    expect(single.models()).toEqual([{ id: "claude-x", label: "Claude X", provider: "anthropic" }]);
   });
 
   it("refuses provider=anthropic without an API key, naming the variable", () => {
