@@ -12,6 +12,7 @@ import {
 } from "../db/queries";
 import { env } from "../env";
 import { AppError } from "../errors";
+import { listModels, llmConfigFromEnv, resolveModel } from "../llm";
 import { describeError, log } from "../log";
 import { getReplyLifecycle } from "../replies/index";
 import { getRateLimiter } from "./rate-limit";
@@ -66,6 +67,8 @@ export async function sendMessage(
   correlationId: string,
 ): Promise<SendAccepted> {
   const config = env();
+  // A 400 like the body's own checks: before anything is looked up or counted.
+  const model = chosenModel(input.model);
   const tooLong = [...input.content].length > config.MAX_MESSAGE_CHARS;
   const admission = admit(userId, !tooLong);
   const { sessionId, parentMessageId } = input;
@@ -106,7 +109,7 @@ export async function sendMessage(
       clientMessageId: input.clientMessageId,
       correlationId,
       ...(parentMessageId !== undefined ? { parentId: parentMessageId } : {}),
-      model: input.model ?? null,
+      model,
     })) ?? (await getTurnByClientMessageId({ userId, clientMessageId: input.clientMessageId }));
   if (!turn) throw new Error("turn vanished after a unique violation");
   await announceAndEnqueue(userId, turn);
@@ -129,6 +132,7 @@ export async function regenerateReply(
   input: RegenerateInput,
   correlationId: string,
 ): Promise<SendAccepted> {
+  const model = chosenModel(input.model);
   const admission = admit(userId, true);
   const [repeat, sessionExists] = await Promise.all([
     getTurnByClientMessageId({ userId, clientMessageId: input.clientMessageId }),
@@ -151,7 +155,7 @@ export async function regenerateReply(
       userMessageId,
       clientMessageId: input.clientMessageId,
       correlationId,
-      model: input.model ?? null,
+      model,
     })) ?? (await getTurnByClientMessageId({ userId, clientMessageId: input.clientMessageId }));
   if (!turn) {
     await admission.refund();
@@ -160,6 +164,18 @@ export async function regenerateReply(
   await announceAndEnqueue(userId, turn);
   log.info("reply regenerated", { correlationId, sessionId, messageId: turn.assistantMessageId });
   return resultOf(turn);
+}
+
+/** The model a new reply is asked of: the one named (one of GET /api/models, else 400), or the default. */
+function chosenModel(id: string | undefined): string {
+  const models = listModels(llmConfigFromEnv(env()));
+  const model = resolveModel({ models: () => models }, id);
+  if (!model) {
+    throw new AppError(400, "invalid_request", "That model is not served here.", {
+      fields: { model: `must be one of ${models.map((m) => m.id).join(", ")}` },
+    });
+  }
+  return model;
 }
 
 /**

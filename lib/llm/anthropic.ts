@@ -76,6 +76,7 @@ async function* streamReply(
         model: config.model,
         max_tokens: input.maxTokens ?? config.maxTokens ?? DEFAULT_MAX_TOKENS,
         messages,
+        ...(input.system ? { system: input.system } : {}),
         stream: true,
       },
       { signal: AbortSignal.any([input.signal, stall.signal]) },

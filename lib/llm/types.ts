@@ -20,6 +20,8 @@ export interface GenerateInput {
   continueFrom?: string;
   /** One of the provider's `models()` ids; the first (`LlmProvider.model`) when unset. */
   model?: string;
+  /** The chat's system prompt, when it has one. */
+  system?: string;
   maxTokens?: number;
 }
 

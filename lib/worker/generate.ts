@@ -48,6 +48,8 @@ export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps)
   if (claim.kind === "wait") return "deferred";
   if (claim.kind === "ended") return "finished";
   const { reply, turns } = claim;
+  // The model the reply was asked of (the default when none), and the chat's system prompt.
+  const call = { model: claim.model ?? deps.llm.model, system: claim.systemPrompt ?? undefined };
   let attempt: number | null = claim.attempt;
   // A claim of a later attempt means the one before it ended without its worker (killed, or its
   // job lost): the new attempt continues the text the store (or else the checkpoint) kept.
@@ -63,7 +65,7 @@ export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps)
     }
     const started = await lifecycle.startAttempt(reply, attempt, start);
     if (!started) return "finished";
-    const result = await runAttempt(reply, attempt, turns, started.kept, deps);
+    const result = await runAttempt(reply, attempt, turns, started.kept, deps, call);
     if (result.kind === "stopped") {
       // A shutdown hands the job back: the next run starts a new attempt. A cancel was recorded by
       // whoever cancelled; a superseded attempt belongs to another worker now.
@@ -72,7 +74,7 @@ export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps)
       return "finished";
     }
     if (result.kind === "completed") {
-      await lifecycle.complete(reply, attempt, { ...result, model: deps.llm.model });
+      await lifecycle.complete(reply, attempt, { ...result, model: call.model });
       return "finished";
     }
     const { error } = result;
@@ -103,6 +105,7 @@ async function runAttempt(
   turns: ChatTurn[],
   kept: StoredChunk[],
   deps: GenerationDeps,
+  call: { model: string; system: string | undefined },
 ): Promise<AttemptResult> {
   const running = deps.running.start(reply.id);
   const { signal } = running.controller;
@@ -129,7 +132,8 @@ async function runAttempt(
   try {
     let usage = { inputTokens: 0, outputTokens: 0 };
     const continueFrom = checkpoint.content() || undefined;
-    for await (const event of deps.llm.stream({ messages: turns, signal, attempt, continueFrom })) {
+    const request = { messages: turns, signal, attempt, continueFrom, model: call.model, system: call.system };
+    for await (const event of deps.llm.stream(request)) {
       if (event.type === "text") buffer.push(event.text);
       else usage = { inputTokens: event.inputTokens, outputTokens: event.outputTokens };
     }

@@ -1,7 +1,7 @@
 import "server-only";
 import { extendReplyCheckpoints } from "../db/queries";
 import { env } from "../env";
-import { createLlmProvider } from "../llm";
+import { createLlmProvider, llmConfigFromEnv } from "../llm";
 import { describeError, log } from "../log";
 import { startBullWorker } from "../queue/bullmq";
 import type { ReplyWorkerHandle } from "../queue/contracts";
@@ -28,12 +28,7 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
   const lifecycle = await getReplyLifecycle();
   const { store } = lifecycle;
   const queue = getReplyQueue();
-  const llm = createLlmProvider({
-    provider: config.llmProvider,
-    apiKey: config.ANTHROPIC_API_KEY,
-    model: config.ANTHROPIC_MODEL,
-    baseURL: config.ANTHROPIC_BASE_URL,
-  });
+  const llm = createLlmProvider(llmConfigFromEnv(config));
   const running = new RunningReplies();
   const deps: GenerationDeps = {
     lifecycle,

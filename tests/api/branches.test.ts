@@ -9,6 +9,7 @@ const modes: Mode[] = ["embedded", "redis"];
 interface ListedMessage {
   id: string;
   parentId: string | null;
+  model?: string;
   role: "user" | "assistant";
   content: string;
   status: string;
@@ -34,7 +35,11 @@ describe.each(modes)("branches (%s mode)", (mode) => {
 
   beforeAll(async () => {
     fake = await startFakeAnthropic();
-    app = await startApp(mode, { ANTHROPIC_API_KEY: "test-key", ANTHROPIC_BASE_URL: fake.url });
+    app = await startApp(mode, {
+      ANTHROPIC_API_KEY: "test-key",
+      ANTHROPIC_BASE_URL: fake.url,
+      ANTHROPIC_MODELS: "claude-test-a,claude-test-b",
+    });
     client = await ApiClient.guest(app.baseUrl);
     other = await ApiClient.guest(app.baseUrl);
   });
@@ -216,5 +221,48 @@ describe.each(modes)("branches (%s mode)", (mode) => {
     expect((await patch({ activeLeafId: mine.assistantMessageId }, other)).status).toBe(404);
     // Nothing of the refused requests was stored.
     expect((await listed(mine.sessionId)).messages).toHaveLength(2);
+  });
+
+  it("sends the chat's system prompt and the chosen model to the model, and stores the model with the reply", async () => {
+    const first = await client.send("Hello there");
+    await finish(first);
+    expect((fake.requests.at(-1)?.body as { model: string }).model).toBe("claude-test-a");
+    const prompt = await client.json(`/api/chat/sessions/${first.sessionId}`, {
+      method: "PATCH",
+      body: JSON.stringify({ systemPrompt: "Answer like a pirate." }),
+    });
+    expect(prompt.body).toMatchObject({ systemPrompt: "Answer like a pirate." });
+    const chosen = await client.json<SendBody>("/api/chat/messages", {
+      method: "POST",
+      body: JSON.stringify({
+        sessionId: first.sessionId,
+        content: "Again, please",
+        clientMessageId: randomUUID(),
+        model: "claude-test-b",
+      }),
+    });
+    expect(chosen.status).toBe(202);
+    await finish(chosen.body);
+    const seen = fake.requests.at(-1)?.body as { model: string; system?: unknown };
+    expect(seen.model).toBe("claude-test-b");
+    expect(seen.system).toBe("Answer like a pirate.");
+    const tree = await listed(first.sessionId);
+    expect(tree.messages.find((m) => m.id === chosen.body.assistantMessageId)?.model).toBe("claude-test-b");
+    expect(tree.messages.find((m) => m.id === first.assistantMessageId)?.model).toBe("claude-test-a");
+    // A regenerate may name another model too; an unknown one is refused before anything is stored.
+    const unknown = await client.json<{ error: { code: string; fields: Record<string, string> } }>(
+      "/api/chat/messages",
+      { method: "POST", body: JSON.stringify({ content: "x", clientMessageId: randomUUID(), model: "gpt-9" }) },
+    );
+    expect(unknown.status).toBe(400);
+    expect(unknown.body.error).toMatchObject({ code: "invalid_request", fields: { model: expect.any(String) } });
+    // Removing the prompt: the next reply goes without one.
+    await client.json(`/api/chat/sessions/${first.sessionId}`, {
+      method: "PATCH",
+      body: JSON.stringify({ systemPrompt: "" }),
+    });
+    const plain = await client.send("No prompt now", { sessionId: first.sessionId });
+    await finish(plain);
+    expect((fake.requests.at(-1)?.body as { system?: unknown }).system).toBeUndefined();
   });
 });
