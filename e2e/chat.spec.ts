@@ -1,4 +1,4 @@
-import { expect, normalize, test } from "./fixtures";
+import { expect, normalize, shownWords, test } from "./fixtures";
 
 test("sends a message and shows the whole reply, equal to what the server stored", async ({ chat }) => {
   const sessionId = await chat.startChat("/mock tokens=80 tps=200\nHello from the browser");
@@ -86,11 +86,7 @@ test("two tabs on one chat agree: the same finished reply, a send and a stop in 
       timeout: 30_000,
     });
   }
-  const texts = await Promise.all(
-    [chat.page, second].map(async (page) =>
-      normalize((await page.locator(`[data-message-id="${messageId}"] .text`).textContent()) ?? ""),
-    ),
-  );
+  const texts = await Promise.all([chat.page, second].map((page) => shownWords(page, messageId)));
   expect(texts[0]).toBe(texts[1]);
   expect(texts[0]).toBe((await chat.storedReply(sessionId, messageId)).content);
   // A send in the second tab shows in the first; a stop in the first shows in the second.

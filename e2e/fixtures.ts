@@ -3,6 +3,22 @@ import { type Mode, type RunningApp, startApp } from "../tests/support/app";
 
 export const normalize = (text: string) => text.replace(/\s+/g, " ").trim();
 
+/**
+ * A reply's words as a reader sees them once its Markdown is rendered: the syntax (fences and their
+ * language, heading and list marks, emphasis, table rules) left out, words joined by one space. The
+ * stored text and the shown text are compared this way: a missing, doubled or reordered chunk
+ * changes the words, the rendering does not.
+ */
+export function wordsOf(text: string): string {
+  return text
+    .replace(/^\s*```.*$/gm, " ")
+    .replace(/^\s{0,3}#{1,6}\s+/gm, " ")
+    .replace(/^\s*(?:[-*+]|\d+[.)])\s+/gm, " ")
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter(Boolean)
+    .join(" ");
+}
+
 // One running app per project (mode), shared by that project's tests.
 export const test = base.extend<{ chat: ChatPage }, { app: RunningApp }>({
   app: [
@@ -56,12 +72,11 @@ export class ChatPage {
     return index < 0 ? replies.last() : replies.nth(index);
   }
 
-  /** What the server stored for a reply (through the page's own session cookie). */
-  /** What the server stored for a reply; `content` whitespace-normalized like `textOf`. */
-  async storedReply(sessionId: string, messageId: string): Promise<{ status: string; content: string }> {
+  /** What the server stored for a reply (through the page's own session cookie); `content` as its words, like `textOf`. */
+  async storedReply(sessionId: string, messageId: string): Promise<{ status: string; content: string; raw: string }> {
     const response = await this.page.request.get(`${this.baseUrl}/api/chat/status/${sessionId}/${messageId}`);
     const body = (await response.json()) as { status: string; content: string };
-    return { ...body, content: normalize(body.content) };
+    return { ...body, content: wordsOf(body.content), raw: body.content };
   }
 
   /** The id of the (last) reply of a chat, from the server. */
@@ -71,9 +86,9 @@ export class ChatPage {
     return messages.filter((m) => m.role === "assistant").at(-1)?.id ?? "";
   }
 
-  /** A message's text as shown, whitespace-normalized (Markdown rendering trims and folds spaces). */
+  /** A message's text as shown, as its words (see `wordsOf`). */
   async textOf(messageId: string): Promise<string> {
-    return normalize((await this.page.locator(`[data-message-id="${messageId}"] .text`).textContent()) ?? "");
+    return shownWords(this.page, messageId);
   }
 
   /** The page's IndexedDB cache (one database per signed-in user). */
@@ -138,4 +153,52 @@ export class ChatPage {
       [await this.cacheName(), chats] as const,
     );
   }
+}
+
+/**
+ * The words a message shows: its text nodes in order, a space at every block's edge (paragraphs,
+ * list items, table cells, code blocks), the controls inside it (a code block's Copy button, its
+ * language label: `button`, `[data-chrome]`) left out.
+ */
+export async function shownWords(page: Page, messageId: string): Promise<string> {
+  const shown = await page.evaluate((id) => {
+    const root = document.querySelector(`[data-message-id="${id}"] .text`);
+    if (!root) return "";
+    const BLOCKS = new Set([
+      "P",
+      "LI",
+      "TD",
+      "TH",
+      "TR",
+      "PRE",
+      "DIV",
+      "H1",
+      "H2",
+      "H3",
+      "H4",
+      "H5",
+      "H6",
+      "BR",
+      "UL",
+      "OL",
+      "TABLE",
+      "BLOCKQUOTE",
+    ]);
+    let out = "";
+    const walk = (node: Node) => {
+      if (node.nodeType === Node.TEXT_NODE) {
+        out += node.textContent ?? "";
+        return;
+      }
+      if (!(node instanceof HTMLElement)) return;
+      if (node.tagName === "BUTTON" || node.hasAttribute("data-chrome")) return;
+      const block = BLOCKS.has(node.tagName);
+      if (block) out += " ";
+      for (const child of node.childNodes) walk(child);
+      if (block) out += " ";
+    };
+    walk(root);
+    return out;
+  }, messageId);
+  return wordsOf(shown);
 }
