@@ -121,7 +121,7 @@ async function runAttempt(
     if (written === null) {
       // The reply ended (cancelled), a newer attempt took over, or the store lost the reply: stop
       // the model call. What was written stays in the checkpoint for whoever continues.
-      deps.running.stop(reply.id, "superseded");
+      deps.running.stopRun(running, "superseded");
       return;
     }
     seq = written;
@@ -157,7 +157,7 @@ async function runAttempt(
       ...failed,
     };
   } finally {
-    deps.running.end(reply.id);
+    deps.running.end(reply.id, running);
     // An attempt that did not complete leaves its text for the next one: saved now, not in a few seconds.
     await checkpoint.close(!completed);
   }

@@ -1,7 +1,7 @@
 // The replies this process is writing, so a cancellation or a shutdown can stop their model calls.
 export type StopReason = "cancelled" | "shutdown" | "superseded";
 
-interface RunningReply {
+export interface RunningReply {
   controller: AbortController;
   reason: StopReason | null;
 }
@@ -19,8 +19,15 @@ export class RunningReplies {
     return reply;
   }
 
-  end(messageId: string): void {
-    this.replies.delete(messageId);
+  /** Forgets a run, only if it is still the one registered (a newer run of the reply may have replaced it). */
+  end(messageId: string, run: RunningReply): void {
+    if (this.replies.get(messageId) === run) this.replies.delete(messageId);
+  }
+
+  /** Stops this one run: a run whose write was refused must not stop a newer run of the same reply. */
+  stopRun(run: RunningReply, reason: StopReason): void {
+    run.reason ??= reason;
+    run.controller.abort(reason);
   }
 
   stop(messageId: string, reason: StopReason): boolean {

@@ -72,22 +72,42 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
 
   // Replies whose job is gone are queued again: quiet ones on every sweep, and every running one
   // as soon as the store turns out to have lost its data (their jobs went with it).
+  // A re-queue after a loss that fails (Postgres or the queue away at that moment) is tried again
+  // on every loss check until one succeeds: the marker that told of the loss is already set again.
   let reconciling: Promise<unknown> = Promise.resolve();
+  let lossPending = false;
+  let lossInFlight = false;
   const reconcile = (quietMs: number) => {
+    if (quietMs === 0) {
+      lossPending = true;
+      if (lossInFlight) return;
+      lossInFlight = true;
+    }
     reconciling = reconciling
-      .then(() => lifecycle.requeueOrphans(quietMs))
-      .catch((error: unknown) => log.error("reconciliation failed", { error: describeError(error) }));
+      .then(async () => {
+        await lifecycle.requeueOrphans(quietMs);
+        if (quietMs === 0) lossPending = false;
+      })
+      .catch((error: unknown) => log.error("reconciliation failed", { error: describeError(error) }))
+      .finally(() => {
+        if (quietMs === 0) lossInFlight = false;
+      });
   };
-  const sweep = setInterval(() => reconcile(config.STUCK_AFTER_MS), config.SWEEP_INTERVAL_MS);
-  sweep.unref();
+  // Workers started together would sweep in the same instant (and look up the same jobs twice):
+  // each starts its sweeps at a random point of the interval.
+  let sweep: NodeJS.Timeout | undefined;
+  const sweepStart = setTimeout(() => {
+    sweep = setInterval(() => reconcile(config.STUCK_AFTER_MS), config.SWEEP_INTERVAL_MS);
+    sweep.unref();
+  }, Math.random() * config.SWEEP_INTERVAL_MS);
+  sweepStart.unref();
   // A worker that starts on a store that lost its data (or on a new one) reconciles at once.
   if (await store.checkLoss().catch(() => false)) reconcile(0);
   const lossCheck = setInterval(() => {
     store.checkLoss().then(
       (lost) => {
-        if (!lost) return;
-        log.warn("the chunk store lost its data: queueing every running reply again");
-        reconcile(0);
+        if (lost) log.warn("the chunk store lost its data: queueing every running reply again");
+        if (lost || lossPending) reconcile(0);
       },
       () => {},
     );
@@ -98,6 +118,7 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
   return {
     deps,
     shutdown: async (graceMs) => {
+      clearTimeout(sweepStart);
       clearInterval(sweep);
       clearInterval(lossCheck);
       const closing = worker.close();
