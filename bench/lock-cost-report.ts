@@ -93,7 +93,7 @@ export function lockCostLines(data: LockCostFile): string[] {
       );
     }
   }
-  return [...lines, "", ...summaries.map((line) => `- ${line}.`), ...(data.notes?.length ? ["", ...data.notes] : [])];
+  return [...lines, "", ...summaries.map((line) => `- ${line}.`), ...(data.notes ?? []).flatMap((note) => ["", note])];
 }
 
 /** The newest lock-cost result in `dir`, if any. */

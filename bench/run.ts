@@ -1,8 +1,9 @@
 // npm run bench [-- --full]: how fast Backchannel is on this machine, side by side with a bare
 // Node SSE server (the floor) and the npm package resumable-stream, in one run. This process is
 // the load: it starts every server as a child process and drives each only through HTTP/SSE.
-// Quick profile: under 3 minutes; full: under 15, and it rewrites docs/benchmarks.md.
-import { type ChildProcess, spawn } from "node:child_process";
+// Quick profile: under 4 minutes (the takeover's 3 kills take about one); full: about 20 on a busy
+// machine (19.9 min at load average 4 to 7), and it rewrites docs/benchmarks.md.
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
@@ -90,6 +91,17 @@ const extras: Record<string, unknown> = {};
 const startedAt = Date.now();
 // The machine is shared: its load at the start and the end say how much of it this run had.
 const loadAtStart = os.loadavg()[0] ?? Number.NaN;
+/** The commit measured, and whether the app's files differ from it. */
+function measuredCommit(): string {
+  const git = (args: string[]) =>
+    execFileSync("git", args, { encoding: "utf8", stdio: ["ignore", "pipe", "ignore"] }).trim();
+  try {
+    const dirty = git(["status", "--porcelain", "--", "lib", "app", "pages", "components", "workers"]);
+    return `${git(["rev-parse", "--short", "HEAD"])}${dirty ? " with uncommitted app changes" : ""}`;
+  } catch {
+    return "a tree outside git";
+  }
+}
 const log = (line: string) => console.log(`[${((Date.now() - startedAt) / 1000).toFixed(0).padStart(4)} s] ${line}`);
 
 function record(scenario: string, system: string, samples: number[], note?: string) {
@@ -533,7 +545,7 @@ if (full && !levelsOnly) {
   const doc = [
     "# Benchmarks",
     "",
-    `The latest full run of \`npm run bench -- --full\` (${date}, ${((Date.now() - startedAt) / 60000).toFixed(1)} min).`,
+    `The latest full run of \`npm run bench -- --full\` (${date}, ${((Date.now() - startedAt) / 60000).toFixed(1)} min, at ${measuredCommit()}).`,
     `Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.os}; Redis and Postgres on the same machine, everything on loopback; 1-minute load average ${machine.loadAverage.start} at the start, ${machine.loadAverage.end} at the end (${machine.cpus} cores; other work on the machine counts in it).`,
     "",
     "Backchannel runs in its Redis mode (web app and a separate worker process, Postgres, the mock model) and, for a few rows, in its embedded mode. The floor is a bare Node SSE server (bench/peers/server.ts, in memory). resumable-stream is the npm package (its ioredis entry, same Redis) behind the same kind of SSE server. All three get the same chunk sizes and rates (tokens gathered for 50 ms, then written as one chunk) and are read by the same load process (bench/http.ts). Delivery is measured from the chunk's `ts` (written by the worker or producer) to its arrival at the SSE reader.",
