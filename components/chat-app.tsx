@@ -173,7 +173,7 @@ export function ChatApp({ children }: { children: ReactNode }) {
             </p>
           </div>
         )}
-        <Composer onSend={(content) => void actions.send(content)} disabled={!ready} />
+        <Composer onSend={actions.send} disabled={!ready} />
         {children}
       </main>
     </div>
