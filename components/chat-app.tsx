@@ -160,6 +160,7 @@ export function ChatApp({ children }: { children: ReactNode }) {
         ) : null}
         {openSessionId ? (
           <MessageList
+            key={openSessionId}
             messages={messages}
             waitingForWorker={waitingForWorker}
             onStop={actions.stop}
