@@ -95,8 +95,8 @@ function CopyReply({ text }: { text: string }) {
   };
   return (
     <>
-      <button type="button" className="copy-reply" aria-label="Copy reply" onClick={copy}>
-        Copy
+      <button type="button" className="copy-reply" onClick={copy}>
+        Copy reply
       </button>
       <span role="status" className="copied">
         {copied ? "Copied" : ""}

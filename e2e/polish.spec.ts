@@ -143,6 +143,24 @@ test("an address that names no chat of this person says so, with a way back", as
   await expect(chat.composer).toBeFocused();
 });
 
+test("a chat's page shows its outline before the scripts run, not a blank page", async ({ chat, browser }) => {
+  const sessionId = await chat.startChat("/mock tokens=5 tps=100\nOutline me");
+  await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
+  // The server's HTML alone, as a reload paints it before the cache opens.
+  const bare = await browser.newContext({ javaScriptEnabled: false });
+  try {
+    const page = await bare.newPage();
+    await page.goto(`${chat.baseUrl}/chat/${sessionId}`);
+    await expect(page.getByRole("status", { name: "Loading the chat" })).toBeVisible();
+    await expect(
+      page.getByRole("navigation", { name: "Chats" }).getByRole("link", { name: "+ New chat" }),
+    ).toBeVisible();
+    await expect(page.getByRole("textbox", { name: "Message" })).toBeVisible();
+  } finally {
+    await bare.close();
+  }
+});
+
 test("messages are articles named by speaker; Copy reply puts a finished reply on the clipboard", async ({
   chat,
   context,
