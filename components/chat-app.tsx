@@ -196,7 +196,7 @@ export function ChatApp({ children }: { children: ReactNode }) {
         {unknownChat ? (
           <ChatNotFound onBack={() => onChosen("/")} />
         ) : loading ? (
-          <ChatSkeleton />
+          <ChatSkeleton offline={ready && state.connection.state === "offline"} />
         ) : openSessionId ? (
           <MessageList
             key={openSessionId}

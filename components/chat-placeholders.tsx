@@ -3,8 +3,18 @@
 import type { MouseEvent } from "react";
 import { navigate } from "@/lib/client/navigate";
 
-/** The outline of a chat while its messages load (the cache opens after a reload). */
-export function ChatSkeleton() {
+/**
+ * The outline of a chat while its messages load (the cache opens after a reload). Offline, a chat
+ * this browser never cached cannot load: say so instead of pulsing for ever.
+ */
+export function ChatSkeleton({ offline = false }: { offline?: boolean }) {
+  if (offline) {
+    return (
+      <div className="empty" role="status">
+        <p>This chat is not saved in this browser yet. It opens once you are back online.</p>
+      </div>
+    );
+  }
   return (
     <div className="messages skeleton" role="status" aria-label="Loading the chat">
       <span className="bubble user" />

@@ -161,6 +161,31 @@ test("a chat's page shows its outline before the scripts run, not a blank page",
   }
 });
 
+test("offline, a chat this browser never cached says it opens once back online", async ({ chat, context }) => {
+  await chat.open();
+  // A chat made elsewhere (here: straight through the API), so this browser's cache never saw it.
+  const response = await chat.page.request.post(`${chat.baseUrl}/api/chat/messages`, {
+    data: { content: "/mock tokens=5 tps=100\nMade on another device", clientMessageId: randomUUID() },
+  });
+  const { sessionId, assistantMessageId } = (await response.json()) as {
+    sessionId: string;
+    assistantMessageId: string;
+  };
+  await expect.poll(async () => (await chat.storedReply(sessionId, assistantMessageId)).status).toBe("completed");
+  // A fresh load: the stream announces running replies only, so nothing of that chat is in the page.
+  await chat.open();
+  await context.setOffline(true);
+  try {
+    await expect(chat.page.locator('[data-connection="offline"]')).toBeVisible();
+    await chat.page.evaluate((path) => window.history.pushState(null, "", path), `/chat/${sessionId}`);
+    await expect(chat.page.getByRole("status").filter({ hasText: "not saved in this browser yet" })).toBeVisible();
+  } finally {
+    await context.setOffline(false);
+  }
+  await expect(chat.page.locator('[data-connection="connected"]')).toBeVisible();
+  await expect(chat.page.locator('[data-role="user"]')).toContainText("Made on another device");
+});
+
 test("messages are articles named by speaker; Copy reply puts a finished reply on the clipboard", async ({
   chat,
   context,
