@@ -6,14 +6,16 @@ import { useBackgroundStreamMonitor } from "@/hooks/use-background-stream-monito
 import { useChatActions } from "@/hooks/use-chat-actions";
 import { useChatCache } from "@/hooks/use-chat-cache";
 import { useChatStreaming } from "@/hooks/use-chat-streaming";
+import { useMenu } from "@/hooks/use-menu";
 import { useWorkerWatch } from "@/hooks/use-worker-watch";
 import { ApiError, api } from "@/lib/client/api";
 import { ChatStore, runningSessionIds } from "@/lib/client/chat-store";
 import { sessionIdFromPath } from "@/lib/client/navigate";
 import { openTabChannel, type TabMessage } from "@/lib/client/tab-channel";
 import type { ReplyEvent } from "@/lib/contract";
+import { ChatHeader } from "./chat-header";
+import { ChatNotFound, ChatSkeleton, NewChatIntro } from "./chat-placeholders";
 import { Composer } from "./composer";
-import { ConnectionIndicator } from "./connection-indicator";
 import { MessageList } from "./message-list";
 import { Sidebar } from "./sidebar";
 
@@ -27,12 +29,16 @@ function notifyIfHidden(store: ChatStore, event: ReplyEvent) {
 }
 
 export function ChatApp({ children }: { children: ReactNode }) {
-  const openSessionId = sessionIdFromPath(usePathname());
+  const pathname = usePathname();
+  const openSessionId = sessionIdFromPath(pathname);
   const store = useMemo(() => new ChatStore(), []);
   const state = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
   const [userId, setUserId] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
-  const [sidebarOpen, setSidebarOpen] = useState(false);
+  // Chats the server answered 404 for: not this person's, or deleted.
+  const [missing, setMissing] = useState<ReadonlySet<string>>(() => new Set());
+  const menu = useMenu();
+  const composerRef = useRef<HTMLTextAreaElement>(null);
   store.openSessionId = openSessionId;
 
   const refreshSessions = useCallback(() => {
@@ -47,7 +53,9 @@ export function ChatApp({ children }: { children: ReactNode }) {
       api.listMessages(sessionId).then(
         ({ messages }) => store.setMessages(sessionId, messages),
         (error: unknown) => {
-          if (error instanceof ApiError && error.status === 404) setNotice("That chat does not exist.");
+          if (!(error instanceof ApiError && error.status === 404)) return;
+          setMissing((known) => new Set(known).add(sessionId));
+          store.removeSession(sessionId);
         },
       );
     },
@@ -84,11 +92,11 @@ export function ChatApp({ children }: { children: ReactNode }) {
   }, [ready, refreshSessions]);
 
   useEffect(() => {
-    setSidebarOpen(false);
+    menu.close();
     if (!ready || !openSessionId) return;
     store.markRead(openSessionId);
     loadMessages(openSessionId);
-  }, [ready, openSessionId, store, loadMessages]);
+  }, [ready, openSessionId, store, loadMessages, menu.close]);
 
   const reportError = useCallback((text: string) => setNotice(text), []);
   const tabs = useRef<ReturnType<typeof openTabChannel> | null>(null);
@@ -130,26 +138,53 @@ export function ChatApp({ children }: { children: ReactNode }) {
   const messages = openSessionId ? (state.messages[openSessionId] ?? []) : [];
   const running = useMemo(() => runningSessionIds(state), [state]);
   const waitingForWorker = useWorkerWatch(messages);
-  const title = state.sessions.find((s) => s.id === openSessionId)?.title;
+  const unknownChat = openSessionId ? missing.has(openSessionId) : Boolean(pathname?.startsWith("/chat/"));
+  const loading = Boolean(openSessionId) && messages.length === 0 && (!ready || !store.isLoaded(openSessionId ?? ""));
+  const chatTitle = state.sessions.find((s) => s.id === openSessionId)?.title;
+  const title = unknownChat ? "Chat not found" : openSessionId ? (chatTitle ?? "Chat") : "New chat";
+  useEffect(() => {
+    document.title = openSessionId && chatTitle && !unknownChat ? chatTitle : "Backchannel";
+  }, [openSessionId, chatTitle, unknownChat]);
+  // A new chat starts with typing: the caret goes to the composer once the new-chat view renders.
+  const focusComposer = useRef(false);
+  const [, rerender] = useState(0);
+  const onChosen = useCallback(
+    (path: string) => {
+      menu.close();
+      if (path !== "/") return;
+      focusComposer.current = true;
+      rerender((n) => n + 1); // also when the page is on "/" already and nothing else changes
+    },
+    [menu.close],
+  );
+  useEffect(() => {
+    if (!focusComposer.current || openSessionId || unknownChat || !composerRef.current) return;
+    focusComposer.current = false;
+    composerRef.current.focus();
+  });
 
   return (
-    <div className={`app ${sidebarOpen ? "sidebar-open" : ""}`}>
+    <div className={`app ${menu.open ? "sidebar-open" : ""}`}>
       <Sidebar
         sessions={state.sessions}
         openSessionId={openSessionId}
         running={running}
         unread={state.unread}
+        loading={!ready}
+        onChosen={onChosen}
         onRename={actions.rename}
         onDelete={actions.remove}
       />
+      {menu.open ? <div className="backdrop" aria-hidden="true" onClick={menu.close} /> : null}
       <main className="chat">
-        <header>
-          <button type="button" className="menu" aria-label="Chats" onClick={() => setSidebarOpen((open) => !open)}>
-            ☰
-          </button>
-          <h1>{openSessionId ? (title ?? "Chat") : "New chat"}</h1>
-          <ConnectionIndicator state={state.connection.state} attempt={state.connection.attempt} />
-        </header>
+        <ChatHeader
+          title={title}
+          messages={unknownChat ? [] : messages}
+          menuOpen={menu.open}
+          menuButtonRef={menu.buttonRef}
+          onToggleMenu={menu.toggle}
+          connection={state.connection}
+        />
         {notice ? (
           <div className="notice" role="alert">
             {notice}
@@ -158,22 +193,22 @@ export function ChatApp({ children }: { children: ReactNode }) {
             </button>
           </div>
         ) : null}
-        {openSessionId ? (
+        {unknownChat ? (
+          <ChatNotFound onBack={() => onChosen("/")} />
+        ) : loading ? (
+          <ChatSkeleton offline={ready && state.connection.state === "offline"} />
+        ) : openSessionId ? (
           <MessageList
+            key={openSessionId}
             messages={messages}
             waitingForWorker={waitingForWorker}
             onStop={actions.stop}
             onRetry={actions.retry}
           />
         ) : (
-          <div className="empty">
-            <p>Ask anything. Replies keep coming while you switch chats, reload, or go offline.</p>
-            <p className="hint">
-              Try <code>/mock tokens=600 tps=40</code> on the first line for a long reply.
-            </p>
-          </div>
+          <NewChatIntro />
         )}
-        <Composer onSend={(content) => void actions.send(content)} disabled={!ready} />
+        {unknownChat ? null : <Composer onSend={actions.send} disabled={!ready} textareaRef={composerRef} />}
         {children}
       </main>
     </div>

@@ -15,8 +15,10 @@ export function ConnectionIndicator({ state, attempt }: { state: ConnectionState
   return (
     <div className={`connection connection-${state}`} data-connection={shown} role="status" aria-live="polite">
       <span className="dot" aria-hidden="true" />
-      {LABELS[state]}
-      {state === "reconnecting" && attempt > 0 ? ` (attempt ${attempt})` : ""}
+      <span className="label">
+        {LABELS[state]}
+        {state === "reconnecting" && attempt > 0 ? ` (attempt ${attempt})` : ""}
+      </span>
     </div>
   );
 }

@@ -1,11 +1,14 @@
 "use client";
 
 import { type ComponentPropsWithoutRef, memo, useRef, useState } from "react";
-import ReactMarkdown, { type Options } from "react-markdown";
+import ReactMarkdown, { type Components, type Options } from "react-markdown";
 import rehypeHighlight from "rehype-highlight";
 import remarkGfm from "remark-gfm";
+import { closeOpenFence, rehypeCodeLanguage } from "./markdown-fences";
 
-function CodeBlock(props: ComponentPropsWithoutRef<"pre">) {
+type PreProps = ComponentPropsWithoutRef<"pre"> & { "data-language"?: string; node?: unknown };
+
+function CodeBlock({ node: _node, "data-language": language, ...props }: PreProps) {
   const ref = useRef<HTMLPreElement>(null);
   const [copied, setCopied] = useState(false);
   const copy = async () => {
@@ -15,22 +18,34 @@ function CodeBlock(props: ComponentPropsWithoutRef<"pre">) {
   };
   return (
     <div className="code-block">
-      <button type="button" className="copy" onClick={copy} aria-label="Copy code">
-        {copied ? "Copied" : "Copy"}
-      </button>
+      <div className="code-bar">
+        <span className="language">{language ?? "code"}</span>
+        <button type="button" className="copy" onClick={copy} aria-label="Copy code">
+          {copied ? "Copied" : "Copy"}
+        </button>
+      </div>
       <pre ref={ref} {...props} />
     </div>
   );
 }
 
-const remarkPlugins: Options["remarkPlugins"] = [remarkGfm];
-const rehypePlugins: Options["rehypePlugins"] = [[rehypeHighlight, { detect: true }]];
+// A reply's links lead away from the chat: a new tab, and the page opened learns nothing of this one.
+function Link({ node: _node, ...props }: ComponentPropsWithoutRef<"a"> & { node?: unknown }) {
+  return <a {...props} target="_blank" rel="noopener noreferrer" />;
+}
 
-/** A message as Markdown (GitHub flavour), code highlighted. Raw HTML in the text is not rendered. */
-export const Markdown = memo(function Markdown({ text }: { text: string }) {
+const components: Components = { pre: CodeBlock, a: Link };
+const remarkPlugins: Options["remarkPlugins"] = [remarkGfm];
+const rehypePlugins: Options["rehypePlugins"] = [rehypeCodeLanguage, [rehypeHighlight, { detect: true }]];
+
+/**
+ * A message as Markdown (GitHub flavour), code highlighted. Raw HTML in the text is not rendered.
+ * While `streaming`, a code block whose closing fence has not arrived yet already shows as code.
+ */
+export const Markdown = memo(function Markdown({ text, streaming = false }: { text: string; streaming?: boolean }) {
   return (
-    <ReactMarkdown remarkPlugins={remarkPlugins} rehypePlugins={rehypePlugins} components={{ pre: CodeBlock }}>
-      {text}
+    <ReactMarkdown remarkPlugins={remarkPlugins} rehypePlugins={rehypePlugins} components={components}>
+      {streaming ? closeOpenFence(text) : text}
     </ReactMarkdown>
   );
 });

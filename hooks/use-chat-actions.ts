@@ -11,6 +11,15 @@ import type { SessionSummary } from "@/lib/contract";
 
 const now = () => new Date().toISOString();
 
+/** What became of a send: taken (by the server, or the outbox while offline), or refused and why. */
+export type SendOutcome = { sent: true } | { sent: false; reason: string };
+
+/** Why a send was refused, in the server's words (and when to try again, if it said). */
+function refusalSentence(error: unknown): string {
+  if (!(error instanceof ApiError)) return "The server could not be reached. Check the connection and send again.";
+  return error.retryAfterSeconds ? `${error.message} Try again in ${error.retryAfterSeconds} s.` : error.message;
+}
+
 /** What a person can do: send, stop, retry, rename, delete. Every send carries a clientMessageId. */
 export function useChatActions(
   store: ChatStore,
@@ -57,8 +66,12 @@ export function useChatActions(
     [store, tellOtherTabs],
   );
 
+  /**
+   * Sends a message, or keeps it in the outbox while offline. A refusal (413, 404, 429, 400, or no
+   * server and no outbox) comes back as the sentence to show, so the caller can keep the draft.
+   */
   const send = useCallback(
-    async (content: string, sessionId: string | null = openSessionId) => {
+    async (content: string, sessionId: string | null = openSessionId): Promise<SendOutcome> => {
       const entry: OutboxEntry = { clientMessageId: newId(), sessionId, content, createdAt: Date.now() };
       const pendingId = `pending:${entry.clientMessageId}`;
       const toOutbox = async () => {
@@ -68,7 +81,7 @@ export function useChatActions(
         store.addMessages(sessionId, [localMessage(pendingId, sessionId, "user", content, "queued")], [pendingId]);
         return true;
       };
-      if (!navigator.onLine && (await toOutbox())) return;
+      if (!navigator.onLine && (await toOutbox())) return { sent: true };
       if (sessionId) store.addMessages(sessionId, [localMessage(pendingId, sessionId, "user", content, "completed")]);
       try {
         const accepted = await deliver(entry);
@@ -76,15 +89,14 @@ export function useChatActions(
         if (typeof Notification !== "undefined" && Notification.permission === "default") {
           void Notification.requestPermission();
         }
+        return { sent: true };
       } catch (error) {
-        if (!(error instanceof ApiError) && (await toOutbox())) return;
+        if (!(error instanceof ApiError) && (await toOutbox())) return { sent: true };
         if (sessionId) store.addMessages(sessionId, [], [pendingId]);
-        const wait =
-          error instanceof ApiError && error.retryAfterSeconds ? ` Try again in ${error.retryAfterSeconds} s.` : "";
-        reportError(`${error instanceof Error ? error.message : "Sending failed."}${wait}`);
+        return { sent: false, reason: refusalSentence(error) };
       }
     },
-    [store, cache, deliver, openSessionId, reportError],
+    [store, cache, deliver, openSessionId],
   );
 
   /** Sends what waited in the outbox, oldest first; stops at the first network failure. */
@@ -121,9 +133,12 @@ export function useChatActions(
       const list = store.getSnapshot().messages[message.sessionId] ?? [];
       const index = list.findIndex((m) => m.id === message.id);
       const question = list.slice(0, index).findLast((m) => m.role === "user");
-      if (question) void send(question.content, message.sessionId);
+      if (!question) return;
+      void send(question.content, message.sessionId).then((outcome) => {
+        if (!outcome.sent) reportError(outcome.reason);
+      });
     },
-    [store, send],
+    [store, send, reportError],
   );
 
   const rename = useCallback(

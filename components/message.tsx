@@ -1,0 +1,127 @@
+"use client";
+
+import { memo, useState } from "react";
+import { type ClientMessage, isRunning } from "@/lib/client/chat-store";
+import { longTime, shortTime } from "./dates";
+import { Markdown } from "./markdown";
+
+interface Props {
+  message: ClientMessage;
+  waitsForWorker: boolean;
+  onStop: (message: ClientMessage) => void;
+  onRetry: (message: ClientMessage) => void;
+}
+
+/** One message: an article named by its speaker, its text, its notes and what can be done with it. */
+export const Message = memo(function Message({ message, waitsForWorker, onStop, onRetry }: Props) {
+  const assistant = message.role === "assistant";
+  const running = assistant && isRunning(message);
+  return (
+    <article
+      className={`message message-${message.role}`}
+      data-message-id={message.id}
+      data-role={message.role}
+      data-status={message.status}
+      aria-label={assistant ? "Assistant" : "You"}
+    >
+      {assistant ? (
+        // One polite region per reply, busy while it streams: read once it is whole, not per chunk.
+        <div aria-live="polite" aria-busy={running}>
+          {message.content ? (
+            <div className="text">
+              <Markdown text={message.content} streaming={running} />
+            </div>
+          ) : null}
+        </div>
+      ) : message.content ? (
+        <div className="text">{message.content}</div>
+      ) : null}
+      {running && !message.content ? (
+        <div className="typing" role="status" aria-label={message.status === "queued" ? "Queued" : "Writing"}>
+          <span />
+          <span />
+          <span />
+          {message.status === "queued" ? <em>queued</em> : null}
+        </div>
+      ) : null}
+      {running ? (
+        <button type="button" className="stop" onClick={() => onStop(message)}>
+          Stop
+        </button>
+      ) : null}
+      {running && waitsForWorker ? (
+        <div className="note waiting" role="status">
+          Waiting for a worker to write this reply… it goes on by itself once one is back.
+        </div>
+      ) : running && message.retry ? (
+        <div className="note retry" role="status">
+          {retryNotice(message.retry)}
+        </div>
+      ) : null}
+      {message.status === "cancelled" ? <div className="note">Stopped</div> : null}
+      {message.role === "user" && message.status === "queued" ? (
+        <div className="note">Waiting for the network — it is sent once you are back online.</div>
+      ) : null}
+      {message.status === "error" ? (
+        <div className="error" role="alert">
+          {errorSentence(message.error)}
+          <button type="button" onClick={() => onRetry(message)}>
+            Retry
+          </button>
+        </div>
+      ) : null}
+      {assistant && !running && message.content ? (
+        <div className="message-actions">
+          <CopyReply text={message.content} />
+        </div>
+      ) : null}
+      <time className="stamp" dateTime={message.createdAt} title={longTime(message.createdAt)}>
+        {shortTime(message.createdAt)}
+      </time>
+    </article>
+  );
+});
+
+function CopyReply({ text }: { text: string }) {
+  const [copied, setCopied] = useState(false);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(text);
+      setCopied(true);
+      setTimeout(() => setCopied(false), 1500);
+    } catch {
+      // No clipboard (plain http, or permission refused): nothing to say but that it did not work.
+    }
+  };
+  return (
+    <>
+      <button type="button" className="copy-reply" onClick={copy}>
+        Copy reply
+      </button>
+      <span role="status" className="copied">
+        {copied ? "Copied" : ""}
+      </span>
+    </>
+  );
+}
+
+/** What a person reads while an attempt after the first runs: quiet, and never a blank bubble. */
+function retryNotice(retry: NonNullable<ClientMessage["retry"]>): string {
+  switch (retry.reason) {
+    case "worker_lost":
+      return "Resuming after a restart…";
+    case "store_lost":
+      return "Recovering the reply after a server restart…";
+    case "rate_limited":
+      return `The model is busy; retrying (attempt ${retry.attempt})…`;
+    case "model_error":
+      return `Retrying (attempt ${retry.attempt})…`;
+  }
+}
+
+/** A final error in a sentence a person understands (the server's message, or one for its code). */
+function errorSentence(error: ClientMessage["error"]): string {
+  if (error?.message) return error.message;
+  if (error?.code === "worker_lost") return "The reply was interrupted by a server restart. Please try again.";
+  return "The reply could not be written. Retry to ask again.";
+}
