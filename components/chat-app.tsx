@@ -9,6 +9,7 @@ import { useChatStreaming } from "@/hooks/use-chat-streaming";
 import { useMenu } from "@/hooks/use-menu";
 import { useWorkerWatch } from "@/hooks/use-worker-watch";
 import { ApiError, api } from "@/lib/client/api";
+import { visibleBranch } from "@/lib/client/branches";
 import { ChatStore, runningSessionIds } from "@/lib/client/chat-store";
 import { sessionIdFromPath } from "@/lib/client/navigate";
 import { openTabChannel, type TabMessage } from "@/lib/client/tab-channel";
@@ -51,7 +52,7 @@ export function ChatApp({ children }: { children: ReactNode }) {
   const loadMessages = useCallback(
     (sessionId: string) => {
       api.listMessages(sessionId).then(
-        ({ messages }) => store.setMessages(sessionId, messages),
+        ({ messages, activeLeafId }) => store.setMessages(sessionId, messages, activeLeafId),
         (error: unknown) => {
           if (!(error instanceof ApiError && error.status === 404)) return;
           setMissing((known) => new Set(known).add(sessionId));
@@ -135,7 +136,10 @@ export function ChatApp({ children }: { children: ReactNode }) {
     (streams) => store.applyActiveStreams(streams) || refreshSessions(),
   );
 
-  const messages = openSessionId ? (state.messages[openSessionId] ?? []) : [];
+  const all = openSessionId ? (state.messages[openSessionId] ?? []) : [];
+  const leaf = openSessionId ? state.leaves[openSessionId] : undefined;
+  // A chat is a tree; the page shows the branch that ends at its visible leaf.
+  const messages = useMemo(() => visibleBranch(all, leaf), [all, leaf]);
   const running = useMemo(() => runningSessionIds(state), [state]);
   const waitingForWorker = useWorkerWatch(messages);
   const unknownChat = openSessionId ? missing.has(openSessionId) : Boolean(pathname?.startsWith("/chat/"));
@@ -201,9 +205,12 @@ export function ChatApp({ children }: { children: ReactNode }) {
           <MessageList
             key={openSessionId}
             messages={messages}
+            all={all}
             waitingForWorker={waitingForWorker}
             onStop={actions.stop}
-            onRetry={actions.retry}
+            onRetry={actions.regenerate}
+            onRegenerate={actions.regenerate}
+            onVersion={actions.chooseVersion}
           />
         ) : (
           <NewChatIntro />

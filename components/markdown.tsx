@@ -18,7 +18,7 @@ function CodeBlock({ node: _node, "data-language": language, ...props }: PreProp
   };
   return (
     <div className="code-block">
-      <div className="code-bar">
+      <div className="code-bar" data-chrome>
         <span className="language">{language ?? "code"}</span>
         <button type="button" className="copy" onClick={copy} aria-label="Copy code">
           {copied ? "Copied" : "Copy"}

@@ -2,6 +2,7 @@
 
 import { useRef } from "react";
 import { useFollowScroll } from "@/hooks/use-follow-scroll";
+import { versionsOf } from "@/lib/client/branches";
 import type { ClientMessage } from "@/lib/client/chat-store";
 import { Message } from "./message";
 
@@ -9,12 +10,16 @@ interface Props {
   messages: ClientMessage[];
   /** Running replies that wait for a worker (none takes jobs now). */
   waitingForWorker: ReadonlySet<string>;
+  /** Every message of the chat, all branches: `messages` is the visible branch of it. */
+  all: ClientMessage[];
   onStop: (message: ClientMessage) => void;
   onRetry: (message: ClientMessage) => void;
+  onRegenerate: (message: ClientMessage) => void;
+  onVersion: (message: ClientMessage, step: -1 | 1) => void;
 }
 
 /** The open chat's messages; follows a streaming reply only while the person is at the bottom. */
-export function MessageList({ messages, waitingForWorker, onStop, onRetry }: Props) {
+export function MessageList({ messages, all, waitingForWorker, onStop, onRetry, onRegenerate, onVersion }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const last = messages.at(-1);
   const lastWaits = last ? waitingForWorker.has(last.id) : false;
@@ -30,8 +35,11 @@ export function MessageList({ messages, waitingForWorker, onStop, onRetry }: Pro
             key={message.id}
             message={message}
             waitsForWorker={waitingForWorker.has(message.id)}
+            version={versionOf(all, message)}
             onStop={onStop}
             onRetry={onRetry}
+            onRegenerate={onRegenerate}
+            onVersion={onVersion}
           />
         ))}
       </div>
@@ -42,4 +50,12 @@ export function MessageList({ messages, waitingForWorker, onStop, onRetry }: Pro
       )}
     </div>
   );
+}
+
+const ONE = { index: 0, count: 1 };
+
+/** A message's place among its versions; one object for every message without others (memo keeps). */
+function versionOf(all: readonly ClientMessage[], message: ClientMessage): { index: number; count: number } {
+  const { ids, index } = versionsOf(all, message);
+  return ids.length > 1 ? { index, count: ids.length } : ONE;
 }

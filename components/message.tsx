@@ -8,12 +8,24 @@ import { Markdown } from "./markdown";
 interface Props {
   message: ClientMessage;
   waitsForWorker: boolean;
+  /** Its place among the versions beside it (a regenerate or an edit made them). */
+  version: { index: number; count: number };
   onStop: (message: ClientMessage) => void;
   onRetry: (message: ClientMessage) => void;
+  onRegenerate: (message: ClientMessage) => void;
+  onVersion: (message: ClientMessage, step: -1 | 1) => void;
 }
 
 /** One message: an article named by its speaker, its text, its notes and what can be done with it. */
-export const Message = memo(function Message({ message, waitsForWorker, onStop, onRetry }: Props) {
+export const Message = memo(function Message({
+  message,
+  waitsForWorker,
+  version,
+  onStop,
+  onRetry,
+  onRegenerate,
+  onVersion,
+}: Props) {
   const assistant = message.role === "assistant";
   const running = assistant && isRunning(message);
   return (
@@ -22,6 +34,7 @@ export const Message = memo(function Message({ message, waitsForWorker, onStop, 
       data-message-id={message.id}
       data-role={message.role}
       data-status={message.status}
+      data-parent-id={message.parentId ?? undefined}
       aria-label={assistant ? "Assistant" : "You"}
     >
       {assistant ? (
@@ -70,9 +83,37 @@ export const Message = memo(function Message({ message, waitsForWorker, onStop, 
           </button>
         </div>
       ) : null}
-      {assistant && !running && message.content ? (
+      {version.count > 1 || (assistant && !running) ? (
         <div className="message-actions">
-          <CopyReply text={message.content} />
+          {version.count > 1 ? (
+            <span className="versions">
+              <button
+                type="button"
+                aria-label="Previous version"
+                disabled={version.index === 0}
+                onClick={() => onVersion(message, -1)}
+              >
+                ‹
+              </button>
+              <span className="version-count">
+                {version.index + 1} / {version.count}
+              </span>
+              <button
+                type="button"
+                aria-label="Next version"
+                disabled={version.index === version.count - 1}
+                onClick={() => onVersion(message, 1)}
+              >
+                ›
+              </button>
+            </span>
+          ) : null}
+          {assistant && !running && message.content ? <CopyReply text={message.content} /> : null}
+          {assistant && !running ? (
+            <button type="button" className="regenerate" onClick={() => onRegenerate(message)}>
+              Regenerate
+            </button>
+          ) : null}
         </div>
       ) : null}
       <time className="stamp" dateTime={message.createdAt} title={longTime(message.createdAt)}>

@@ -3,6 +3,7 @@
 import { useCallback } from "react";
 import type { ChatCache, OutboxEntry } from "@/lib/cache/chat-cache";
 import { ApiError, api } from "@/lib/client/api";
+import { leafUnder, versionsOf } from "@/lib/client/branches";
 import { type ChatStore, type ClientMessage, localMessage } from "@/lib/client/chat-store";
 import { newId } from "@/lib/client/ids";
 import { navigate } from "@/lib/client/navigate";
@@ -20,7 +21,7 @@ function refusalSentence(error: unknown): string {
   return error.retryAfterSeconds ? `${error.message} Try again in ${error.retryAfterSeconds} s.` : error.message;
 }
 
-/** What a person can do: send, stop, retry, rename, delete. Every send carries a clientMessageId. */
+/** What a person can do: send, stop, regenerate (and retry), choose a version, rename, delete. Every send carries a clientMessageId. */
 export function useChatActions(
   store: ChatStore,
   cache: ChatCache | null,
@@ -127,18 +128,44 @@ export function useChatActions(
     [reportError],
   );
 
-  /** Retry a failed reply: send the message it answered again. */
-  const retry = useCallback(
-    (message: ClientMessage) => {
+  /**
+   * A new version of a reply, beside the earlier ones (also Retry on a failed reply: the question
+   * is not asked twice). It becomes the visible branch; the stream brings its text.
+   */
+  const regenerate = useCallback(
+    async (message: ClientMessage) => {
       const list = store.getSnapshot().messages[message.sessionId] ?? [];
+      // Its question: its parent, or in a chat known only flat the user message before it.
       const index = list.findIndex((m) => m.id === message.id);
-      const question = list.slice(0, index).findLast((m) => m.role === "user");
-      if (!question) return;
-      void send(question.content, message.sessionId).then((outcome) => {
-        if (!outcome.sent) reportError(outcome.reason);
-      });
+      const questionId = message.parentId ?? list.slice(0, index).findLast((m) => m.role === "user")?.id;
+      if (!questionId) return;
+      try {
+        const accepted = await api.regenerate(message.sessionId, questionId, newId());
+        const reply = localMessage(accepted.assistantMessageId, message.sessionId, "assistant", "", "queued");
+        store.addMessages(message.sessionId, [{ ...reply, parentId: questionId }]);
+        store.setLeaf(message.sessionId, accepted.assistantMessageId);
+        // The server's tree, so a chat known flat (cached before branches) shows its branches right.
+        const listed = await api.listMessages(message.sessionId);
+        store.setMessages(message.sessionId, listed.messages, listed.activeLeafId);
+      } catch (error) {
+        reportError(refusalSentence(error));
+      }
     },
-    [store, send, reportError],
+    [store, reportError],
+  );
+
+  /** Shows the version before or after this one (and the newest branch under it); the server remembers it. */
+  const chooseVersion = useCallback(
+    (message: ClientMessage, step: -1 | 1) => {
+      const list = store.getSnapshot().messages[message.sessionId] ?? [];
+      const { ids, index } = versionsOf(list, message);
+      const target = ids[index + step];
+      if (!target) return;
+      const leaf = leafUnder(list, target);
+      store.setLeaf(message.sessionId, leaf);
+      api.setLeaf(message.sessionId, leaf).catch((error: unknown) => reportError(refusalSentence(error)));
+    },
+    [store, reportError],
   );
 
   const rename = useCallback(
@@ -169,5 +196,5 @@ export function useChatActions(
     [store, cache, openSessionId, reportError],
   );
 
-  return { send, flushOutbox, stop, retry, rename, remove };
+  return { send, flushOutbox, stop, regenerate, chooseVersion, rename, remove };
 }

@@ -16,6 +16,9 @@ export interface SessionSummary {
 
 export interface StoredMessage {
   id: string;
+  /** null for a chat's first message (and an edit of it); see docs/api.md, Branches. */
+  parentId: string | null;
+  model?: string;
   role: Role;
   content: string;
   status: ReplyStatus;

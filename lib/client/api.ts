@@ -36,7 +36,18 @@ export const api = {
   signInAsGuest: () => call<{ user: { id: string; name: string } }>("/api/auth/guest", { method: "POST" }),
   currentSession: () => call<{ user?: { id?: string; name?: string } } | null>("/api/auth/session"),
   listSessions: () => call<{ sessions: SessionSummary[]; nextCursor: string | null }>("/api/chat/sessions?limit=100"),
-  listMessages: (sessionId: string) => call<{ messages: StoredMessage[] }>(`/api/chat/sessions/${sessionId}/messages`),
+  listMessages: (sessionId: string) =>
+    call<{ messages: StoredMessage[]; activeLeafId: string | null }>(`/api/chat/sessions/${sessionId}/messages`),
+  regenerate: (sessionId: string, userMessageId: string, clientMessageId: string) =>
+    call<SendAccepted>(`/api/chat/regenerate/${sessionId}/${userMessageId}`, {
+      method: "POST",
+      body: JSON.stringify({ clientMessageId }),
+    }),
+  setLeaf: (sessionId: string, activeLeafId: string) =>
+    call<SessionSummary>(`/api/chat/sessions/${sessionId}`, {
+      method: "PATCH",
+      body: JSON.stringify({ activeLeafId }),
+    }),
   send: (input: { sessionId?: string; content: string; clientMessageId: string }) =>
     call<SendAccepted>("/api/chat/messages", { method: "POST", body: JSON.stringify(input) }),
   cancel: (sessionId: string, messageId: string) =>

@@ -8,12 +8,15 @@ import {
   type SessionSummary,
   type StoredMessage,
 } from "../contract";
+import { visibleBranch } from "./branches";
 
 export type ConnectionState = "connecting" | "connected" | "reconnecting" | "offline" | "expired";
 
 export interface ClientMessage {
   id: string;
   sessionId: string;
+  /** The message it follows in the chat's tree (null: a first message; undefined: not known). */
+  parentId?: string | null;
   role: Role;
   content: string;
   status: ReplyStatus;
@@ -29,6 +32,8 @@ export interface ChatState {
   sessions: SessionSummary[];
   messages: Record<string, ClientMessage[]>;
   unread: Record<string, true>;
+  /** Where each chat's visible branch ends (absent: at its last message). */
+  leaves: Record<string, string>;
   connection: { state: ConnectionState; attempt: number };
 }
 
@@ -55,6 +60,7 @@ export class ChatStore {
     sessions: [],
     messages: {},
     unread: {},
+    leaves: {},
     connection: { state: "connecting", attempt: 0 },
   };
   private readonly listeners = new Set<() => void>();
@@ -144,16 +150,22 @@ export class ChatStore {
     this.set({ unread });
   }
 
-  /** Server messages for a chat. A reply the stream is following keeps the stream's text. */
-  setMessages(sessionId: string, stored: StoredMessage[]) {
+  /** Makes the chat's visible branch end at `leafId` (a version chosen, a regenerate). */
+  setLeaf(sessionId: string, leafId: string) {
+    if (this.state.leaves[sessionId] !== leafId) this.set({ leaves: { ...this.state.leaves, [sessionId]: leafId } });
+  }
+
+  /** Server messages for a chat (every branch). A reply the stream is following keeps the stream's text. */
+  setMessages(sessionId: string, stored: StoredMessage[], activeLeafId?: string | null) {
     const known = new Map((this.state.messages[sessionId] ?? []).map((m) => [m.id, m]));
     const merged = stored.map((m): ClientMessage => {
       const mine = known.get(m.id);
       // A list from the server never knows more about a running reply than the stream does.
-      if (mine && isRunningStatus(m.status)) return mine;
+      if (mine && isRunningStatus(m.status)) return { ...mine, parentId: m.parentId };
       return {
         id: m.id,
         sessionId,
+        parentId: m.parentId,
         role: m.role,
         content: m.content,
         status: m.status,
@@ -166,7 +178,8 @@ export class ChatStore {
     const storedIds = new Set(stored.map((m) => m.id));
     const pending = [...known.values()].filter((m) => !storedIds.has(m.id) && m.id.startsWith("pending:"));
     this.loaded.add(sessionId);
-    this.set({ messages: { ...this.state.messages, [sessionId]: [...merged, ...pending] } });
+    const leaves = activeLeafId ? { ...this.state.leaves, [sessionId]: activeLeafId } : this.state.leaves;
+    this.set({ messages: { ...this.state.messages, [sessionId]: [...merged, ...pending] }, leaves });
   }
 
   /**
@@ -178,8 +191,21 @@ export class ChatStore {
     const byId = new Map(list.map((m) => [m.id, m]));
     const addedIds = new Set(added.map((m) => m.id));
     const kept = list.filter((m) => !replacingIds.includes(m.id) && !addedIds.has(m.id));
-    const appended = added.map((m) => byId.get(m.id) ?? m);
-    this.set({ messages: { ...this.state.messages, [sessionId]: [...kept, ...appended] } });
+    // In a chat whose tree is known, new messages without a parent follow the visible branch's
+    // end, each the one before it; the last one added ends the visible branch.
+    const tree = kept.length === 0 || kept.every((m) => m.parentId !== undefined);
+    // The branch's end as it was shown, passing over what is replaced (a send's pending message).
+    const shown = visibleBranch(list, this.state.leaves[sessionId]).filter((m) => kept.includes(m));
+    let end = tree ? (shown.at(-1)?.id ?? null) : undefined;
+    const appended = added.map((m) => {
+      const known = byId.get(m.id) ?? m;
+      const parentId = m.parentId !== undefined ? m.parentId : (known.parentId ?? end);
+      end = tree ? m.id : undefined;
+      return parentId === undefined ? known : { ...known, parentId };
+    });
+    const last = appended.at(-1);
+    const leaves = tree && last ? { ...this.state.leaves, [sessionId]: last.id } : this.state.leaves;
+    this.set({ messages: { ...this.state.messages, [sessionId]: [...kept, ...appended] }, leaves });
   }
 
   private updateMessage(sessionId: string, messageId: string, update: (m: ClientMessage) => ClientMessage) {

@@ -37,7 +37,15 @@ describe("the browser's reply state", () => {
   it("starts over when a continued attempt arrives for text that came from a list, not the stream", () => {
     const store = new ChatStore();
     store.setMessages(S, [
-      { id: M, role: "assistant", content: "Hello ", status: "generating", createdAt: "", correlationId: "" },
+      {
+        id: M,
+        parentId: null,
+        role: "assistant",
+        content: "Hello ",
+        status: "generating",
+        createdAt: "",
+        correlationId: "",
+      },
     ]);
     store.applyEvent(ev({ type: "status", status: "generating", attempt: 2, continued: true, seq: 1 }));
     store.applyEvent(chunk(2, 1, "Hello "));
@@ -114,5 +122,41 @@ describe("the browser's reply state", () => {
     const list = store.getSnapshot().messages[S] ?? [];
     expect(list.map((m) => m.id)).toEqual(["q", M]);
     expect(list[1]).toMatchObject({ content: "hi", status: "generating" });
+  });
+
+  it("keeps every branch, shows the one that ends at the visible leaf, and chains a send after it", () => {
+    const store = new ChatStore();
+    const at = "2026-01-01T00:00:00.000Z";
+    const row = (id: string, parentId: string | null, role: "user" | "assistant") => ({
+      id,
+      parentId,
+      role,
+      content: id,
+      status: "completed" as const,
+      createdAt: at,
+      correlationId: C,
+    });
+    store.setMessages(S, [row("q1", null, "user"), row("a1", "q1", "assistant"), row("a2", "q1", "assistant")], "a1");
+    expect(store.getSnapshot().leaves[S]).toBe("a1");
+    store.addMessages(S, [
+      localMessage("q2", S, "user", "next", "completed"),
+      localMessage("a3", S, "assistant", "", "queued"),
+    ]);
+    const list = store.getSnapshot().messages[S] ?? [];
+    expect(list.find((m) => m.id === "q2")?.parentId).toBe("a1");
+    expect(list.find((m) => m.id === "a3")?.parentId).toBe("q2");
+    expect(store.getSnapshot().leaves[S]).toBe("a3");
+    store.setLeaf(S, "a2");
+    expect(store.getSnapshot().leaves[S]).toBe("a2");
+    // A send shows its message at once (pending), then the server's ids replace it: both follow a2.
+    store.addMessages(S, [localMessage("pending:x", S, "user", "more", "completed")]);
+    store.addMessages(
+      S,
+      [localMessage("q3", S, "user", "more", "completed"), localMessage("a4", S, "assistant", "", "queued")],
+      ["pending:x"],
+    );
+    const after = store.getSnapshot().messages[S] ?? [];
+    expect(after.find((m) => m.id === "q3")?.parentId).toBe("a2");
+    expect(after.some((m) => m.id === "pending:x")).toBe(false);
   });
 });
