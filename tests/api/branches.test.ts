@@ -69,6 +69,7 @@ describe.each(modes)("branches (%s mode)", (mode) => {
 
   /** The request the fake got for the reply sent last (the one after `before` requests). */
   const lastRequestAfter = (before: number) => fake.requests.slice(before).at(-1)?.body;
+  const lastBody = (): unknown => fake.requests.at(-1)?.body ?? {};
 
   it("regenerate adds a reply beside the first, with no second question, and the next reply sees only the chosen one", async () => {
     const first = await client.send("What is a branch?");
@@ -226,7 +227,7 @@ describe.each(modes)("branches (%s mode)", (mode) => {
   it("sends the chat's system prompt and the chosen model to the model, and stores the model with the reply", async () => {
     const first = await client.send("Hello there");
     await finish(first);
-    expect((fake.requests.at(-1)?.body as { model: string }).model).toBe("claude-test-a");
+    expect((lastBody() as { model: string }).model).toBe("claude-test-a");
     const prompt = await client.json(`/api/chat/sessions/${first.sessionId}`, {
       method: "PATCH",
       body: JSON.stringify({ systemPrompt: "Answer like a pirate." }),
@@ -243,7 +244,7 @@ describe.each(modes)("branches (%s mode)", (mode) => {
     });
     expect(chosen.status).toBe(202);
     await finish(chosen.body);
-    const seen = fake.requests.at(-1)?.body as { model: string; system?: unknown };
+    const seen = lastBody() as { model: string; system?: unknown };
     expect(seen.model).toBe("claude-test-b");
     expect(seen.system).toBe("Answer like a pirate.");
     const tree = await listed(first.sessionId);
@@ -263,6 +264,6 @@ describe.each(modes)("branches (%s mode)", (mode) => {
     });
     const plain = await client.send("No prompt now", { sessionId: first.sessionId });
     await finish(plain);
-    expect((fake.requests.at(-1)?.body as { system?: unknown }).system).toBeUndefined();
+    expect((lastBody() as { system?: unknown }).system).toBeUndefined();
   });
 });
