@@ -10,19 +10,24 @@ export interface TreeMessage {
 
 /**
  * The messages from the root to `leafId`: the branch on screen. With no leaf (or one not in the
- * chat) it ends at the last message. A chat with messages of unknown parents is shown flat.
+ * chat) it ends at the last message. A message whose parent is not known (a chat cached before
+ * branches, a reply the stream announced before its send's answer) follows the one before it.
  */
 export function visibleBranch<M extends TreeMessage>(messages: readonly M[], leafId: string | null | undefined): M[] {
   if (messages.length === 0) return [];
-  if (messages.some((message) => message.parentId === undefined)) return [...messages];
   const byId = new Map(messages.map((message) => [message.id, message]));
+  const parentOf = new Map<string, string | null>();
+  messages.forEach((message, index) => {
+    parentOf.set(message.id, message.parentId !== undefined ? message.parentId : (messages[index - 1]?.id ?? null));
+  });
   let at = (leafId ? byId.get(leafId) : undefined) ?? messages.at(-1);
   const path: M[] = [];
   const seen = new Set<string>();
   while (at && !seen.has(at.id)) {
     seen.add(at.id);
     path.push(at);
-    at = at.parentId ? byId.get(at.parentId) : undefined;
+    const parent = parentOf.get(at.id);
+    at = parent ? byId.get(parent) : undefined;
   }
   return path.reverse();
 }

@@ -194,7 +194,8 @@ export class ChatStore {
     // In a chat whose tree is known, new messages without a parent follow the visible branch's
     // end, each the one before it; the last one added ends the visible branch.
     const tree = kept.length === 0 || kept.every((m) => m.parentId !== undefined);
-    // The branch's end as it was shown, passing over what is replaced (a send's pending message).
+    // The branch's end as it was shown, passing over what is replaced (a send's pending message)
+    // and what this call adds (a reply the stream announced before the send's answer).
     const shown = visibleBranch(list, this.state.leaves[sessionId]).filter((m) => kept.includes(m));
     let end = tree ? (shown.at(-1)?.id ?? null) : undefined;
     const appended = added.map((m) => {

@@ -24,15 +24,19 @@ describe("the branch a chat shows", () => {
     expect(ids(visibleBranch(chat, "a4"))).toEqual(["q1'", "a4"]);
   });
 
-  it("ends at the last message when the leaf is unknown, and shows a chat without parents flat", () => {
+  it("ends at the last message when the leaf is unknown; a message of unknown parent follows the one before it", () => {
     expect(ids(visibleBranch(chat, "gone"))).toEqual(["q1'", "a4"]);
     expect(ids(visibleBranch(chat, null))).toEqual(["q1'", "a4"]);
     const flat = [
       { id: "x", role: "user" as const },
       { id: "y", role: "assistant" as const },
     ];
-    expect(ids(visibleBranch(flat, "x"))).toEqual(["x", "y"]);
+    expect(ids(visibleBranch(flat, null))).toEqual(["x", "y"]);
     expect(visibleBranch([], "x")).toEqual([]);
+    // A reply the stream announced before its send's answer (no parent yet) does not flatten the tree.
+    const announced = [...chat.slice(0, 5), m("q3", "a1'", "user"), { id: "a5", role: "assistant" as const }];
+    expect(ids(visibleBranch(announced, "a5"))).toEqual(["q1", "a1'", "q3", "a5"]);
+    expect(ids(visibleBranch(announced, "a2"))).toEqual(["q1", "a1", "q2", "a2"]);
   });
 
   it("numbers a message's versions among the messages of its role beside it", () => {

@@ -150,6 +150,8 @@ describe("the browser's reply state", () => {
     expect(store.getSnapshot().leaves[S]).toBe("a2");
     // A send shows its message at once (pending), then the server's ids replace it: both follow a2.
     store.addMessages(S, [localMessage("pending:x", S, "user", "more", "completed")]);
+    // The stream announces the new reply before the send's 202 comes back.
+    store.applyEvent(ev({ messageId: "a4", type: "status", status: "queued", attempt: 0 }));
     store.addMessages(
       S,
       [localMessage("q3", S, "user", "more", "completed"), localMessage("a4", S, "assistant", "", "queued")],
