@@ -3,10 +3,7 @@ import { extendReplyCheckpoints } from "../db/queries";
 import { env } from "../env";
 import { createLlmProvider, llmConfigFromEnv } from "../llm";
 import { describeError, log } from "../log";
-import { startBullWorker } from "../queue/bullmq";
-import type { ReplyWorkerHandle } from "../queue/contracts";
-import { getReplyQueue } from "../queue/index";
-import type { MemoryReplyQueue } from "../queue/memory";
+import { getReplyQueue, startReplyWorker } from "../queue/index";
 import { getReplyLifecycle } from "../replies/index";
 import { ReplyCheckpoints } from "./checkpoints";
 import { ChunkBatcher } from "./chunk-batcher";
@@ -48,27 +45,9 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
   await control.ready;
 
   const processor = (job: Parameters<typeof generateReply>[0]) => generateReply(job, deps);
-  let worker: ReplyWorkerHandle;
-  if (queue.kind === "memory") {
-    // The embedded queue is made by getReplyQueue; `kind` (not instanceof) survives Next bundling
-    // lib/ once for instrumentation and once for the routes.
-    const memoryQueue = queue as MemoryReplyQueue;
-    memoryQueue.process(processor);
-    worker = { close: () => memoryQueue.close() };
-    // The embedded queue lives in memory: after a restart, pick up what the database says still runs.
-    await lifecycle.queueAllRunning();
-  } else {
-    if (!config.REDIS_URL) throw new Error("REDIS_URL is required for the BullMQ worker");
-    worker = startBullWorker(
-      {
-        url: config.REDIS_URL,
-        prefix: config.BULLMQ_PREFIX,
-        concurrency: config.WORKER_CONCURRENCY,
-        lockDurationMs: config.WORKER_LOCK_MS,
-      },
-      processor,
-    );
-  }
+  const worker = startReplyWorker(processor);
+  // The embedded queue lives in memory: after a restart, pick up what the database says still runs.
+  if (queue.kind === "memory") await lifecycle.queueAllRunning();
 
   // Replies whose job is gone are queued again: quiet ones on every sweep, and every running one
   // as soon as the store turns out to have lost its data (their jobs went with it).
