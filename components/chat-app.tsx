@@ -142,6 +142,17 @@ export function ChatApp({ children }: { children: ReactNode }) {
   const messages = useMemo(() => visibleBranch(all, leaf), [all, leaf]);
   const running = useMemo(() => runningSessionIds(state), [state]);
   const waitingForWorker = useWorkerWatch(messages);
+  // Retry on a failed reply is a regenerate: a new version, not the question asked twice.
+  const handlers = useMemo(
+    () => ({
+      onStop: actions.stop,
+      onRetry: actions.regenerate,
+      onRegenerate: actions.regenerate,
+      onVersion: actions.chooseVersion,
+      onEdit: actions.edit,
+    }),
+    [actions.stop, actions.regenerate, actions.chooseVersion, actions.edit],
+  );
   const unknownChat = openSessionId ? missing.has(openSessionId) : Boolean(pathname?.startsWith("/chat/"));
   const loading = Boolean(openSessionId) && messages.length === 0 && (!ready || !store.isLoaded(openSessionId ?? ""));
   const chatTitle = state.sessions.find((s) => s.id === openSessionId)?.title;
@@ -207,10 +218,7 @@ export function ChatApp({ children }: { children: ReactNode }) {
             messages={messages}
             all={all}
             waitingForWorker={waitingForWorker}
-            onStop={actions.stop}
-            onRetry={actions.regenerate}
-            onRegenerate={actions.regenerate}
-            onVersion={actions.chooseVersion}
+            handlers={handlers}
           />
         ) : (
           <NewChatIntro />

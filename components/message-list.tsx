@@ -4,7 +4,7 @@ import { useRef } from "react";
 import { useFollowScroll } from "@/hooks/use-follow-scroll";
 import { versionsOf } from "@/lib/client/branches";
 import type { ClientMessage } from "@/lib/client/chat-store";
-import { Message } from "./message";
+import { Message, type MessageHandlers } from "./message";
 
 interface Props {
   messages: ClientMessage[];
@@ -12,14 +12,11 @@ interface Props {
   waitingForWorker: ReadonlySet<string>;
   /** Every message of the chat, all branches: `messages` is the visible branch of it. */
   all: ClientMessage[];
-  onStop: (message: ClientMessage) => void;
-  onRetry: (message: ClientMessage) => void;
-  onRegenerate: (message: ClientMessage) => void;
-  onVersion: (message: ClientMessage, step: -1 | 1) => void;
+  handlers: MessageHandlers;
 }
 
 /** The open chat's messages; follows a streaming reply only while the person is at the bottom. */
-export function MessageList({ messages, all, waitingForWorker, onStop, onRetry, onRegenerate, onVersion }: Props) {
+export function MessageList({ messages, all, waitingForWorker, handlers }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
   const last = messages.at(-1);
   const lastWaits = last ? waitingForWorker.has(last.id) : false;
@@ -36,10 +33,7 @@ export function MessageList({ messages, all, waitingForWorker, onStop, onRetry, 
             message={message}
             waitsForWorker={waitingForWorker.has(message.id)}
             version={versionOf(all, message)}
-            onStop={onStop}
-            onRetry={onRetry}
-            onRegenerate={onRegenerate}
-            onVersion={onVersion}
+            handlers={handlers}
           />
         ))}
       </div>

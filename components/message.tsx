@@ -5,29 +5,32 @@ import { type ClientMessage, isRunning } from "@/lib/client/chat-store";
 import { longTime, shortTime } from "./dates";
 import { Markdown } from "./markdown";
 
+/** What can be done with a message (one object for the whole list, so memo keeps each message). */
+export interface MessageHandlers {
+  onStop: (message: ClientMessage) => void;
+  onRetry: (message: ClientMessage) => void;
+  onRegenerate: (message: ClientMessage) => void;
+  onVersion: (message: ClientMessage, step: -1 | 1) => void;
+  /** Sends `content` as a new version of this (user) message; resolves false when it was refused. */
+  onEdit: (message: ClientMessage, content: string) => Promise<boolean>;
+}
+
 interface Props {
   message: ClientMessage;
   waitsForWorker: boolean;
   /** Its place among the versions beside it (a regenerate or an edit made them). */
   version: { index: number; count: number };
-  onStop: (message: ClientMessage) => void;
-  onRetry: (message: ClientMessage) => void;
-  onRegenerate: (message: ClientMessage) => void;
-  onVersion: (message: ClientMessage, step: -1 | 1) => void;
+  handlers: MessageHandlers;
 }
 
 /** One message: an article named by its speaker, its text, its notes and what can be done with it. */
-export const Message = memo(function Message({
-  message,
-  waitsForWorker,
-  version,
-  onStop,
-  onRetry,
-  onRegenerate,
-  onVersion,
-}: Props) {
+export const Message = memo(function Message({ message, waitsForWorker, version, handlers }: Props) {
+  const { onStop, onRetry, onRegenerate, onVersion, onEdit } = handlers;
   const assistant = message.role === "assistant";
   const running = assistant && isRunning(message);
+  const [editing, setEditing] = useState(false);
+  // A message that was sent (not one waiting in the outbox) can be edited into a new version.
+  const editable = !assistant && message.status === "completed" && !message.id.startsWith("pending:");
   return (
     <article
       className={`message message-${message.role}`}
@@ -46,6 +49,14 @@ export const Message = memo(function Message({
             </div>
           ) : null}
         </div>
+      ) : editing ? (
+        <EditForm
+          initial={message.content}
+          onCancel={() => setEditing(false)}
+          onSave={async (content) => {
+            if (await onEdit(message, content)) setEditing(false);
+          }}
+        />
       ) : message.content ? (
         <div className="text">{message.content}</div>
       ) : null}
@@ -83,7 +94,7 @@ export const Message = memo(function Message({
           </button>
         </div>
       ) : null}
-      {version.count > 1 || (assistant && !running) ? (
+      {version.count > 1 || (assistant && !running) || (editable && !editing) ? (
         <div className="message-actions">
           {version.count > 1 ? (
             <span className="versions">
@@ -114,6 +125,11 @@ export const Message = memo(function Message({
               Regenerate
             </button>
           ) : null}
+          {editable && !editing ? (
+            <button type="button" className="edit" onClick={() => setEditing(true)}>
+              Edit
+            </button>
+          ) : null}
         </div>
       ) : null}
       <time className="stamp" dateTime={message.createdAt} title={longTime(message.createdAt)}>
@@ -122,6 +138,58 @@ export const Message = memo(function Message({
     </article>
   );
 });
+
+/** A sent message's text, editable; saving sends it as a new version beside the old one. */
+function EditForm({
+  initial,
+  onSave,
+  onCancel,
+}: {
+  initial: string;
+  onSave: (content: string) => Promise<void>;
+  onCancel: () => void;
+}) {
+  const [text, setText] = useState(initial);
+  const [saving, setSaving] = useState(false);
+  const save = async () => {
+    if (!text.trim() || saving) return;
+    setSaving(true);
+    await onSave(text);
+    setSaving(false);
+  };
+  return (
+    <form
+      className="edit-form"
+      onSubmit={(event) => {
+        event.preventDefault();
+        void save();
+      }}
+    >
+      <textarea
+        aria-label="Edit message"
+        value={text}
+        // biome-ignore lint/a11y/noAutofocus: the person just asked to edit this message
+        autoFocus
+        onChange={(event) => setText(event.target.value)}
+        onKeyDown={(event) => {
+          if (event.key === "Escape") onCancel();
+          if (event.key === "Enter" && !event.shiftKey && !event.nativeEvent.isComposing) {
+            event.preventDefault();
+            void save();
+          }
+        }}
+      />
+      <div className="edit-actions">
+        <button type="submit" disabled={!text.trim() || saving}>
+          Send edit
+        </button>
+        <button type="button" onClick={onCancel}>
+          Cancel
+        </button>
+      </div>
+    </form>
+  );
+}
 
 function CopyReply({ text }: { text: string }) {
   const [copied, setCopied] = useState(false);

@@ -52,3 +52,33 @@ test("Retry on a failed reply writes a new version of it, without asking the que
   await expect(chat.page.locator('[data-role="user"]')).toHaveCount(1);
   await expect(chat.assistant()).toHaveAttribute("data-status", "error", { timeout: 30_000 });
 });
+
+test("Edit sends the new text beside the old message, with its own reply, and the versions switch back", async ({
+  chat,
+}) => {
+  await chat.startChat("/mock tokens=12 tps=200\nFirst question");
+  await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
+  await chat.send("/mock tokens=12 tps=200\nA follow-up with a typo");
+  await expect(chat.page.locator('[data-role="user"]')).toHaveCount(2);
+  await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
+  const original = chat.page.locator('[data-role="user"]').last();
+  const originalId = (await original.getAttribute("data-message-id")) ?? "";
+  const parentId = (await original.getAttribute("data-parent-id")) ?? "";
+
+  await original.getByRole("button", { name: "Edit" }).click();
+  const editor = chat.page.getByRole("textbox", { name: "Edit message" });
+  await editor.fill("/mock tokens=12 tps=200\nA follow-up, spelled right");
+  await chat.page.getByRole("button", { name: "Send edit" }).click();
+
+  const edited = chat.page.locator('[data-role="user"]').last();
+  await expect(edited).not.toHaveAttribute("data-message-id", originalId);
+  await expect(edited).toHaveAttribute("data-parent-id", parentId);
+  await expect(edited).toContainText("spelled right");
+  await expect(edited.locator(".version-count")).toHaveText("2 / 2");
+  await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
+  await expect(chat.page.locator('[data-role="user"]')).toHaveCount(2);
+
+  await edited.getByRole("button", { name: "Previous version" }).click();
+  await expect(chat.page.locator('[data-role="user"]').last()).toHaveAttribute("data-message-id", originalId);
+  await expect(chat.page.locator('[data-role="user"]').last()).toContainText("typo");
+});

@@ -154,6 +154,38 @@ export function useChatActions(
     [store, reportError],
   );
 
+  /**
+   * Sends `content` as a new version of a sent message: beside it (the same parent), with its own
+   * reply, which becomes the visible branch. False (and the reason said) when it was refused.
+   */
+  const edit = useCallback(
+    async (message: ClientMessage, content: string): Promise<boolean> => {
+      const { sessionId } = message;
+      try {
+        let parentMessageId = message.parentId;
+        if (parentMessageId === undefined) {
+          // A chat known flat (cached before branches): its tree from the server first.
+          const listed = await api.listMessages(sessionId);
+          store.setMessages(sessionId, listed.messages, listed.activeLeafId);
+          parentMessageId = listed.messages.find((m) => m.id === message.id)?.parentId ?? null;
+        }
+        const accepted = await api.send({ sessionId, content, clientMessageId: newId(), parentMessageId });
+        const asked = localMessage(accepted.userMessageId, sessionId, "user", content, "completed");
+        const reply = localMessage(accepted.assistantMessageId, sessionId, "assistant", "", "queued");
+        store.addMessages(sessionId, [
+          { ...asked, parentId: parentMessageId },
+          { ...reply, parentId: accepted.userMessageId },
+        ]);
+        store.setLeaf(sessionId, accepted.assistantMessageId);
+        return true;
+      } catch (error) {
+        reportError(refusalSentence(error));
+        return false;
+      }
+    },
+    [store, reportError],
+  );
+
   /** Shows the version before or after this one (and the newest branch under it); the server remembers it. */
   const chooseVersion = useCallback(
     (message: ClientMessage, step: -1 | 1) => {
@@ -196,5 +228,5 @@ export function useChatActions(
     [store, cache, openSessionId, reportError],
   );
 
-  return { send, flushOutbox, stop, regenerate, chooseVersion, rename, remove };
+  return { send, flushOutbox, stop, regenerate, edit, chooseVersion, rename, remove };
 }
