@@ -60,8 +60,11 @@ test("Edit sends the new text beside the old message, with its own reply, and th
   await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
   await chat.send("/mock tokens=12 tps=200\nA follow-up with a typo");
   await expect(chat.page.locator('[data-role="user"]')).toHaveCount(2);
+  await expect(chat.page.locator('[data-role="assistant"]')).toHaveCount(2);
   await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
   const original = chat.page.locator('[data-role="user"]').last();
+  // The server's id, not the one the page showed until the send was answered.
+  await expect(original).not.toHaveAttribute("data-message-id", /^pending:/);
   const originalId = (await original.getAttribute("data-message-id")) ?? "";
   const parentId = (await original.getAttribute("data-parent-id")) ?? "";
 
