@@ -7,6 +7,7 @@ import { useChatActions } from "@/hooks/use-chat-actions";
 import { useChatCache } from "@/hooks/use-chat-cache";
 import { useChatStreaming } from "@/hooks/use-chat-streaming";
 import { useMenu } from "@/hooks/use-menu";
+import { useModels } from "@/hooks/use-models";
 import { useWorkerWatch } from "@/hooks/use-worker-watch";
 import { ApiError, api } from "@/lib/client/api";
 import { visibleBranch } from "@/lib/client/branches";
@@ -142,6 +143,11 @@ export function ChatApp({ children }: { children: ReactNode }) {
   const messages = useMemo(() => visibleBranch(all, leaf), [all, leaf]);
   const running = useMemo(() => runningSessionIds(state), [state]);
   const waitingForWorker = useWorkerWatch(messages);
+  const models = useModels();
+  const sendFromComposer = useCallback(
+    (content: string, model?: string) => actions.send(content, openSessionId, model),
+    [actions.send, openSessionId],
+  );
   // Retry on a failed reply is a regenerate: a new version, not the question asked twice.
   const handlers = useMemo(
     () => ({
@@ -223,7 +229,9 @@ export function ChatApp({ children }: { children: ReactNode }) {
         ) : (
           <NewChatIntro />
         )}
-        {unknownChat ? null : <Composer onSend={actions.send} disabled={!ready} textareaRef={composerRef} />}
+        {unknownChat ? null : (
+          <Composer onSend={sendFromComposer} disabled={!ready} models={models} textareaRef={composerRef} />
+        )}
         {children}
       </main>
     </div>

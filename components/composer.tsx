@@ -1,28 +1,45 @@
 "use client";
 
-import { type FormEvent, type KeyboardEvent, type Ref, useState } from "react";
+import { type FormEvent, type KeyboardEvent, type Ref, useEffect, useState } from "react";
 import type { SendOutcome } from "@/hooks/use-chat-actions";
+import type { ModelChoice } from "@/hooks/use-models";
 
 interface Props {
-  onSend: (content: string) => Promise<SendOutcome>;
+  /** `model`: the one chosen in the picker (unset: the server's default). */
+  onSend: (content: string, model?: string) => Promise<SendOutcome>;
   disabled: boolean;
+  /** The models to choose from; the picker shows when there is more than one. */
+  models: ModelChoice[];
   textareaRef?: Ref<HTMLTextAreaElement>;
 }
+
+const MODEL_KEY = "backchannel:model";
 
 /**
  * Enter sends, Shift+Enter breaks the line. A running reply never blocks sending. The box empties
  * at once (the message shows in the list), and a refused send puts the draft back with the reason.
  */
-export function Composer({ onSend, disabled, textareaRef }: Props) {
+export function Composer({ onSend, disabled, models, textareaRef }: Props) {
   const [draft, setDraft] = useState("");
   const [refusal, setRefusal] = useState<string | null>(null);
+  // The chosen model is remembered in this browser; one this server no longer serves falls back.
+  const [model, setModel] = useState<string | undefined>(undefined);
+  useEffect(() => {
+    const remembered = window.localStorage.getItem(MODEL_KEY);
+    if (remembered && models.some((m) => m.id === remembered)) setModel(remembered);
+  }, [models]);
+  const choose = (id: string) => {
+    setModel(id);
+    window.localStorage.setItem(MODEL_KEY, id);
+  };
+  const chosen = model && models.some((m) => m.id === model) ? model : undefined;
   const submit = async (event?: FormEvent) => {
     event?.preventDefault();
     if (!draft.trim() || disabled) return;
     const content = draft;
     setDraft("");
     setRefusal(null);
-    const outcome = await onSend(content);
+    const outcome = await onSend(content, chosen);
     if (outcome.sent) return;
     // What was typed since stays; the refused text comes back in front of it.
     setDraft((typed) => (typed ? `${content}\n${typed}` : content));
@@ -52,6 +69,20 @@ export function Composer({ onSend, disabled, textareaRef }: Props) {
           onChange={(event) => setDraft(event.target.value)}
           onKeyDown={onKeyDown}
         />
+        {models.length > 1 ? (
+          <select
+            className="model-picker"
+            aria-label="Model"
+            value={chosen ?? models[0]?.id}
+            onChange={(event) => choose(event.target.value)}
+          >
+            {models.map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.label}
+              </option>
+            ))}
+          </select>
+        ) : null}
         <button type="submit" disabled={disabled || !draft.trim()}>
           Send
         </button>

@@ -85,3 +85,21 @@ test("Edit sends the new text beside the old message, with its own reply, and th
   await expect(chat.page.locator('[data-role="user"]').last()).toHaveAttribute("data-message-id", originalId);
   await expect(chat.page.locator('[data-role="user"]').last()).toContainText("typo");
 });
+
+test("the model picker's choice is stored with the reply, and remembered for the next send", async ({ chat }) => {
+  await chat.open();
+  const picker = chat.page.getByRole("combobox", { name: "Model" });
+  await expect(picker).toBeVisible();
+  await picker.selectOption({ label: "Mock (thorough)" });
+  await chat.send("/mock tokens=12 tps=200\nWhich model are you?");
+  await chat.page.waitForURL(/\/chat\/[0-9a-f-]{36}$/);
+  const sessionId = chat.page.url().split("/").at(-1) ?? "";
+  await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
+  const listed = async () => {
+    const response = await chat.page.request.get(`${chat.baseUrl}/api/chat/sessions/${sessionId}/messages`);
+    return ((await response.json()) as { messages: Array<{ role: string; model?: string }> }).messages;
+  };
+  expect((await listed()).find((m) => m.role === "assistant")?.model).toBe("mock-2");
+  await chat.page.reload();
+  await expect(chat.page.getByRole("combobox", { name: "Model" })).toHaveValue("mock-2");
+});

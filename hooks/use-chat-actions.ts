@@ -37,6 +37,7 @@ export function useChatActions(
         sessionId: entry.sessionId ?? undefined,
         content: entry.content,
         clientMessageId: entry.clientMessageId,
+        ...(entry.model ? { model: entry.model } : {}),
       });
       const target = accepted.sessionId;
       if (!entry.sessionId) store.markLoaded(target);
@@ -72,8 +73,14 @@ export function useChatActions(
    * server and no outbox) comes back as the sentence to show, so the caller can keep the draft.
    */
   const send = useCallback(
-    async (content: string, sessionId: string | null = openSessionId): Promise<SendOutcome> => {
-      const entry: OutboxEntry = { clientMessageId: newId(), sessionId, content, createdAt: Date.now() };
+    async (content: string, sessionId: string | null = openSessionId, model?: string): Promise<SendOutcome> => {
+      const entry: OutboxEntry = {
+        clientMessageId: newId(),
+        sessionId,
+        content,
+        createdAt: Date.now(),
+        ...(model ? { model } : {}),
+      };
       const pendingId = `pending:${entry.clientMessageId}`;
       const toOutbox = async () => {
         // No network: keep the message, marked as waiting, and send it (once) when it returns.

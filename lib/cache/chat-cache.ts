@@ -25,6 +25,8 @@ export interface OutboxEntry {
   sessionId: string | null;
   content: string;
   createdAt: number;
+  /** The model chosen for the reply (unset: the server's default). */
+  model?: string;
 }
 
 interface CacheSchema extends DBSchema {

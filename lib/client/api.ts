@@ -48,8 +48,13 @@ export const api = {
       method: "PATCH",
       body: JSON.stringify({ activeLeafId }),
     }),
-  send: (input: { sessionId?: string; content: string; clientMessageId: string; parentMessageId?: string | null }) =>
-    call<SendAccepted>("/api/chat/messages", { method: "POST", body: JSON.stringify(input) }),
+  send: (input: {
+    sessionId?: string;
+    content: string;
+    clientMessageId: string;
+    parentMessageId?: string | null;
+    model?: string;
+  }) => call<SendAccepted>("/api/chat/messages", { method: "POST", body: JSON.stringify(input) }),
   cancel: (sessionId: string, messageId: string) =>
     call<{ status: string }>(`/api/chat/cancel/${sessionId}/${messageId}`, { method: "POST" }),
   rename: (sessionId: string, title: string) =>
