@@ -3,7 +3,6 @@ import { getMessageForUser, listRunningRepliesByUser } from "../db/queries";
 import type { MessageRow } from "../db/schema";
 import { AppError } from "../errors";
 import { getReplyLifecycle } from "../replies/index";
-import { isRunning } from "../replies/status";
 import { getChunkStore } from "../streams/index";
 
 async function replyOf(userId: string, sessionId: string, messageId: string): Promise<MessageRow> {
@@ -15,18 +14,14 @@ async function replyOf(userId: string, sessionId: string, messageId: string): Pr
 /** GET status: the partial text while it runs (the store's, or its checkpoint), the stored text after. */
 export async function getReplyStatus(userId: string, sessionId: string, messageId: string) {
   const row = await replyOf(userId, sessionId, messageId);
-  const lifecycle = await getReplyLifecycle();
-  const [state, text] = await Promise.all([
-    isRunning(row.status) ? lifecycle.store.getState({ sessionId, messageId }) : null,
-    lifecycle.textSoFar(row),
-  ]);
+  const { text, attempt } = await (await getReplyLifecycle()).readSoFar(row);
   return {
     sessionId,
     messageId,
     status: row.status,
     content: text.content,
     seq: text.seq,
-    attempt: state ? state.attempt : row.attempt,
+    attempt,
     ...(row.status === "error"
       ? { error: { code: row.errorCode ?? "generation_failed", message: row.errorMessage ?? "" } }
       : {}),

@@ -167,8 +167,16 @@ export async function regenerateReply(
 }
 
 /** The model a new reply is asked of: the one named (one of GET /api/models, else 400), or the default. */
+const modelsByEnv = new WeakMap<object, ReturnType<typeof listModels>>();
+
 function chosenModel(id: string | undefined): string {
-  const models = listModels(llmConfigFromEnv(env()));
+  // Listed once per environment, not on every send.
+  const config = env();
+  let models = modelsByEnv.get(config);
+  if (!models) {
+    models = listModels(llmConfigFromEnv(config));
+    modelsByEnv.set(config, models);
+  }
   const model = resolveModel({ models: () => models }, id);
   if (!model) {
     throw new AppError(400, "invalid_request", "That model is not served here.", {

@@ -360,8 +360,15 @@ export class ReplyLifecycle {
    * store has less: it lost the reply), the stored text once it ended.
    */
   async textSoFar(row: MessageRow): Promise<TextSoFar> {
-    if (!isRunning(row.status)) return { content: row.content, seq: row.seq };
-    const chunks = await this.deps.store.readChunks(refOf(row), 0);
-    return chunks.length >= row.seq && chunks.length > 0 ? joined(chunks) : { content: row.content, seq: row.seq };
+    return (await this.readSoFar(row)).text;
+  }
+
+  /** `textSoFar` and the attempt it belongs to, from one read of the store (state and chunks together). */
+  async readSoFar(row: MessageRow): Promise<{ text: TextSoFar; attempt: number }> {
+    const stored = { text: { content: row.content, seq: row.seq }, attempt: row.attempt };
+    if (!isRunning(row.status)) return stored;
+    const read = await this.deps.store.readReply(refOf(row), 0);
+    if (!read || read.chunks.length === 0 || read.chunks.length < row.seq) return stored;
+    return { text: joined(read.chunks), attempt: read.state.attempt };
   }
 }

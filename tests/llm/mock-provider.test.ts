@@ -5,7 +5,6 @@ import { run, wordCount } from "../support/llm-run";
 
 describe("mock provider", () => {
   const provider = createMockProvider();
-  const signal = new AbortController().signal;
 
   it("sends exactly tokens=N words and reports them as output tokens", async () => {
     const outcome = await run(provider, "/mock tokens=37 tps=0\nCount for me");
@@ -21,14 +20,7 @@ describe("mock provider", () => {
     ]);
     expect(provider.model).toBe("mock-1");
     const prompt = "/mock tokens=90 tps=0\nHow do I paginate results in Postgres?";
-    const thorough = provider.stream({
-      messages: [{ role: "user", content: prompt }],
-      signal,
-      attempt: 1,
-      model: "mock-2",
-    });
-    let text = "";
-    for await (const event of thorough) if (event.type === "text") text += event.text;
+    const { text } = await run(provider, prompt, { model: "mock-2" });
     expect(wordCount(text)).toBe(90);
     expect(text).toBe(mockReplyText(prompt, 90, "mock-2"));
     expect((await run(provider, prompt)).text).toBe(mockReplyText(prompt, 90, "mock-1"));
@@ -37,15 +29,7 @@ describe("mock provider", () => {
 
   it("writes as the default model for a model it does not serve (a reply begun elsewhere)", async () => {
     const prompt = "/mock tokens=30 tps=0\nhello";
-    const stream = provider.stream({
-      messages: [{ role: "user", content: prompt }],
-      signal,
-      attempt: 1,
-      model: "claude-x",
-    });
-    let text = "";
-    for await (const event of stream) if (event.type === "text") text += event.text;
-    expect(text).toBe(mockReplyText(prompt, 30, "mock-1"));
+    expect((await run(provider, prompt, { model: "claude-x" })).text).toBe(mockReplyText(prompt, 30, "mock-1"));
   });
 
   it("counts input tokens as whitespace-separated words across all turns", async () => {

@@ -18,7 +18,7 @@ export interface Outcome {
 export async function run(
   provider: LlmProvider,
   prompt: string | ChatTurn[],
-  options: { attempt?: number; signal?: AbortSignal; onText?: () => void; continueFrom?: string } = {},
+  options: { attempt?: number; signal?: AbortSignal; onText?: () => void; continueFrom?: string; model?: string } = {},
 ): Promise<Outcome> {
   const messages = typeof prompt === "string" ? [{ role: "user" as const, content: prompt }] : prompt;
   const signal = options.signal ?? new AbortController().signal;
@@ -32,6 +32,7 @@ export async function run(
       signal,
       attempt: options.attempt ?? 1,
       continueFrom: options.continueFrom,
+      model: options.model,
     })) {
       if (event.type === "text") {
         firstTextMs ??= performance.now() - startedAt;
