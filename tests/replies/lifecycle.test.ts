@@ -352,6 +352,20 @@ describe.each([
     });
   });
 
+  it("chains sends made at once into one chat: each question follows the reply before it", async () => {
+    const first = await newReply();
+    const turns = await Promise.all(Array.from({ length: 6 }, () => newReply(first.sessionId)));
+    const rows = await queries.listMessagesBySession({ sessionId: first.sessionId });
+    const questions = rows.filter((row) => row.role === "user").slice(1);
+    expect(questions).toHaveLength(turns.length);
+    // Each follows a different reply (siblings would share one), the first of them the first reply.
+    const parents = questions.map((row) => row.parentId);
+    expect(new Set(parents).size).toBe(turns.length);
+    expect(parents).toContain(first.id);
+    const replies = new Set(rows.filter((row) => row.role === "assistant").map((row) => row.id));
+    for (const parent of parents) expect(replies.has(parent ?? "")).toBe(true);
+  });
+
   it("queues again a running reply whose job is gone, once", async () => {
     const reply = await newReply();
     expect(await setup.queue.isAlive(reply.id)).toBe(false);

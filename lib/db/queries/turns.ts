@@ -96,11 +96,15 @@ export async function createTurn(input: {
       insert into ${chatSessions} (user_id, title, active_leaf_id)
       select ${userId}, ${title}, ids.reply_id from ids where ${sessionId}::uuid is null
       returning id, null::uuid as leaf
+    ), locked as (
+      -- FOR UPDATE waits for a send into the same chat that is being stored and then reads the
+      -- leaf it left: sends made at once chain one after the other instead of becoming siblings.
+      select id, active_leaf_id as leaf from ${chatSessions} where id = ${sessionId}::uuid for update
     ), touched as (
       update ${chatSessions} s set updated_at = now(), active_leaf_id = ids.reply_id
-      from ids, (select active_leaf_id as leaf from ${chatSessions} where id = ${sessionId}::uuid) before
-      where s.id = ${sessionId}::uuid
-      returning s.id, before.leaf
+      from ids, locked
+      where s.id = locked.id
+      returning s.id, locked.leaf
     ), session as (
       select id, leaf from made union all select id, leaf from touched
     ), asked as (
