@@ -1,8 +1,9 @@
-import type { ClaimedReply } from "../db/queries";
+import type { CheckpointWrite, ClaimedReply } from "../db/queries";
 import type { MessageRow } from "../db/schema";
 import { log } from "../log";
 import type { GenerateReplyJob, ReplyQueue } from "../queue/contracts";
 import type {
+  AppendItem,
   AttemptStart,
   ChunkStore,
   FinishOutcome,
@@ -17,7 +18,7 @@ import { isRunning, type ReplyStatus } from "./status";
 
 // A reply's lifecycle, in one place. Every transition of a reply goes through here:
 //
-//   queue ─▶ claim ─▶ start attempt ─▶ (chunks, checkpoints) ─▶ complete | fail | cancel
+//   queue ─▶ claim ─▶ start attempt ─▶ append, checkpoint ─▶ complete | fail | cancel
 //                         ▲                 │
 //                         └── next attempt ◀┘ (a model error; or a lost worker or store,
 //                                              found by requeueOrphans: the job runs again)
@@ -25,8 +26,8 @@ import { isRunning, type ReplyStatus } from "./status";
 // Postgres is the arbiter of an end: whoever ends a running reply first (the worker completing or
 // failing, a person cancelling) wins, and only the winner announces it in the store. Every end is
 // then announced to readers (`announceEnd` repairs an end the store missed) and wakes the next
-// reply of the session, which waits its turn. The chunks and checkpoints are written in batches by
-// the worker (lib/worker/chunk-batcher.ts, checkpoints.ts), fenced by the attempt.
+// reply of the session, which waits its turn. Chunks and checkpoints go through here too, fenced by
+// the attempt; the worker only gathers them into batches (lib/worker/chunk-batcher.ts, checkpoints.ts).
 
 export interface LifecycleDeps {
   store: ChunkStore;
@@ -174,6 +175,27 @@ export class ReplyLifecycle {
       });
     }
     return started;
+  }
+
+  // ── the text: append and checkpoint ──────────────────────────────────────────────────────
+
+  /**
+   * Appends chunks of many replies' attempts, in one store call for all of them (the worker's
+   * batcher gathers them). Fenced by the attempt: an item's seq is null where its attempt no longer
+   * runs (the reply ended, a newer attempt took over, the store lost the reply), and its worker
+   * then stops the model call.
+   */
+  appendMany(items: readonly AppendItem[]): Promise<Array<number | null>> {
+    return this.deps.store.appendMany(items);
+  }
+
+  /**
+   * Copies running replies' new text into the database, in one statement, fenced by the attempt
+   * like the chunks: the ids whose copy landed (the others start their copy over whole). A store
+   * that loses its data then loses at most one checkpoint interval of any reply's text.
+   */
+  checkpoint(writes: readonly CheckpointWrite[]): Promise<Set<string>> {
+    return this.deps.records.extendReplyCheckpoints(writes);
   }
 
   /** The attempt after a failed one, in the database; null when the reply ended meanwhile. */

@@ -16,4 +16,5 @@ export type ReplyRecords = Pick<
   | "setReplyContent"
   | "listQuietRunningReplies"
   | "listAllRunningReplies"
+  | "extendReplyCheckpoints"
 >;

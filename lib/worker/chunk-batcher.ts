@@ -1,5 +1,8 @@
 import type { AppendItem, ChunkStore, ReplyInit } from "../streams/types";
 
+/** Where batches go: the reply lifecycle (a test may pass a store). */
+export type ChunkWriter = Pick<ChunkStore, "appendMany">;
+
 // Tokens arrive one by one; readers need them a few at a time, and Redis should see as few
 // commands as possible. Every reply a worker process writes keeps a buffer here. Each reply has
 // its own rhythm: a buffer holding text is due at the reply's next beat, every `intervalMs` from
@@ -33,7 +36,7 @@ export class ChunkBatcher {
   private quietUntil = 0;
 
   constructor(
-    private readonly store: ChunkStore,
+    private readonly writer: ChunkWriter,
     readonly intervalMs: number,
     readonly maxChars: number,
   ) {}
@@ -126,7 +129,7 @@ export class ChunkBatcher {
 
   private async write(buffers: ReplyBuffer[], items: AppendItem[]): Promise<void> {
     try {
-      const seqs = await this.store.appendMany(items);
+      const seqs = await this.writer.appendMany(items);
       buffers.forEach((buffer, index) => {
         const item = items[index];
         if (item) buffer.written(seqs[index] ?? null, item.text, item.ts);

@@ -1,5 +1,4 @@
 import "server-only";
-import { extendReplyCheckpoints } from "../db/queries";
 import { env } from "../env";
 import { createLlmProvider, llmConfigFromEnv } from "../llm";
 import { describeError, log } from "../log";
@@ -31,8 +30,8 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
     lifecycle,
     llm,
     running,
-    batcher: new ChunkBatcher(store, config.FLUSH_INTERVAL_MS, config.FLUSH_MAX_CHARS),
-    checkpoints: new ReplyCheckpoints(extendReplyCheckpoints, config.CHECKPOINT_MS),
+    batcher: new ChunkBatcher(lifecycle, config.FLUSH_INTERVAL_MS, config.FLUSH_MAX_CHARS),
+    checkpoints: new ReplyCheckpoints((writes) => lifecycle.checkpoint(writes), config.CHECKPOINT_MS),
     config: { maxAttempts: config.MAX_ATTEMPTS, retryBackoffMs: config.RETRY_BACKOFF_MS },
   };
   const control = store.subscribe(

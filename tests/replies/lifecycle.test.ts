@@ -150,13 +150,11 @@ describe.each([
     return { claim, started };
   }
 
-  const append = (reply: ReplyIdentity, attempt: number, text: string) =>
-    setup.store.append(
-      { sessionId: reply.sessionId, messageId: reply.id, userId, correlationId: reply.correlationId },
-      attempt,
-      text,
-      Date.now(),
-    );
+  const append = async (reply: ReplyIdentity, attempt: number, text: string) => {
+    const identity = { sessionId: reply.sessionId, messageId: reply.id, userId, correlationId: reply.correlationId };
+    const [seq] = await lifecycle.appendMany([{ reply: identity, attempt, text, ts: Date.now() }]);
+    return seq ?? null;
+  };
 
   const completion = (content: string, seq: number) => ({
     content,
@@ -295,7 +293,7 @@ describe.each([
     const { claim } = await run(reply);
     await append(reply, 1, "Saved ");
     await append(reply, 1, "text");
-    const landed = await queries.extendReplyCheckpoints([
+    const landed = await lifecycle.checkpoint([
       { id: reply.id, attempt: 1, fromSeq: 0, seq: 2, text: "Saved text", lengths: [6, 4] },
     ]);
     expect(landed.has(reply.id)).toBe(true);
@@ -311,13 +309,41 @@ describe.each([
     expect((await rowOf(reply)).content).toBe("Saved text!");
   });
 
+  it("fences the text by the attempt: an older attempt's chunks and checkpoint are refused", async () => {
+    const reply = await newReply();
+    const { claim } = await run(reply);
+    expect(await append(reply, 1, "first ")).toBe(1);
+    expect(
+      await lifecycle.checkpoint([{ id: reply.id, attempt: 1, fromSeq: 0, seq: 1, text: "first ", lengths: [6] }]),
+    ).toEqual(new Set([reply.id]));
+    expect(await lifecycle.nextAttempt(claim.reply)).toBe(2);
+    await lifecycle.startAttempt(claim.reply, 2, { reason: "model_error", checkpoint: ["first "] });
+    // The first attempt's worker did not hear of the second yet: its writes change nothing.
+    expect(await append(reply, 1, "stale")).toBeNull();
+    expect(
+      await lifecycle.checkpoint([{ id: reply.id, attempt: 1, fromSeq: 1, seq: 2, text: "stale", lengths: [5] }]),
+    ).toEqual(new Set());
+    expect(await append(reply, 2, "second")).toBe(2);
+    expect(
+      await lifecycle.checkpoint([
+        { id: reply.id, attempt: 2, fromSeq: 0, seq: 2, text: "first second", lengths: [6, 6] },
+      ]),
+    ).toEqual(new Set([reply.id]));
+    expect(await lifecycle.textSoFar(await rowOf(reply))).toEqual({ content: "first second", seq: 2 });
+    // An ended reply takes neither.
+    await lifecycle.complete(claim.reply, 2, completion("first second", 2));
+    expect(await append(reply, 2, "late")).toBeNull();
+    expect(
+      await lifecycle.checkpoint([{ id: reply.id, attempt: 2, fromSeq: 2, seq: 3, text: "late", lengths: [4] }]),
+    ).toEqual(new Set());
+    expect((await rowOf(reply)).content).toBe("first second");
+  });
+
   it("gives up after the attempts with the kept text and a sentence, never an empty error", async () => {
     const reply = await newReply();
     await run(reply);
     await append(reply, 1, "Partial");
-    await queries.extendReplyCheckpoints([
-      { id: reply.id, attempt: 1, fromSeq: 0, seq: 1, text: "Partial", lengths: [7] },
-    ]);
+    await lifecycle.checkpoint([{ id: reply.id, attempt: 1, fromSeq: 0, seq: 1, text: "Partial", lengths: [7] }]);
     await setup.store.remove({ sessionId: reply.sessionId, messageId: reply.id });
     const recorded = await record();
     await lifecycle.giveUp(reply, ["Partial"]);
