@@ -19,6 +19,7 @@ import { ChatHeader } from "./chat-header";
 import { ChatNotFound, ChatSkeleton, NewChatIntro } from "./chat-placeholders";
 import { Composer } from "./composer";
 import { MessageList } from "./message-list";
+import { MaxAttemptsContext } from "./reply-settings";
 import { Sidebar } from "./sidebar";
 
 const LAST_USER_KEY = "backchannel:last-user";
@@ -30,7 +31,7 @@ function notifyIfHidden(store: ChatStore, event: ReplyEvent) {
   new Notification(title, { body: "A reply is ready.", tag: event.messageId });
 }
 
-export function ChatApp({ children }: { children: ReactNode }) {
+export function ChatApp({ children, maxAttempts = null }: { children: ReactNode; maxAttempts?: number | null }) {
   const pathname = usePathname();
   const openSessionId = sessionIdFromPath(pathname);
   const store = useMemo(() => new ChatStore(), []);
@@ -185,55 +186,57 @@ export function ChatApp({ children }: { children: ReactNode }) {
   });
 
   return (
-    <div className={`app ${menu.open ? "sidebar-open" : ""}`}>
-      <Sidebar
-        sessions={state.sessions}
-        openSessionId={openSessionId}
-        running={running}
-        unread={state.unread}
-        loading={!ready}
-        onChosen={onChosen}
-        onRename={actions.rename}
-        onDelete={actions.remove}
-      />
-      {menu.open ? <div className="backdrop" aria-hidden="true" onClick={menu.close} /> : null}
-      <main className="chat">
-        <ChatHeader
-          title={title}
-          messages={unknownChat ? [] : messages}
-          menuOpen={menu.open}
-          menuButtonRef={menu.buttonRef}
-          onToggleMenu={menu.toggle}
-          connection={state.connection}
+    <MaxAttemptsContext.Provider value={maxAttempts}>
+      <div className={`app ${menu.open ? "sidebar-open" : ""}`}>
+        <Sidebar
+          sessions={state.sessions}
+          openSessionId={openSessionId}
+          running={running}
+          unread={state.unread}
+          loading={!ready}
+          onChosen={onChosen}
+          onRename={actions.rename}
+          onDelete={actions.remove}
         />
-        {notice ? (
-          <div className="notice" role="alert">
-            {notice}
-            <button type="button" aria-label="Dismiss" onClick={() => setNotice(null)}>
-              ×
-            </button>
-          </div>
-        ) : null}
-        {unknownChat ? (
-          <ChatNotFound onBack={() => onChosen("/")} />
-        ) : loading ? (
-          <ChatSkeleton offline={ready && state.connection.state === "offline"} />
-        ) : openSessionId ? (
-          <MessageList
-            key={openSessionId}
-            messages={messages}
-            all={all}
-            waitingForWorker={waitingForWorker}
-            handlers={handlers}
+        {menu.open ? <div className="backdrop" aria-hidden="true" onClick={menu.close} /> : null}
+        <main className="chat">
+          <ChatHeader
+            title={title}
+            messages={unknownChat ? [] : messages}
+            menuOpen={menu.open}
+            menuButtonRef={menu.buttonRef}
+            onToggleMenu={menu.toggle}
+            connection={state.connection}
           />
-        ) : (
-          <NewChatIntro />
-        )}
-        {unknownChat ? null : (
-          <Composer onSend={sendFromComposer} disabled={!ready} models={models} textareaRef={composerRef} />
-        )}
-        {children}
-      </main>
-    </div>
+          {notice ? (
+            <div className="notice" role="alert">
+              {notice}
+              <button type="button" aria-label="Dismiss" onClick={() => setNotice(null)}>
+                ×
+              </button>
+            </div>
+          ) : null}
+          {unknownChat ? (
+            <ChatNotFound onBack={() => onChosen("/")} />
+          ) : loading ? (
+            <ChatSkeleton offline={ready && state.connection.state === "offline"} />
+          ) : openSessionId ? (
+            <MessageList
+              key={openSessionId}
+              messages={messages}
+              all={all}
+              waitingForWorker={waitingForWorker}
+              handlers={handlers}
+            />
+          ) : (
+            <NewChatIntro />
+          )}
+          {unknownChat ? null : (
+            <Composer onSend={sendFromComposer} disabled={!ready} models={models} textareaRef={composerRef} />
+          )}
+          {children}
+        </main>
+      </div>
+    </MaxAttemptsContext.Provider>
   );
 }

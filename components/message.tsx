@@ -1,9 +1,10 @@
 "use client";
 
-import { memo, useState } from "react";
+import { memo, useContext, useState } from "react";
 import { type ClientMessage, isRunning } from "@/lib/client/chat-store";
 import { longTime, shortTime } from "./dates";
 import { Markdown } from "./markdown";
+import { MaxAttemptsContext } from "./reply-settings";
 
 /** What can be done with a message (one object for the whole list, so memo keeps each message). */
 export interface MessageHandlers {
@@ -29,6 +30,7 @@ export const Message = memo(function Message({ message, waitsForWorker, version,
   const assistant = message.role === "assistant";
   const running = assistant && isRunning(message);
   const [editing, setEditing] = useState(false);
+  const maxAttempts = useContext(MaxAttemptsContext);
   // A message that was sent (not one waiting in the outbox) can be edited into a new version.
   const editable = !assistant && message.status === "completed" && !message.id.startsWith("pending:");
   return (
@@ -79,7 +81,7 @@ export const Message = memo(function Message({ message, waitsForWorker, version,
         </div>
       ) : running && message.retry ? (
         <div className="note retry" role="status">
-          {retryNotice(message.retry)}
+          {retryNotice(message.retry, maxAttempts)}
         </div>
       ) : null}
       {message.status === "cancelled" ? <div className="note">Stopped</div> : null}
@@ -215,16 +217,19 @@ function CopyReply({ text }: { text: string }) {
 }
 
 /** What a person reads while an attempt after the first runs: quiet, and never a blank bubble. */
-function retryNotice(retry: NonNullable<ClientMessage["retry"]>): string {
+function retryNotice(retry: NonNullable<ClientMessage["retry"]>, maxAttempts: number | null): string {
+  // Takeovers use attempts too, so a retry may be the last even when it is not the second.
+  const which =
+    maxAttempts && retry.attempt <= maxAttempts ? `${retry.attempt} of ${maxAttempts}` : `attempt ${retry.attempt}`;
   switch (retry.reason) {
     case "worker_lost":
       return "Resuming after a restart…";
     case "store_lost":
       return "Recovering the reply after a server restart…";
     case "rate_limited":
-      return `The model is busy; retrying (attempt ${retry.attempt})…`;
+      return `The model is busy; retrying (${which})…`;
     case "model_error":
-      return `Retrying (attempt ${retry.attempt})…`;
+      return `Retrying (${which})…`;
   }
 }
 

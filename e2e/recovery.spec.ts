@@ -28,7 +28,7 @@ test("a model error mid-reply says it retries, keeps the text, and ends with the
   const notice = reply.locator(".note.retry");
   // Both happen while the text is sampled: the notice shows during the retry, then the reply ends.
   const watched = (async () => {
-    await expect(notice).toHaveText("Retrying (attempt 2)…");
+    await expect(notice).toHaveText("Retrying (2 of 4)…");
     await expect(reply).toHaveAttribute("data-status", "completed", { timeout: 60_000 });
   })();
   const drop = await largestDrop(words, watched);
