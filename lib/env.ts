@@ -34,6 +34,19 @@ const envSchema = z.object({
   METRICS_TOKEN: optionalString,
   MAX_MESSAGE_CHARS: intWithDefault(32_000, 1),
   RATE_LIMIT_SENDS_PER_MINUTE: intWithDefault(30, 1),
+  // One client address that makes many users: its sends of all of them together, per minute.
+  RATE_LIMIT_SENDS_PER_ADDRESS_PER_MINUTE: intWithDefault(120, 1),
+  GUEST_SIGNUPS_PER_HOUR: intWithDefault(20, 1),
+  GUEST_TTL_DAYS: intWithDefault(30, 1),
+  GUEST_SWEEP_INTERVAL_MS: intWithDefault(3_600_000, 100),
+  // The client address is the first X-Forwarded-For hop only behind a proxy that sets it (Vercel).
+  TRUST_PROXY: z.preprocess(
+    (value) => (typeof value === "string" ? value.trim().toLowerCase() : value),
+    z
+      .enum(["", "0", "1", "true", "false", "on", "off", "yes", "no"])
+      .default("")
+      .transform((value) => ["1", "true", "on", "yes"].includes(value)),
+  ),
   MAX_RUNNING_REPLIES_PER_USER: intWithDefault(10, 1),
   MAX_SSE_SECONDS: intWithDefault(270, 1),
   SSE_HEARTBEAT_MS: intWithDefault(15_000, 100),

@@ -9,6 +9,7 @@ export type ErrorCode =
   | "unauthorized"
   | "forbidden_origin"
   | "not_found"
+  | "method_not_allowed"
   | "session_not_found"
   | "message_not_found"
   | "payload_too_large"

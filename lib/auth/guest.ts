@@ -1,7 +1,8 @@
 import "server-only";
 import { encode } from "next-auth/jwt";
 import { createGuestUser } from "../db/queries";
-import { guestName, SESSION_MAX_AGE_SECONDS } from "./index";
+import { guestName, SESSION_MAX_AGE_SECONDS } from "./auth-js";
+import { admitGuestSignup } from "./guest-limit";
 import { authSecret } from "./secret";
 
 export interface GuestSession {
@@ -10,10 +11,18 @@ export interface GuestSession {
 }
 
 /**
- * Creates a guest user and the Auth.js session cookie for it: the same JWT, salt and cookie name
+ * Creates a guest user (counted against the sign-ups of `address`, 429 past the limit) and the
+ * Auth.js session cookie for it: the same JWT, salt and cookie name
  * that Auth.js itself issues, so Auth.js (and lib/auth/session-cookie.ts) read it like any other session.
  */
-export async function createGuestSession({ secure }: { secure: boolean }): Promise<GuestSession> {
+export async function createGuestSession({
+  secure,
+  address,
+}: {
+  secure: boolean;
+  address: string;
+}): Promise<GuestSession> {
+  await admitGuestSignup(address);
   const user = await createGuestUser({ name: guestName() });
   const name = `${secure ? "__Secure-" : ""}authjs.session-token`;
   const value = await encode({

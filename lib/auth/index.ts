@@ -1,60 +1,8 @@
 import "server-only";
 import { cookies } from "next/headers";
-import NextAuth from "next-auth";
-import Credentials from "next-auth/providers/credentials";
-import { createGuestUser } from "../db/queries";
-import { env } from "../env";
-import { log } from "../log";
-import { authSecret } from "./secret";
 import { type SignedInUser, userFromCookies } from "./session-cookie";
 
-export const SESSION_MAX_AGE_SECONDS = 30 * 24 * 3600;
-
-export function guestName(): string {
-  return `Guest ${Math.floor(1000 + Math.random() * 9000)}`;
-}
-
-// Auth.js with JWT sessions: a guest provider now; OAuth providers slot in beside it.
-// Configured lazily so nothing reads the environment at build time.
-export const { handlers } = NextAuth(() => ({
-  secret: authSecret(),
-  trustHost: true,
-  // A forged or expired cookie is an ordinary 401, not an error worth a stack trace.
-  logger: {
-    error: (error) => log.warn("auth rejected a session", { error: error.name }),
-    warn: () => {},
-    debug: () => {},
-  },
-  session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_SECONDS },
-  providers: [
-    Credentials({
-      id: "guest",
-      name: "Guest",
-      credentials: {},
-      // Trusts no input: every guest sign-in creates a new guest user.
-      authorize: async () => {
-        if (env().AUTH_GUEST === "off") return null;
-        const user = await createGuestUser({ name: guestName() });
-        return { id: user.id, name: user.name };
-      },
-    }),
-  ],
-  callbacks: {
-    jwt: ({ token, user }) => {
-      if (user?.id) {
-        token.sub = user.id;
-        token.name = user.name;
-        token.guest = true;
-      }
-      return token;
-    },
-    session: ({ session, token }) => {
-      if (token.sub) session.user.id = token.sub;
-      return session;
-    },
-  },
-}));
-
+export { guestName, handlers, SESSION_MAX_AGE_SECONDS } from "./auth-js";
 export type { SignedInUser } from "./session-cookie";
 
 /** The signed-in user of this request (App Router), or null. */

@@ -2,13 +2,14 @@ import "server-only";
 import { z } from "zod";
 import type { SendAccepted } from "../contract";
 import {
-  countRunningRepliesByUser,
   createRegeneration,
   createTurn,
   getSessionById,
   getTurnByClientMessageId,
   isMessageOfSession,
+  RunningCapReached,
   type TurnIds,
+  UserGone,
 } from "../db/queries";
 import { env } from "../env";
 import { AppError } from "../errors";
@@ -65,12 +66,14 @@ export async function sendMessage(
   userId: string,
   input: SendMessageInput,
   correlationId: string,
+  /** The client's address (lib/http/client-address.ts), for the limit per address. */
+  address: string,
 ): Promise<SendAccepted> {
   const config = env();
   // A 400 like the body's own checks: before anything is looked up or counted.
   const model = chosenModel(input.model);
   const tooLong = [...input.content].length > config.MAX_MESSAGE_CHARS;
-  const admission = admit(userId, !tooLong);
+  const admission = admit(userId, address, !tooLong);
   const { sessionId, parentMessageId } = input;
   const [repeat, sessionExists, parentFound] = await Promise.all([
     getTurnByClientMessageId({ userId, clientMessageId: input.clientMessageId }),
@@ -101,16 +104,19 @@ export async function sendMessage(
   }
   await admission.check();
   const turn =
-    (await createTurn({
-      userId,
-      sessionId: sessionId ?? null,
-      title: titleFrom(input.content),
-      content: input.content,
-      clientMessageId: input.clientMessageId,
-      correlationId,
-      ...(parentMessageId !== undefined ? { parentId: parentMessageId } : {}),
-      model,
-    })) ?? (await getTurnByClientMessageId({ userId, clientMessageId: input.clientMessageId }));
+    (await admission.store(() =>
+      createTurn({
+        userId,
+        sessionId: sessionId ?? null,
+        title: titleFrom(input.content),
+        content: input.content,
+        clientMessageId: input.clientMessageId,
+        correlationId,
+        ...(parentMessageId !== undefined ? { parentId: parentMessageId } : {}),
+        model,
+        runningCap: admission.runningCap,
+      }),
+    )) ?? (await getTurnByClientMessageId({ userId, clientMessageId: input.clientMessageId }));
   if (!turn) throw new Error("turn vanished after a unique violation");
   await announceAndEnqueue(userId, turn);
   log.info("message accepted", {
@@ -131,9 +137,10 @@ export async function regenerateReply(
   userMessageId: string,
   input: RegenerateInput,
   correlationId: string,
+  address: string,
 ): Promise<SendAccepted> {
   const model = chosenModel(input.model);
-  const admission = admit(userId, true);
+  const admission = admit(userId, address, true);
   const [repeat, sessionExists] = await Promise.all([
     getTurnByClientMessageId({ userId, clientMessageId: input.clientMessageId }),
     getSessionById({ id: sessionId, userId }).then(Boolean),
@@ -149,14 +156,17 @@ export async function regenerateReply(
   }
   await admission.check();
   const turn =
-    (await createRegeneration({
-      userId,
-      sessionId,
-      userMessageId,
-      clientMessageId: input.clientMessageId,
-      correlationId,
-      model,
-    })) ?? (await getTurnByClientMessageId({ userId, clientMessageId: input.clientMessageId }));
+    (await admission.store(() =>
+      createRegeneration({
+        userId,
+        sessionId,
+        userMessageId,
+        clientMessageId: input.clientMessageId,
+        correlationId,
+        model,
+        runningCap: admission.runningCap,
+      }),
+    )) ?? (await getTurnByClientMessageId({ userId, clientMessageId: input.clientMessageId }));
   if (!turn) {
     await admission.refund();
     throw new AppError(404, "message_not_found", "That message does not exist.");
@@ -187,31 +197,55 @@ function chosenModel(id: string | undefined): string {
 }
 
 /**
- * The limits every new reply passes: sends per minute (counted now, beside the caller's lookups:
- * one round trip's wait for all, and given back when the request turns out not to count) and the
- * user's running replies.
+ * The limits every new reply passes: sends per minute, counted now (beside the caller's lookups:
+ * one round trip's wait for all) and given back when the request turns out not to count; and the
+ * user's running replies, checked by the database in the statement that stores the turn
+ * (`store`), so that sends made at once cannot pass it together.
  */
-function admit(userId: string, counts: boolean) {
+function admit(userId: string, address: string, counts: boolean) {
   const config = env();
-  const rateKey = `sends:${userId}`;
   const limiter = getRateLimiter();
-  const counted = counts ? limiter.hit(rateKey, config.RATE_LIMIT_SENDS_PER_MINUTE, 60_000) : null;
-  const running = countRunningRepliesByUser({ userId });
-  // Both are awaited later; a rejection must not go unhandled meanwhile.
-  counted?.catch(() => {});
-  running.catch(() => {});
+  // Per user, and per client address for one client that makes many users.
+  const limits = [
+    { key: `sends:${userId}`, limit: config.RATE_LIMIT_SENDS_PER_MINUTE },
+    { key: `sends-from:${address}`, limit: config.RATE_LIMIT_SENDS_PER_ADDRESS_PER_MINUTE },
+  ];
+  const counted = counts ? limits.map(({ key, limit }) => limiter.hit(key, limit, 60_000)) : [];
+  // Awaited later; a rejection must not go unhandled meanwhile.
+  for (const hit of counted) hit.catch(() => {});
+  const refund = async () => {
+    await Promise.all(
+      counted.map(async (hit, index) => {
+        const key = limits[index]?.key;
+        if (key && (await hit.catch(() => null))) await limiter.refund(key);
+      }),
+    );
+  };
   return {
-    refund: async () => {
-      if (counted && (await counted.catch(() => null))) await limiter.refund(rateKey);
-    },
+    refund,
     check: async () => {
-      const rate = await counted;
-      if (rate && !rate.allowed) {
+      const decisions = await Promise.all(counted);
+      const refused = decisions.find((decision) => !decision.allowed);
+      if (refused) {
+        // A refused send does not count against the other limit either.
+        await refund();
         throw new AppError(429, "rate_limited", "You are sending messages too fast. Please wait a moment.", {
-          headers: { "Retry-After": String(rate.retryAfterSeconds) },
+          headers: { "Retry-After": String(refused.retryAfterSeconds) },
         });
       }
-      if ((await running) >= config.MAX_RUNNING_REPLIES_PER_USER) {
+    },
+    runningCap: config.MAX_RUNNING_REPLIES_PER_USER,
+    /** Runs the store of the turn; at the running cap, gives the hit back and answers 429. */
+    store: async <T>(insert: () => Promise<T>): Promise<T> => {
+      try {
+        return await insert();
+      } catch (error) {
+        if (error instanceof UserGone) {
+          await refund();
+          throw new AppError(401, "unauthorized", "This guest account has expired. Please sign in again.");
+        }
+        if (!(error instanceof RunningCapReached)) throw error;
+        await refund();
         throw new AppError(
           429,
           "rate_limited",

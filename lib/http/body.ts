@@ -83,6 +83,11 @@ export async function readJson<T extends z.ZodType>(request: Request, schema: T)
   return parseJson(await readText(request), schema);
 }
 
+/** A Node request's body as text (at most 1 MB, else 413). */
+export function readNodeBody(req: IncomingMessage): Promise<string> {
+  return readNodeText(req);
+}
+
 /** readJson for Node's request (pages/api routes, whose own body parser is off). */
 export async function readNodeJson<T extends z.ZodType>(req: IncomingMessage, schema: T): Promise<z.infer<T>> {
   return parseJson(await readNodeText(req), schema);

@@ -1,7 +1,9 @@
 import "server-only";
 import type { NextApiRequest, NextApiResponse } from "next";
 import { type SignedInUser, userFromCookies } from "../auth/session-cookie";
+import { env } from "../env";
 import { AppError } from "../errors";
+import { clientAddress } from "./client-address";
 import { checkOrigin, checkPathIds, correlationIdOf, requestHost } from "./request-ids";
 import { errorReply } from "./respond";
 
@@ -18,6 +20,8 @@ export interface NodeContext {
   params: Record<string, string>;
   query: URLSearchParams;
   lastEventId: string | undefined;
+  /** Where the request came from (lib/http/client-address.ts). */
+  address: string;
 }
 
 export function withNodeUser(
@@ -29,10 +33,7 @@ export function withNodeUser(
     const correlationId = correlationIdOf(header(req, "x-correlation-id"));
     res.setHeader("X-Correlation-Id", correlationId);
     try {
-      if (!req.method || !methods.includes(req.method)) {
-        res.writeHead(405, { Allow: methods.join(", ") }).end();
-        return;
-      }
+      checkMethod(req, methods);
       checkOrigin(
         req.method,
         header(req, "origin"),
@@ -47,7 +48,16 @@ export function withNodeUser(
         if (typeof value === "string") params[name] = value;
       }
       const query = new URL(req.url ?? "/", "http://localhost").searchParams;
-      await handler({ req, res, correlationId, user, params, query, lastEventId: header(req, "last-event-id") });
+      await handler({
+        req,
+        res,
+        correlationId,
+        user,
+        params,
+        query,
+        lastEventId: header(req, "last-event-id"),
+        address: addressOf(req),
+      });
     } catch (error) {
       const { status, headers, body } = errorReply(error, correlationId);
       // Once the stream has started, its failures are events (sent before this); just end it.
@@ -60,4 +70,49 @@ export function withNodeUser(
 function header(req: NextApiRequest, name: string): string | undefined {
   const value = req.headers[name];
   return Array.isArray(value) ? value[0] : value;
+}
+
+/** 405 with the contract's JSON body and an Allow header. */
+function checkMethod(req: NextApiRequest, methods: readonly string[]) {
+  if (req.method && methods.includes(req.method)) return;
+  throw new AppError(405, "method_not_allowed", `This endpoint answers ${methods.join(", ")}.`, {
+    headers: { Allow: methods.join(", ") },
+  });
+}
+
+export interface NodeRequestContext {
+  req: NextApiRequest;
+  res: NextApiResponse;
+  correlationId: string;
+  /** Where the request came from (lib/http/client-address.ts): the socket's peer, or the proxy's word. */
+  address: string;
+}
+
+/** For routes open without a session (the guest sign-in): correlation id, method, origin, errors. */
+export function withNodeRequest(methods: readonly string[], handler: (context: NodeRequestContext) => Promise<void>) {
+  return async (req: NextApiRequest, res: NextApiResponse): Promise<void> => {
+    const correlationId = correlationIdOf(header(req, "x-correlation-id"));
+    res.setHeader("X-Correlation-Id", correlationId);
+    try {
+      checkMethod(req, methods);
+      checkOrigin(
+        req.method ?? "GET",
+        header(req, "origin"),
+        requestHost((name) => header(req, name)),
+      );
+      await handler({ req, res, correlationId, address: addressOf(req) });
+    } catch (error) {
+      const { status, headers, body } = errorReply(error, correlationId);
+      if (res.headersSent) res.end();
+      else res.writeHead(status, headers).end(body);
+    }
+  };
+}
+
+function addressOf(req: NextApiRequest): string {
+  return clientAddress({
+    forwardedFor: header(req, "x-forwarded-for"),
+    socketAddress: req.socket.remoteAddress,
+    trustProxy: env().TRUST_PROXY,
+  });
 }

@@ -7,6 +7,7 @@ import { getReplyLifecycle } from "../replies/index";
 import { ReplyCheckpoints } from "./checkpoints";
 import { ChunkBatcher } from "./chunk-batcher";
 import { type GenerationDeps, generateReply } from "./generate";
+import { startGuestSweep } from "./guest-sweep";
 import { RunningReplies } from "./running";
 
 export interface WorkerRuntime {
@@ -91,6 +92,7 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
     );
   }, config.STORE_CHECK_MS);
   lossCheck.unref();
+  const stopGuestSweep = startGuestSweep(config.GUEST_TTL_DAYS, config.GUEST_SWEEP_INTERVAL_MS);
   log.info("worker started", { mode: config.mode, llm: llm.name, concurrency: config.WORKER_CONCURRENCY });
 
   return {
@@ -99,6 +101,7 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
       clearTimeout(sweepStart);
       clearInterval(sweep);
       clearInterval(lossCheck);
+      stopGuestSweep();
       const closing = worker.close();
       const handBack = setTimeout(() => running.stopAll("shutdown"), graceMs);
       await closing;

@@ -104,6 +104,7 @@ describe.each([
       content: "question",
       clientMessageId: randomUUID(),
       correlationId: randomUUID(),
+      runningCap: 1_000,
     });
     if (!turn) throw new Error("no turn");
     return { id: turn.assistantMessageId, sessionId: turn.sessionId, userId, correlationId: turn.correlationId };

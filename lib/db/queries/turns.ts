@@ -1,8 +1,8 @@
 import "server-only";
-import { and, asc, eq, gte, isNull, or, sql } from "drizzle-orm";
+import { and, asc, eq, gte, isNull, or, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
-import { firstRow, getDb, prepared } from "../client";
-import { chatSessions, type MessageRow, messages, replyRunning } from "../schema";
+import { type Database, getDb, prepared } from "../client";
+import { chatSessions, type MessageRow, messages, replyRunning, users } from "../schema";
 
 export interface TurnIds {
   sessionId: string;
@@ -55,6 +55,49 @@ export async function getTurnByClientMessageId({
   return row ?? null;
 }
 
+/** The user's running replies reached the cap: the turn was not stored. */
+export class RunningCapReached extends Error {
+  constructor() {
+    super("the user's running replies are at the cap");
+  }
+}
+
+/** The user of a still valid session cookie is gone (an idle guest, deleted): nothing was stored. */
+export class UserGone extends Error {
+  constructor() {
+    super("the user no longer exists");
+  }
+}
+
+/** The first row of a statement written out in SQL, on `db` (postgres-js answers with rows, PGlite with { rows }). */
+async function firstRowOn<Row>(db: Database, query: SQL): Promise<Row | undefined> {
+  const result = (await db.execute(query)) as unknown as Row[] | { rows: Row[] };
+  return (Array.isArray(result) ? result : result.rows)[0];
+}
+
+/**
+ * Runs `insert` (a statement that adds a reply) only while the user has fewer than `runningCap`
+ * running replies, atomically: the user's row is locked first, so the sends of one user are stored
+ * one at a time, and the count (a statement of its own, so its snapshot is taken after the lock)
+ * sees every reply an earlier send added. A count read before the insert let 25 sends at once
+ * start 16 replies against a cap of 10. Throws RunningCapReached when the cap is reached, and
+ * UserGone when the user was deleted.
+ */
+async function underRunningCap<Row>(userId: string, runningCap: number, insert: SQL): Promise<Row | undefined> {
+  const db = await getDb();
+  return db.transaction(async (tx) => {
+    const t = tx as unknown as Database;
+    const user = await firstRowOn(t, sql`select 1 from ${users} where ${users.id} = ${userId} for update`);
+    if (!user) throw new UserGone();
+    const running = await firstRowOn<{ n: number }>(
+      t,
+      sql`select count(*)::int as n from ${messages} where ${messages.userId} = ${userId} and ${messages.role} = 'assistant' and ${replyRunning}`,
+    );
+    if ((running?.n ?? 0) >= runningCap) throw new RunningCapReached();
+    return firstRowOn<Row>(t, insert);
+  });
+}
+
 function isUniqueViolation(error: unknown): boolean {
   // drizzle wraps the driver's error: the Postgres code may sit on it or on its cause.
   for (let e: unknown = error; e && typeof e === "object"; e = (e as { cause?: unknown }).cause) {
@@ -79,6 +122,8 @@ export async function createTurn(input: {
   /** undefined: after the visible branch's last message. */
   parentId?: string | null;
   model?: string | null;
+  /** The most running replies the user may have; this one is refused (RunningCapReached) at it. */
+  runningCap: number;
 }): Promise<TurnIds | null> {
   const { userId, title, content, clientMessageId, correlationId } = input;
   const sessionId = input.sessionId;
@@ -122,7 +167,7 @@ export async function createTurn(input: {
     select asked.session_id as "sessionId", asked.id as "userMessageId", reply.id as "assistantMessageId"
     from asked, reply`;
   try {
-    const row = await firstRow<TurnRow>(query);
+    const row = await underRunningCap<TurnRow>(userId, input.runningCap, query);
     if (!row) throw new Error(sessionId ? "the session to send into is gone" : "insert returned no turn");
     return { ...row, correlationId };
   } catch (error) {
@@ -144,6 +189,7 @@ export async function createRegeneration(input: {
   clientMessageId: string;
   correlationId: string;
   model?: string | null;
+  runningCap: number;
 }): Promise<TurnIds | null> {
   const { userId, sessionId, userMessageId, clientMessageId, correlationId } = input;
   const query = sql`
@@ -162,7 +208,7 @@ export async function createRegeneration(input: {
     select reply.session_id as "sessionId", ${userMessageId}::uuid as "userMessageId", reply.id as "assistantMessageId"
     from reply`;
   try {
-    const row = await firstRow<TurnRow>(query);
+    const row = await underRunningCap<TurnRow>(userId, input.runningCap, query);
     return row ? { ...row, correlationId } : null;
   } catch (error) {
     if (isUniqueViolation(error)) return null;

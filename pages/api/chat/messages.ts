@@ -12,11 +12,11 @@ export const config = { api: { bodyParser: false } };
 
 export default withNodeUser(
   [],
-  async ({ req, res, user, correlationId }) => {
+  async ({ req, res, user, correlationId, address }) => {
     const stopTimer = metrics().sendLatency.startTimer();
     try {
       const input = await readNodeJson(req, sendMessageSchema);
-      const result = await sendMessage(user.id, input, correlationId);
+      const result = await sendMessage(user.id, input, correlationId, address);
       metrics().sendsAccepted.inc();
       res.writeHead(202, JSON_HEADERS).end(JSON.stringify(result));
     } catch (error) {
