@@ -8,6 +8,7 @@ const LABELS: Record<ConnectionState, string> = {
   reconnecting: "Reconnecting",
   offline: "Offline — reading from cache",
   expired: "Your session expired — reload to sign in again",
+  paused: "Paused while this chat is open in other tabs — click to resume",
 };
 
 export function ConnectionIndicator({ state, attempt }: { state: ConnectionState; attempt: number }) {

@@ -4,7 +4,7 @@ import { createParser } from "eventsource-parser";
 import { useEffect, useRef } from "react";
 import { parseReplyEvent, type ReplyEvent } from "@/lib/contract";
 
-export type StreamConnectionState = "connecting" | "connected" | "reconnecting" | "offline" | "expired";
+export type StreamConnectionState = "connecting" | "connected" | "reconnecting" | "offline" | "expired" | "paused";
 
 export interface ChatStreamingHandlers {
   /** The cursors to resume from, asked at every (re)connect. */
@@ -57,7 +57,24 @@ export function useChatStreaming(enabled: boolean, handlers: ChatStreamingHandle
     window.addEventListener("online", onOnline);
     window.addEventListener("offline", onOffline);
 
-    async function connectOnce(): Promise<"closed" | "expired"> {
+    /** Resolves when the page is next made visible or focused (or the effect stops). */
+    const untilLookedAt = () =>
+      new Promise<void>((resolve) => {
+        const done = () => {
+          document.removeEventListener("visibilitychange", onVisibility);
+          window.removeEventListener("focus", done);
+          wake = null;
+          resolve();
+        };
+        const onVisibility = () => {
+          if (document.visibilityState === "visible") done();
+        };
+        document.addEventListener("visibilitychange", onVisibility);
+        window.addEventListener("focus", done);
+        wake = done;
+      });
+
+    async function connectOnce(): Promise<"closed" | "expired" | "superseded"> {
       controller = new AbortController();
       const cursors = handlersRef.current.getCursors();
       const query = cursors.length ? `?cursors=${encodeURIComponent(cursors.join(","))}` : "";
@@ -77,8 +94,11 @@ export function useChatStreaming(enabled: boolean, handlers: ChatStreamingHandle
         if (!response.ok || !response.body) throw new Error(`stream answered ${response.status}`);
         handlersRef.current.onState("connected", 0);
         handlersRef.current.onConnected?.();
+        let superseded = false;
         const parser = createParser({
           onEvent: (message) => {
+            // Too many streams of this person are open (other tabs): this one was closed for a newer one.
+            if (message.event === "reconnect" && message.data.includes('"superseded"')) superseded = true;
             // Checked against the contract's schema: an event that does not match it is dropped.
             const event = message.event ? parseReplyEvent(message.event, message.data) : null;
             if (event) handlersRef.current.onEvent(event);
@@ -90,7 +110,7 @@ export function useChatStreaming(enabled: boolean, handlers: ChatStreamingHandle
           feelAlive();
           parser.feed(decoder.decode(read.value, { stream: true }));
         }
-        return "closed";
+        return superseded ? "superseded" : "closed";
       } finally {
         clearTimeout(silence);
       }
@@ -109,6 +129,13 @@ export function useChatStreaming(enabled: boolean, handlers: ChatStreamingHandle
           if (outcome === "expired") {
             handlersRef.current.onState("expired", 0);
             return;
+          }
+          if (outcome === "superseded") {
+            // Back only when the person looks at this tab again: tabs never take turns pushing
+            // each other out.
+            handlersRef.current.onState("paused", 0);
+            await untilLookedAt();
+            continue;
           }
           failures = 0; // the server closed a healthy stream (its time limit): come straight back
         } catch {

@@ -49,6 +49,7 @@ const envSchema = z.object({
   ),
   MAX_RUNNING_REPLIES_PER_USER: intWithDefault(10, 1),
   MAX_SSE_SECONDS: intWithDefault(270, 1),
+  MAX_SSE_PER_USER: intWithDefault(8, 1),
   SSE_HEARTBEAT_MS: intWithDefault(15_000, 100),
   BULLMQ_PREFIX: z.preprocess(
     emptyIsUnset,

@@ -10,7 +10,7 @@ import {
 } from "../contract";
 import { visibleBranch } from "./branches";
 
-export type ConnectionState = "connecting" | "connected" | "reconnecting" | "offline" | "expired";
+export type ConnectionState = "connecting" | "connected" | "reconnecting" | "offline" | "expired" | "paused";
 
 export interface ClientMessage {
   id: string;

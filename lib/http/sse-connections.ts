@@ -7,7 +7,7 @@ import "server-only";
 // instrumentation.ts and the stream routes are separate bundles, each with its own copy of a module.
 
 /** Why the server ends a connection, as sent in the `reconnect` event's `reason`. */
-export type ReconnectReason = "time_limit" | "shutdown" | "store_unreachable";
+export type ReconnectReason = "time_limit" | "shutdown" | "store_unreachable" | "superseded";
 
 type Closer = (reason: ReconnectReason) => void;
 

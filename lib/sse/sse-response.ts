@@ -18,6 +18,7 @@ import {
   type WireEvent,
 } from "./sse";
 import { ReplyStream, type StreamTarget } from "./stream";
+import { getStreamSlots } from "./stream-slots";
 
 // The SSE responses are written straight to Node's response (pages/api routes): a live event for
 // one reader is one write of bytes built once for every reader (to the socket itself on a plain
@@ -83,6 +84,7 @@ export async function streamReplies(
     if (closed) return;
     closed = true;
     untrack();
+    releaseSlot?.();
     for (const timer of timers) clearInterval(timer);
     replies.close();
     m.sseConnections.dec();
@@ -98,6 +100,8 @@ export async function streamReplies(
     if (reason === "shutdown") socket?.end();
   };
   const untrack = trackConnection(reconnect);
+  // Its slot among the user's streams: a newer one past MAX_SSE_PER_USER ends this one.
+  let releaseSlot: (() => void) | null = null;
   const replies: ReplyStream = new ReplyStream({
     store,
     target,
@@ -114,6 +118,16 @@ export async function streamReplies(
   });
   m.sseConnections.inc();
   res.on("close", close);
+  try {
+    releaseSlot = await (await getStreamSlots()).take(target.userId, () => reconnect("superseded"));
+  } catch (error) {
+    close();
+    throw outageError("store_unavailable", error);
+  }
+  if (closed) {
+    releaseSlot();
+    return;
+  }
   let hasReplies: boolean;
   let deadline: NodeJS.Timeout | undefined;
   try {
