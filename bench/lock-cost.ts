@@ -1,7 +1,8 @@
-// npx tsx bench/lock-cost.ts [--levels=100,1000] [--reps=2] [--tokens=1200]: what the fault-survival
-// timings cost while replies stream. Three settings, each run on a fresh app with its own
-// redis-server (so INFO commandstats counts that app's commands only, its idle ones included) and
-// its own Postgres database (one app at a time: three at once ran Postgres out of connections):
+// npx tsx bench/lock-cost.ts [--levels=100,1000] [--reps=2] [--tokens=1200] [--configs=default]
+// [--env=LOG_LEVEL=warn]: what the fault-survival timings cost while replies stream. Three
+// settings, each run on a fresh app with its own redis-server (so INFO commandstats counts that
+// app's commands only, its idle ones included) and its own Postgres database (one app at a time:
+// three at once ran Postgres out of connections):
 //   default       the production defaults (WORKER_LOCK_MS 2000, CHECKPOINT_MS 3000),
 //   lock 30000    WORKER_LOCK_MS 30000, the bench's setting before those defaults,
 //   no ckpt       the defaults but CHECKPOINT_MS 3600000 (no checkpoint in a run): what checkpoints cost.
@@ -9,9 +10,12 @@
 // A B C, C B A… so the machine's drift hits all alike. Per run: Redis commands per second while all
 // replies stream and per token over the run (as npm run bench counts them), the idle rate after it,
 // Postgres transactions, rows updated and database growth over the run (WAL too, but that is the
-// whole server's, other work on it included), and CPU by process while streaming.
+// whole server's, other work on it included), CPU by process while streaming, and the replies that
+// needed a second attempt (with no fault in the run, each is a live reply whose lock ran out).
 // Prints its tables (bench/lock-cost-report.ts); writes bench/results/<date>-lock-cost.json, which
-// the next `npm run bench -- --full` puts into docs/benchmarks.md.
+// the next `npm run bench -- --full` puts into docs/benchmarks.md (a run of some settings, or with
+// --env, writes <date>-lock-cost-partial.json, which it leaves alone). With TEST_APP_LOGS=1 the
+// app's output (the worker's lock errors among it) goes to stderr.
 import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
@@ -34,11 +38,22 @@ const TPS = 60;
 // later (PGSTAT_IDLE_INTERVAL): the run's Postgres figures are read this long after its end.
 const PG_SETTLE_MS = 11_000;
 
-const CONFIGS = [
+const ALL_CONFIGS = [
   { name: "default", env: {} },
   { name: "lock 30000", env: { WORKER_LOCK_MS: "30000" } },
   { name: "no ckpt", env: { CHECKPOINT_MS: "3600000" } },
 ] as const;
+// --configs=default runs only the named settings (comma-separated, by name).
+const chosen = arg("configs", "").split(",").filter(Boolean);
+const CONFIGS = chosen.length ? ALL_CONFIGS.filter((config) => chosen.includes(config.name)) : ALL_CONFIGS;
+// --env=LOG_LEVEL=warn,KEY=VALUE sets more of the app's env in every setting (its workers' logs
+// reach this process's stderr with TEST_APP_LOGS=1).
+const EXTRA_ENV: Record<string, string> = Object.fromEntries(
+  arg("env", "")
+    .split(",")
+    .filter(Boolean)
+    .map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]),
+);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const startedAt = Date.now();
@@ -55,7 +70,7 @@ interface Side {
 
 async function startSide(config: (typeof CONFIGS)[number]): Promise<Side> {
   const server = await startRedisServer();
-  const app = await startApp("redis", { ...APP_ENV, ...config.env, REDIS_URL: server.url });
+  const app = await startApp("redis", { ...APP_ENV, ...config.env, ...EXTRA_ENV, REDIS_URL: server.url });
   const redis = new Redis(server.url);
   return {
     name: config.name,
@@ -220,7 +235,10 @@ const data: LockCostFile = {
   configs: CONFIGS,
   runs,
 };
-const jsonPath = `bench/results/${date}-lock-cost.json`;
+// A run of some settings or with more env is not the cost table's: the next full bench takes the
+// newest *-lock-cost.json for docs/benchmarks.md, so such a run is written under another name.
+const partial = chosen.length > 0 || Object.keys(EXTRA_ENV).length > 0;
+const jsonPath = `bench/results/${date}-lock-cost${partial ? "-partial" : ""}.json`;
 mkdirSync("bench/results", { recursive: true });
 // A socket reset under a loaded machine once ended a run here with nothing written: log it, go on.
 process.on("uncaughtException", (error) => log(`uncaught: ${String(error)}`));
