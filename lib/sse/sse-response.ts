@@ -42,8 +42,10 @@ const START_DEADLINE_MS = 10_000;
  * Streams `target`'s replies to `res`: the replay first, then live events; a heartbeat comment
  * every SSE_HEARTBEAT_MS (which also checks quiet replies against the store), and on the
  * all-sessions stream a `reconnect` event before MAX_SSE_SECONDS. 204 when a one-session stream
- * has nothing to send. The replay's frames are held until it is done; when it fails (a session
- * that is not the user's: 404), nothing was sent and its error is thrown.
+ * has nothing to send. The response starts once the database has said which replies the replay
+ * holds; a failure before that (a session that is not the user's: 404) has sent nothing and is
+ * thrown, one after it ends the stream with `reconnect`. The replay is written a reply at a time,
+ * waiting while the client is behind, so a connection holds about one reply of it in memory.
  */
 export async function streamReplies(
   res: ServerResponse,
@@ -57,7 +59,7 @@ export async function streamReplies(
   const m = metrics();
   const tally = m.sseEventsSent;
   const timers: NodeJS.Timeout[] = [];
-  // Until the replay decides between 200 and 204, frames wait here.
+  // Until the database says whether there is anything to send (200 or 204), frames wait here.
   let held: Array<string | Uint8Array> | null = [];
   let closed = false;
 
@@ -128,34 +130,48 @@ export async function streamReplies(
     releaseSlot();
     return;
   }
-  let hasReplies: boolean;
   let deadline: NodeJS.Timeout | undefined;
+  // Once the database has said what the replay holds, the response starts and the replay's events
+  // go out as they are read, a reply at a time: a connection that names 200 long replies no longer
+  // builds them all in memory first.
+  const startResponse = () => {
+    clearTimeout(deadline);
+    if (res.headersSent || res.destroyed) return;
+    res.writeHead(200, SSE_HEADERS);
+    const frames = held ?? [];
+    held = null;
+    res.write(
+      Buffer.concat([OPEN_BYTES, ...frames.map((frame) => (typeof frame === "string" ? Buffer.from(frame) : frame))]),
+    );
+  };
+  const started = replies.start({ onLookedUp: startResponse, pace: () => drained(res, () => closed) });
+  let hasReplies: boolean;
   try {
     hasReplies = await Promise.race([
-      replies.start(),
+      started,
       new Promise<never>((_, reject) => {
         deadline = setTimeout(() => reject(outageError("store_unavailable")), START_DEADLINE_MS);
       }),
     ]);
   } catch (error) {
-    close();
-    throw error;
+    if (!res.headersSent) {
+      close();
+      throw error;
+    }
+    // The replay failed part way (a read of the store or the database): the client comes back
+    // with the cursors of what it got.
+    reconnect("store_unreachable");
+    return;
   } finally {
     clearTimeout(deadline);
   }
-  const frames = held;
-  held = null;
   if (res.destroyed) return close(); // the client left during the replay
   if (!hasReplies) {
     close();
     res.writeHead(204).end();
     return;
   }
-  res.writeHead(200, SSE_HEADERS);
-  // The replay goes out as one write (one syscall, one HTTP chunk), not one per event.
-  res.write(
-    Buffer.concat([OPEN_BYTES, ...frames.map((frame) => (typeof frame === "string" ? Buffer.from(frame) : frame))]),
-  );
+  startResponse();
   // Everything may have been sent (and the stream ended) during the replay: no timers then.
   if (closed) {
     res.end();
@@ -175,6 +191,30 @@ export async function streamReplies(
       }, config.MAX_SSE_SECONDS * 1000),
     );
   }
+}
+
+/** A replay waits while this much is queued for a client that has not read it yet. */
+const REPLAY_HIGH_WATER_BYTES = 256 * 1024;
+/** A client that reads nothing of its replay for this long is let go (it comes back with its cursors). */
+const REPLAY_STALL_MS = 30_000;
+
+/** Resolves once the client has taken the replay's bytes down to the high-water mark (or left). */
+function drained(res: ServerResponse, isClosed: () => boolean): Promise<void> {
+  if (isClosed() || res.destroyed || res.writableLength <= REPLAY_HIGH_WATER_BYTES) return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(stall);
+      res.off("drain", done);
+      res.off("close", done);
+      resolve();
+    };
+    const stall = setTimeout(() => {
+      res.destroy();
+      done();
+    }, REPLAY_STALL_MS);
+    res.on("drain", done);
+    res.on("close", done);
+  });
 }
 
 /**

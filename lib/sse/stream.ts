@@ -15,6 +15,7 @@ import { catchUp, type Emit, liveStep, type Position, type TrackedReply } from "
 
 type StoreRead = Awaited<ReturnType<ChunkStore["readReply"]>>;
 type ReplyRow = Pick<MessageRow, "id" | "sessionId" | "correlationId">;
+type ReplyLookup = ReplyRow & Pick<MessageRow, "ord">;
 
 export type StreamTarget = { kind: "session"; sessionId: string; userId: string } | { kind: "user"; userId: string };
 
@@ -27,6 +28,32 @@ export interface ReplyStreamOptions {
   onAllEnded: () => void;
   /** A step failed: the connection should end with `reconnect`. */
   onFailure: () => void;
+}
+
+export interface ReplayHooks {
+  /**
+   * The replay knows it will send something (the database said which replies; the store's reads
+   * follow): the response can start. Before it, a failure (404) has sent nothing.
+   */
+  onLookedUp?: () => void;
+  /** Awaited after each reply of the replay: the replay waits while the client is behind. */
+  pace?: () => Promise<void>;
+}
+
+/** Replies of replays read and written at once in this process (each a read of its whole text). */
+const REPLAY_PARALLEL = 4;
+let replaying = 0;
+const replayQueue: Array<() => void> = [];
+
+/** Waits for one of the process's replay turns; returns its release. */
+async function replayTurn(): Promise<() => void> {
+  if (replaying >= REPLAY_PARALLEL) await new Promise<void>((resolve) => replayQueue.push(resolve));
+  else replaying++;
+  return () => {
+    const next = replayQueue.shift();
+    if (next) next();
+    else replaying--;
+  };
 }
 
 /**
@@ -48,7 +75,7 @@ export class ReplyStream {
    * Subscribes and replays. False when there is nothing to send at all; throws a 404 AppError
    * (before anything was sent) for a session that is not the user's.
    */
-  start(): Promise<boolean> {
+  start(hooks: ReplayHooks = {}): Promise<boolean> {
     const { store, target, cursors } = this.options;
     this.subscription = store.subscribe(target, {
       onEvent: (event) => this.onEvent(event),
@@ -65,8 +92,18 @@ export class ReplyStream {
       // A reply whose end the client already has is not sent again.
       const initial = rows.filter((row) => !this.skipEnded(row));
       if (initial.length === 0 && target.kind === "session") return false;
+      hooks.onLookedUp?.();
+      // One reply at a time, each written before the next is read: what a connection holds of its
+      // replay is one reply's text and what its socket has not taken yet, however many it names.
       for (const row of initial) {
-        await this.follow(row, cursors.get(row.id) ?? null, row.id === early?.messageId ? early.read : undefined);
+        if (this.closed) break;
+        const release = await replayTurn();
+        try {
+          await this.follow(row, cursors.get(row.id) ?? null, row.id === early?.messageId ? early.read : undefined);
+        } finally {
+          release();
+        }
+        await hooks.pace?.();
       }
       this.checkAllEnded();
       return true;
@@ -90,7 +127,7 @@ export class ReplyStream {
     this.enqueue(() => this.onLive(event));
   }
 
-  private async initialReplies(): Promise<MessageRow[]> {
+  private async initialReplies(): Promise<ReplyLookup[]> {
     const { target, cursors } = this.options;
     const ids = [...cursors.keys()];
     if (target.kind === "session") {

@@ -283,11 +283,17 @@ export async function touchReply({ id }: { id: string }): Promise<void> {
 }
 
 /** The user's replies among `ids` (cursors a client sent). */
+/** The user's replies among `ids`, without their text (a stream reads each reply's text as it sends it). */
 export async function listRepliesByIdsForUser({ ids, userId }: { ids: string[]; userId: string }) {
   if (ids.length === 0) return [];
   const db = await getDb();
   return db
-    .select()
+    .select({
+      id: messages.id,
+      sessionId: messages.sessionId,
+      correlationId: messages.correlationId,
+      ord: messages.ord,
+    })
     .from(messages)
     .where(and(inArray(messages.id, ids), eq(messages.userId, userId), eq(messages.role, "assistant")));
 }

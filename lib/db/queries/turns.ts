@@ -238,6 +238,9 @@ export async function listMessagesBySession({ sessionId }: { sessionId: string }
   return db.select().from(messages).where(eq(messages.sessionId, sessionId)).orderBy(asc(messages.ord));
 }
 
+/** A reply a stream follows, without its text. */
+export type ReplyRef = Pick<MessageRow, "id" | "sessionId" | "correlationId" | "ord">;
+
 // The cursor's reply, null when it is not one of this session. Written out with its own alias.
 const cursorOrd = sql`(
   select cursor.ord from ${messages} cursor
@@ -247,7 +250,17 @@ const cursorOrd = sql`(
 
 const sessionStreamReplies = prepared((db) =>
   db
-    .select({ found: chatSessions.id, reply: messages })
+    .select({
+      found: chatSessions.id,
+      // Ids only: the text of each reply is read when it is sent, one at a time (a stream may
+      // name hundreds of long replies).
+      reply: {
+        id: messages.id,
+        sessionId: messages.sessionId,
+        correlationId: messages.correlationId,
+        ord: messages.ord,
+      },
+    })
     .from(chatSessions)
     .leftJoin(
       messages,
@@ -275,10 +288,10 @@ export async function listSessionStreamReplies({
   sessionId: string;
   userId: string;
   fromMessageId: string | null;
-}): Promise<{ sessionFound: boolean; replies: MessageRow[] }> {
+}): Promise<{ sessionFound: boolean; replies: ReplyRef[] }> {
   const rows = await (await sessionStreamReplies()).execute({ sessionId, userId, fromMessageId });
   return {
     sessionFound: rows.length > 0,
-    replies: rows.flatMap((row) => (row.reply ? [row.reply] : [])),
+    replies: rows.flatMap((row) => (row.reply?.id ? [row.reply as ReplyRef] : [])),
   };
 }
