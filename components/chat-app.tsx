@@ -8,6 +8,7 @@ import { useChatCache } from "@/hooks/use-chat-cache";
 import { useChatStreaming } from "@/hooks/use-chat-streaming";
 import { useMenu } from "@/hooks/use-menu";
 import { useModels } from "@/hooks/use-models";
+import { useSearchJump } from "@/hooks/use-search-jump";
 import { useWorkerWatch } from "@/hooks/use-worker-watch";
 import { ApiError, api } from "@/lib/client/api";
 import { visibleBranch } from "@/lib/client/branches";
@@ -17,6 +18,7 @@ import { openTabChannel, type TabMessage } from "@/lib/client/tab-channel";
 import type { ReplyEvent } from "@/lib/contract";
 import { ChatHeader } from "./chat-header";
 import { ChatNotFound, ChatSkeleton, NewChatIntro } from "./chat-placeholders";
+import { ChatSearch } from "./chat-search";
 import { Composer } from "./composer";
 import { MessageList } from "./message-list";
 import { MaxAttemptsContext } from "./reply-settings";
@@ -184,6 +186,19 @@ export function ChatApp({ children, maxAttempts = null }: { children: ReactNode;
     focusComposer.current = false;
     composerRef.current.focus();
   });
+  // Search: a result opens its chat at the message (and closes the phone's menu, as a chat chosen does).
+  const openAtMessage = useSearchJump(store, openSessionId);
+  const search = (
+    <ChatSearch
+      onOpen={(result) => {
+        openAtMessage(result);
+        onChosen(`/chat/${result.sessionId}`);
+      }}
+      onReveal={() => {
+        if (!menu.open) menu.toggle();
+      }}
+    />
+  );
 
   return (
     <MaxAttemptsContext.Provider value={maxAttempts}>
@@ -197,6 +212,7 @@ export function ChatApp({ children, maxAttempts = null }: { children: ReactNode;
           onChosen={onChosen}
           onRename={actions.rename}
           onDelete={actions.remove}
+          search={search}
         />
         {menu.open ? <div className="backdrop" aria-hidden="true" onClick={menu.close} /> : null}
         <main className="chat">

@@ -1,6 +1,6 @@
 "use client";
 
-import type { MouseEvent } from "react";
+import type { MouseEvent, ReactNode } from "react";
 import { navigate } from "@/lib/client/navigate";
 import type { SessionSummary } from "@/lib/contract";
 import { groupSessionsByDate } from "./dates";
@@ -18,9 +18,21 @@ interface Props {
   onChosen: (path: string) => void;
   onRename: (session: SessionSummary) => void;
   onDelete: (session: SessionSummary) => void;
+  /** The search box, under "+ New chat". */
+  search?: ReactNode;
 }
 
-export function Sidebar({ sessions, openSessionId, running, unread, loading, onChosen, onRename, onDelete }: Props) {
+export function Sidebar({
+  sessions,
+  openSessionId,
+  running,
+  unread,
+  loading,
+  onChosen,
+  onRename,
+  onDelete,
+  search,
+}: Props) {
   const go = (event: MouseEvent<HTMLAnchorElement>) => {
     if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
     event.preventDefault();
@@ -33,6 +45,7 @@ export function Sidebar({ sessions, openSessionId, running, unread, loading, onC
       <a className="new-chat" href="/" onClick={go}>
         + New chat
       </a>
+      {search}
       {loading && sessions.length === 0 ? (
         <div className="skeleton-list" aria-hidden="true">
           <span />

@@ -49,6 +49,22 @@ export interface ApiErrorBody {
   error: { code: string; message: string; fields?: Record<string, string> };
 }
 
+/** A match of GET /api/chat/search: one message of the user's, best first. */
+export interface SearchResult {
+  sessionId: string;
+  messageId: string;
+  /** The chat's title. */
+  title: string;
+  /** Plain text around the matches, each match between SNIPPET_MARK_START and SNIPPET_MARK_END. */
+  snippet: string;
+  createdAt: string;
+}
+
+// The marks around a match in a snippet. The text itself never holds them: a « or » of the
+// message is shown as ‹ or › (docs/api.md, Search).
+export const SNIPPET_MARK_START = "«";
+export const SNIPPET_MARK_END = "»";
+
 // The reply events of the stream: one schema for the server that builds them, the browser that
 // reads them (it parses each one with it) and the tests that check them. The SSE `event:` name is
 // `type`; `data` is the rest.

@@ -1,4 +1,11 @@
-import type { ActiveStream, ApiErrorBody, SendAccepted, SessionSummary, StoredMessage } from "../contract";
+import type {
+  ActiveStream,
+  ApiErrorBody,
+  SearchResult,
+  SendAccepted,
+  SessionSummary,
+  StoredMessage,
+} from "../contract";
 
 export class ApiError extends Error {
   constructor(
@@ -61,4 +68,8 @@ export const api = {
     call<SessionSummary>(`/api/chat/sessions/${sessionId}`, { method: "PATCH", body: JSON.stringify({ title }) }),
   remove: (sessionId: string) => call<void>(`/api/chat/sessions/${sessionId}`, { method: "DELETE" }),
   activeStreams: () => call<{ streams: ActiveStream[] }>("/api/chat/active-streams"),
+  search: (q: string, limit: number, signal?: AbortSignal) =>
+    call<{ results: SearchResult[] }>(`/api/chat/search?${new URLSearchParams({ q, limit: String(limit) })}`, {
+      signal,
+    }),
 };

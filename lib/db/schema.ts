@@ -11,7 +11,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
-import { REPLY_STATUSES, RUNNING_SQL_LIST } from "../replies/status";
+import { ENDED_SQL_LIST, REPLY_STATUSES, RUNNING_SQL_LIST } from "../replies/status";
 
 export const users = pgTable("users", {
   id: uuid("id").primaryKey().defaultRandom(),
@@ -92,6 +92,12 @@ export const messages = pgTable(
     index("messages_running_idx")
       .on(table.userId, table.status)
       .where(sql`${table.status} in ${sql.raw(RUNNING_SQL_LIST)}`),
+    // Search (lib/db/queries/search.ts): the words of every ended message. Partial, so a running
+    // reply's checkpoints (rewritten every CHECKPOINT_MS) never compute or store a tsvector; its
+    // text is indexed once, when it ends. The query must repeat both expressions exactly.
+    index("messages_search_idx")
+      .using("gin", sql`to_tsvector('english', ${table.content})`)
+      .where(sql`${table.status} in ${sql.raw(ENDED_SQL_LIST)}`),
   ],
 );
 
@@ -101,6 +107,14 @@ export const messages = pgTable(
  * this) applies; with the statuses as parameters it scanned every message of the user instead.
  */
 export const replyRunning = sql`${messages.status} in ${sql.raw(RUNNING_SQL_LIST)}`;
+
+/**
+ * Search is over ended messages, as English words (stemmed, so "running" finds "runs"; stop words
+ * dropped). These two are `messages_search_idx`'s expression and predicate, written the same way:
+ * the configuration is a literal, as an index expression must be.
+ */
+export const messageWords = sql`to_tsvector('english', ${messages.content})`;
+export const messageEnded = sql`${messages.status} in ${sql.raw(ENDED_SQL_LIST)}`;
 
 export type UserRow = typeof users.$inferSelect;
 export type SessionRow = typeof chatSessions.$inferSelect;

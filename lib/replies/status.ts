@@ -21,6 +21,8 @@ export const isEnded = (status: ReplyStatus): status is EndedStatus => !isRunnin
  * on running replies applies (with parameters it scanned every message of the user instead).
  */
 export const RUNNING_SQL_LIST = `(${RUNNING_STATUSES.map((status) => `'${status}'`).join(", ")})`;
+/** The ended statuses as an SQL list, for the same reason (the search index's predicate). */
+export const ENDED_SQL_LIST = `(${ENDED_STATUSES.map((status) => `'${status}'`).join(", ")})`;
 
 /** Errors a new attempt cannot fix; the rest (overloaded, a lost worker, …) may succeed if asked again. */
 export const FINAL_ERROR_CODES: ReadonlySet<string> = new Set(["bad_request", "auth_failed"]);

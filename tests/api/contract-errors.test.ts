@@ -29,6 +29,7 @@ describe.each(modes)("errors and access rules (%s mode)", (mode) => {
       ["GET", `/api/chat/stream/${sessionId}`],
       ["GET", `/api/chat/status/${sessionId}/${assistantMessageId}`],
       ["GET", "/api/chat/active-streams"],
+      ["GET", "/api/chat/search?q=hello"],
       ["POST", `/api/chat/cancel/${sessionId}/${assistantMessageId}`],
       ["GET", "/api/chat/sessions"],
       ["GET", `/api/chat/sessions/${sessionId}/messages`],
