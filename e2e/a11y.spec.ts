@@ -1,0 +1,66 @@
+import AxeBuilder from "@axe-core/playwright";
+import type { Page } from "@playwright/test";
+import { type ChatPage, expect, test } from "./fixtures";
+
+const PHONE = { width: 390, height: 760 };
+const SCHEMES = ["light", "dark"] as const;
+// The mock writes this one as a paragraph, a list, a fenced code block and a table.
+const MARKDOWN_QUESTION = "/mock tokens=300 tps=150\nExplain database indexes";
+
+/** Each violation of impact serious or critical, with where it is and how to fix it. */
+function describeViolations(violations: Awaited<ReturnType<AxeBuilder["analyze"]>>["violations"]): string {
+  return violations
+    .map((violation) => {
+      const nodes = violation.nodes
+        .slice(0, 5)
+        .map((node) => `    ${node.target.join(" ")}\n      ${(node.failureSummary ?? "").replace(/\n/g, "\n      ")}`);
+      return `${violation.id} (${violation.impact}): ${violation.help}\n  ${violation.helpUrl}\n${nodes.join("\n")}`;
+    })
+    .join("\n\n");
+}
+
+/** Scans the page as it is, in light and in dark, and fails on any serious or critical violation. */
+async function expectAccessible(page: Page, screen: string) {
+  for (const colorScheme of SCHEMES) {
+    await page.emulateMedia({ colorScheme, reducedMotion: "reduce" });
+    const { violations } = await new AxeBuilder({ page }).analyze();
+    const blocking = violations.filter((v) => v.impact === "serious" || v.impact === "critical");
+    expect
+      .soft(
+        blocking.map((v) => v.id),
+        `${screen} (${colorScheme}):\n${describeViolations(blocking)}`,
+      )
+      .toEqual([]);
+  }
+}
+
+async function chatWithMarkdownReply(chat: ChatPage) {
+  await chat.startChat(MARKDOWN_QUESTION);
+  const reply = chat.assistant();
+  await expect(reply).toHaveAttribute("data-status", "completed");
+  // What the scan must see: the reply's Markdown rendered, with its controls.
+  for (const selector of ["pre code", "ul, ol", "table"]) await expect(reply.locator(selector).first()).toBeVisible();
+}
+
+test("the new-chat screen has no serious accessibility violation", async ({ chat }) => {
+  await chat.open();
+  await expectAccessible(chat.page, "new chat");
+  // A draft enables Send (a disabled control is not held to the contrast rules).
+  await chat.composer.fill("A draft");
+  await expectAccessible(chat.page, "new chat with a draft");
+});
+
+test("a chat with a streamed Markdown reply has no serious accessibility violation", async ({ chat }) => {
+  await chatWithMarkdownReply(chat);
+  await chat.composer.fill("A draft");
+  await expectAccessible(chat.page, "chat with a reply");
+});
+
+test("the phone menu, open, has no serious accessibility violation", async ({ chat }) => {
+  await chat.page.setViewportSize(PHONE);
+  await chatWithMarkdownReply(chat);
+  await expectAccessible(chat.page, "phone chat");
+  await chat.page.getByRole("button", { name: "Menu" }).click();
+  await expect(chat.page.getByRole("navigation", { name: "Chats" })).toBeVisible();
+  await expectAccessible(chat.page, "phone menu open");
+});
