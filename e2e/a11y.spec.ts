@@ -64,3 +64,45 @@ test("the phone menu, open, has no serious accessibility violation", async ({ ch
   await expect(chat.page.getByRole("navigation", { name: "Chats" })).toBeVisible();
   await expectAccessible(chat.page, "phone menu open");
 });
+
+test("the phone menu takes the focus, keeps Tab inside, and gives the focus back to Menu", async ({ chat }) => {
+  await chat.page.setViewportSize(PHONE);
+  const first = await chat.startChat("/mock tokens=5 tps=100\nFocus chat one");
+  await chat.startChat("/mock tokens=5 tps=100\nFocus chat two");
+  const menu = chat.page.getByRole("button", { name: "Menu" });
+  const chats = chat.page.getByRole("navigation", { name: "Chats" });
+  const focusInMenu = () =>
+    chats.evaluate((nav) => {
+      const active = document.activeElement;
+      return nav.contains(active) ? "menu" : active?.getAttribute("aria-label") === "Menu" ? "button" : "elsewhere";
+    });
+
+  await menu.click();
+  await expect(chats).toBeVisible();
+  expect(await focusInMenu()).toBe("menu");
+  // Forwards and back, more presses than it has controls: focus never leaves the menu and ☰.
+  const seen = new Set<string>();
+  for (const key of [...Array(12).fill("Tab"), ...Array(12).fill("Shift+Tab")]) {
+    await chat.page.keyboard.press(key);
+    const where = await focusInMenu();
+    expect(where, `after ${key}`).not.toBe("elsewhere");
+    seen.add(where);
+  }
+  expect([...seen].sort()).toEqual(["button", "menu"]);
+
+  // Closed by Escape, by the backdrop, by choosing a chat with the keyboard: focus is on ☰ again.
+  await chats.getByRole("link").first().focus();
+  await chat.page.keyboard.press("Escape");
+  await expect(chats).toBeHidden();
+  await expect(menu).toBeFocused();
+  await menu.click();
+  await chat.page.locator(".backdrop").click({ position: { x: PHONE.width - 20, y: 300 } });
+  await expect(chats).toBeHidden();
+  await expect(menu).toBeFocused();
+  await menu.press("Enter");
+  expect(await focusInMenu()).toBe("menu");
+  await chat.page.locator(`[data-session-id="${first}"] a`).press("Enter");
+  await chat.page.waitForURL(new RegExp(`/chat/${first}$`));
+  await expect(chats).toBeHidden();
+  await expect(menu).toBeFocused();
+});
