@@ -5,6 +5,7 @@ import { type ReactNode, useCallback, useEffect, useMemo, useRef, useState, useS
 import { useBackgroundStreamMonitor } from "@/hooks/use-background-stream-monitor";
 import { useChatActions } from "@/hooks/use-chat-actions";
 import { useChatCache } from "@/hooks/use-chat-cache";
+import { useChatSettings } from "@/hooks/use-chat-settings";
 import { useChatStreaming } from "@/hooks/use-chat-streaming";
 import { useMenu } from "@/hooks/use-menu";
 import { useModels } from "@/hooks/use-models";
@@ -19,6 +20,7 @@ import type { ReplyEvent } from "@/lib/contract";
 import { ChatHeader } from "./chat-header";
 import { ChatNotFound, ChatSkeleton, NewChatIntro } from "./chat-placeholders";
 import { ChatSearch } from "./chat-search";
+import { ChatSettings } from "./chat-settings";
 import { Composer } from "./composer";
 import { MessageList } from "./message-list";
 import { MaxAttemptsContext } from "./reply-settings";
@@ -147,9 +149,15 @@ export function ChatApp({ children, maxAttempts = null }: { children: ReactNode;
   const running = useMemo(() => runningSessionIds(state), [state]);
   const waitingForWorker = useWorkerWatch(messages);
   const models = useModels();
+  const settings = useChatSettings(store, state.sessions, openSessionId);
+  const { newChatPrompt, clearNewChatPrompt } = settings;
   const sendFromComposer = useCallback(
-    (content: string, model?: string) => actions.send(content, openSessionId, model),
-    [actions.send, openSessionId],
+    async (content: string, model?: string) => {
+      const outcome = await actions.send(content, openSessionId, model, newChatPrompt);
+      if (outcome.sent && newChatPrompt) clearNewChatPrompt();
+      return outcome;
+    },
+    [actions.send, openSessionId, newChatPrompt, clearNewChatPrompt],
   );
   // Retry on a failed reply is a regenerate: a new version, not the question asked twice.
   const handlers = useMemo(
@@ -223,6 +231,11 @@ export function ChatApp({ children, maxAttempts = null }: { children: ReactNode;
             menuButtonRef={menu.buttonRef}
             onToggleMenu={menu.toggle}
             connection={state.connection}
+            settings={
+              unknownChat ? null : (
+                <ChatSettings systemPrompt={settings.systemPrompt} newChat={!openSessionId} onSave={settings.save} />
+              )
+            }
           />
           {notice ? (
             <div className="notice" role="alert">

@@ -1,6 +1,6 @@
 "use client";
 
-import type { Ref } from "react";
+import type { ReactNode, Ref } from "react";
 import type { ClientMessage, ConnectionState } from "@/lib/client/chat-store";
 import { chatAsMarkdown, downloadText, exportFileName } from "./chat-export";
 import { ConnectionIndicator } from "./connection-indicator";
@@ -13,9 +13,11 @@ interface Props {
   menuButtonRef: Ref<HTMLButtonElement>;
   onToggleMenu: () => void;
   connection: { state: ConnectionState; attempt: number };
+  /** The chat's settings button (and the panel it opens), when the page shows a chat. */
+  settings?: ReactNode;
 }
 
-export function ChatHeader({ title, messages, menuOpen, menuButtonRef, onToggleMenu, connection }: Props) {
+export function ChatHeader({ title, messages, menuOpen, menuButtonRef, onToggleMenu, connection, settings }: Props) {
   return (
     <header className="chat-header">
       <button
@@ -30,6 +32,7 @@ export function ChatHeader({ title, messages, menuOpen, menuButtonRef, onToggleM
         ☰
       </button>
       <h1>{title}</h1>
+      {settings}
       {messages.length > 0 ? (
         <button
           type="button"

@@ -24,7 +24,8 @@ function CodeBlock({ node: _node, "data-language": language, ...props }: PreProp
           {copied ? "Copied" : "Copy"}
         </button>
       </div>
-      <pre ref={ref} {...props} />
+      {/* biome-ignore lint/a11y/noNoninteractiveTabindex: a long line scrolls sideways, and the keyboard must reach it to scroll it (WCAG 2.1.1, axe's scrollable-region-focusable) */}
+      <pre ref={ref} tabIndex={0} {...props} />
     </div>
   );
 }

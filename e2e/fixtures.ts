@@ -1,5 +1,6 @@
 import { test as base, expect, type Page } from "@playwright/test";
 import { type Mode, type RunningApp, startApp } from "../tests/support/app";
+import { type FakeAnthropic, startFakeAnthropic } from "../tests/support/fake-anthropic";
 
 export const normalize = (text: string) => text.replace(/\s+/g, " ").trim();
 
@@ -19,13 +20,34 @@ export function wordsOf(text: string): string {
     .join(" ");
 }
 
-// One running app per project (mode), shared by that project's tests.
-export const test = base.extend<{ chat: ChatPage }, { app: RunningApp }>({
+interface WorkerFixtures {
+  /**
+   * The model the app talks to: the mock (default), or the real Anthropic SDK against the local
+   * fake server (`test.use({ provider: "anthropic" })`), whose `fakeAnthropic.requests` a test reads.
+   */
+  provider: "mock" | "anthropic";
+  fakeAnthropic: FakeAnthropic | null;
+  app: RunningApp;
+}
+
+// One running app per project (mode) and provider, shared by the tests that use it.
+export const test = base.extend<{ chat: ChatPage }, WorkerFixtures>({
+  provider: ["mock", { scope: "worker", option: true }],
+  fakeAnthropic: [
+    async ({ provider }, use) => {
+      const fake = provider === "anthropic" ? await startFakeAnthropic() : null;
+      await use(fake);
+      await fake?.close();
+    },
+    { scope: "worker" },
+  ],
   app: [
-    // biome-ignore lint/correctness/noEmptyPattern: Playwright fixtures take their dependencies as a pattern
-    async ({}, use, workerInfo) => {
+    async ({ fakeAnthropic }, use, workerInfo) => {
       const mode = (workerInfo.project.metadata as { mode: Mode }).mode;
-      const app = await startApp(mode);
+      const env: Record<string, string> = fakeAnthropic
+        ? { ANTHROPIC_API_KEY: "test-key", ANTHROPIC_BASE_URL: fakeAnthropic.url }
+        : {};
+      const app = await startApp(mode, env);
       await use(app);
       await app.stop();
     },

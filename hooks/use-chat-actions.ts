@@ -16,7 +16,7 @@ const now = () => new Date().toISOString();
 export type SendOutcome = { sent: true } | { sent: false; reason: string };
 
 /** Why a send was refused, in the server's words (and when to try again, if it said). */
-function refusalSentence(error: unknown): string {
+export function refusalSentence(error: unknown): string {
   if (!(error instanceof ApiError)) return "The server could not be reached. Check the connection and send again.";
   return error.retryAfterSeconds ? `${error.message} Try again in ${error.retryAfterSeconds} s.` : error.message;
 }
@@ -38,6 +38,7 @@ export function useChatActions(
         content: entry.content,
         clientMessageId: entry.clientMessageId,
         ...(entry.model ? { model: entry.model } : {}),
+        ...(entry.systemPrompt ? { systemPrompt: entry.systemPrompt } : {}),
       });
       const target = accepted.sessionId;
       if (!entry.sessionId) store.markLoaded(target);
@@ -50,13 +51,16 @@ export function useChatActions(
         [pendingId],
       );
       const known = store.getSnapshot().sessions.find((s) => s.id === target);
-      const session = {
+      const session: SessionSummary = {
         id: target,
         title: known?.title ?? "New chat",
         createdAt: known?.createdAt ?? now(),
         updatedAt: now(),
         activeMessageId: accepted.assistantMessageId,
       };
+      // A new chat has the prompt its first send carried; a known one keeps its own.
+      const systemPrompt = known ? known.systemPrompt : entry.systemPrompt?.trim();
+      if (systemPrompt) session.systemPrompt = systemPrompt;
       store.upsertSession(session);
       const messages = [
         localMessage(accepted.userMessageId, target, "user", entry.content, "completed"),
@@ -73,13 +77,20 @@ export function useChatActions(
    * server and no outbox) comes back as the sentence to show, so the caller can keep the draft.
    */
   const send = useCallback(
-    async (content: string, sessionId: string | null = openSessionId, model?: string): Promise<SendOutcome> => {
+    async (
+      content: string,
+      sessionId: string | null = openSessionId,
+      model?: string,
+      /** A new chat's system prompt (ignored for a chat that exists: it changes with a PATCH). */
+      systemPrompt?: string,
+    ): Promise<SendOutcome> => {
       const entry: OutboxEntry = {
         clientMessageId: newId(),
         sessionId,
         content,
         createdAt: Date.now(),
         ...(model ? { model } : {}),
+        ...(systemPrompt && !sessionId ? { systemPrompt } : {}),
       };
       const pendingId = `pending:${entry.clientMessageId}`;
       const toOutbox = async () => {

@@ -6,12 +6,17 @@ export { isEnded, isRunning, REPLY_STATUSES, RUNNING_STATUSES } from "./replies/
 export type { ReplyStatus };
 export type Role = "user" | "assistant";
 
+/** The longest system prompt a chat may have, in Unicode code points (the API refuses more). */
+export const MAX_SYSTEM_PROMPT_CHARS = 8000;
+
 export interface SessionSummary {
   id: string;
   title: string;
   createdAt: string;
   updatedAt: string;
   activeMessageId?: string;
+  /** What every reply of the chat receives; absent when the chat has none. */
+  systemPrompt?: string;
 }
 
 export interface StoredMessage {

@@ -27,6 +27,8 @@ export interface OutboxEntry {
   createdAt: number;
   /** The model chosen for the reply (unset: the server's default). */
   model?: string;
+  /** A new chat's system prompt, sent with its first message. */
+  systemPrompt?: string;
 }
 
 interface CacheSchema extends DBSchema {

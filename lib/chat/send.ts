@@ -17,21 +17,31 @@ import { listModels, llmConfigFromEnv, resolveModel } from "../llm";
 import { describeError, log } from "../log";
 import { getReplyLifecycle } from "../replies/index";
 import { getRateLimiter } from "./rate-limit";
-import { sessionNotFound } from "./sessions";
+import { sessionNotFound, systemPromptSchema } from "./sessions";
 
 const noNul = (text: string) => !text.includes("\u0000");
 
-export const sendMessageSchema = z.object({
-  sessionId: z.uuid().optional(),
-  content: z
-    .string()
-    .refine((text) => text.trim().length > 0, "must not be empty")
-    .refine(noNul, "must not contain a NUL character"),
-  clientMessageId: z.uuid(),
-  /** An edit: the parent of the message it replaces (null: a new first message). Default: the visible branch's end. */
-  parentMessageId: z.uuid().nullable().optional(),
-  model: z.string().min(1).max(200).optional(),
-});
+export const sendMessageSchema = z
+  .object({
+    sessionId: z.uuid().optional(),
+    content: z
+      .string()
+      .refine((text) => text.trim().length > 0, "must not be empty")
+      .refine(noNul, "must not contain a NUL character"),
+    clientMessageId: z.uuid(),
+    /** An edit: the parent of the message it replaces (null: a new first message). Default: the visible branch's end. */
+    parentMessageId: z.uuid().nullable().optional(),
+    model: z.string().min(1).max(200).optional(),
+    /**
+     * A new chat's system prompt, so its first reply already receives it ("" or null: none). A chat
+     * that exists changes its prompt with PATCH: the send would otherwise race the reply it queues.
+     */
+    systemPrompt: systemPromptSchema.nullable().optional(),
+  })
+  .refine((body) => !(body.sessionId && body.systemPrompt !== undefined), {
+    path: ["systemPrompt"],
+    message: "is only for a new chat (no sessionId); change a chat's prompt with PATCH",
+  });
 export type SendMessageInput = z.infer<typeof sendMessageSchema>;
 
 export const regenerateSchema = z.object({
@@ -114,6 +124,7 @@ export async function sendMessage(
         correlationId,
         ...(parentMessageId !== undefined ? { parentId: parentMessageId } : {}),
         model,
+        systemPrompt: input.systemPrompt?.trim() || null,
         runningCap: admission.runningCap,
       }),
     )) ?? (await getTurnByClientMessageId({ userId, clientMessageId: input.clientMessageId }));

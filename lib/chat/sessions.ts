@@ -1,5 +1,6 @@
 import "server-only";
 import { z } from "zod";
+import { MAX_SYSTEM_PROMPT_CHARS } from "../contract";
 import {
   deleteSession,
   getSessionById,
@@ -23,6 +24,15 @@ export const listSessionsQuerySchema = z.object({
 
 const noNul = (text: string) => !text.includes("\u0000");
 
+/** A chat's system prompt as a request names it: every reply of the chat receives it. */
+export const systemPromptSchema = z
+  .string()
+  .refine(
+    (prompt) => [...prompt].length <= MAX_SYSTEM_PROMPT_CHARS,
+    `must be at most ${MAX_SYSTEM_PROMPT_CHARS} characters`,
+  )
+  .refine(noNul, "must not contain a NUL character");
+
 export const updateSessionSchema = z
   .object({
     title: z
@@ -32,13 +42,8 @@ export const updateSessionSchema = z
       .refine((title) => [...title].length <= 200, "must be at most 200 characters")
       .refine(noNul, "must not contain a NUL character")
       .optional(),
-    /** Every reply of the chat receives it; "" or null removes it. */
-    systemPrompt: z
-      .string()
-      .refine((prompt) => [...prompt].length <= 8000, "must be at most 8000 characters")
-      .refine(noNul, "must not contain a NUL character")
-      .nullable()
-      .optional(),
+    /** "" or null removes it. */
+    systemPrompt: systemPromptSchema.nullable().optional(),
     /** The message that ends the visible branch: a message of this chat. */
     activeLeafId: z.uuid().optional(),
   })
@@ -72,6 +77,7 @@ export async function listSessions(userId: string, query: z.infer<typeof listSes
       title: session.title,
       createdAt: session.createdAt.toISOString(),
       updatedAt: session.updatedAt.toISOString(),
+      ...(session.systemPrompt ? { systemPrompt: session.systemPrompt } : {}),
       ...(page.activeBySession.has(session.id) ? { activeMessageId: page.activeBySession.get(session.id) } : {}),
     })),
     nextCursor: page.hasMore && last ? encodePageCursor(last) : null,

@@ -50,6 +50,12 @@ export const api = {
       method: "POST",
       body: JSON.stringify({ clientMessageId }),
     }),
+  /** A chat's system prompt ("": none); answers with the prompt the server kept (trimmed, or null). */
+  setSystemPrompt: (sessionId: string, systemPrompt: string) =>
+    call<{ systemPrompt: string | null }>(`/api/chat/sessions/${sessionId}`, {
+      method: "PATCH",
+      body: JSON.stringify({ systemPrompt }),
+    }),
   setLeaf: (sessionId: string, activeLeafId: string) =>
     call<SessionSummary>(`/api/chat/sessions/${sessionId}`, {
       method: "PATCH",
@@ -61,6 +67,8 @@ export const api = {
     clientMessageId: string;
     parentMessageId?: string | null;
     model?: string;
+    /** Only when the send starts a new chat. */
+    systemPrompt?: string;
   }) => call<SendAccepted>("/api/chat/messages", { method: "POST", body: JSON.stringify(input) }),
   cancel: (sessionId: string, messageId: string) =>
     call<{ status: string }>(`/api/chat/cancel/${sessionId}/${messageId}`, { method: "POST" }),

@@ -139,6 +139,16 @@ export class ChatStore {
     this.set({ sessions: [session, ...others] });
   }
 
+  /** A chat's system prompt changed (null: none). In place: choosing a prompt is not activity. */
+  setSystemPrompt(sessionId: string, systemPrompt: string | null) {
+    const sessions = this.state.sessions.map((session) => {
+      if (session.id !== sessionId) return session;
+      const { systemPrompt: _old, ...rest } = session;
+      return systemPrompt ? { ...rest, systemPrompt } : rest;
+    });
+    this.set({ sessions });
+  }
+
   removeSession(sessionId: string) {
     const { [sessionId]: _gone, ...messages } = this.state.messages;
     this.set({ sessions: this.state.sessions.filter((s) => s.id !== sessionId), messages });

@@ -161,4 +161,21 @@ describe("the browser's reply state", () => {
     expect(after.find((m) => m.id === "q3")?.parentId).toBe("a2");
     expect(after.some((m) => m.id === "pending:x")).toBe(false);
   });
+
+  it("sets and removes a chat's system prompt in place: the list keeps its order", () => {
+    const store = new ChatStore();
+    const at = "2026-01-01T00:00:00.000Z";
+    const other = "44444444-4444-4444-8444-444444444444";
+    store.setSessions([
+      { id: other, title: "Newer", createdAt: at, updatedAt: at },
+      { id: S, title: "Older", createdAt: at, updatedAt: at },
+    ]);
+    store.setSystemPrompt(S, "Be brief.");
+    expect(store.getSnapshot().sessions.map((s) => [s.id, s.systemPrompt])).toEqual([
+      [other, undefined],
+      [S, "Be brief."],
+    ]);
+    store.setSystemPrompt(S, null);
+    expect(store.getSnapshot().sessions[1]).not.toHaveProperty("systemPrompt");
+  });
 });

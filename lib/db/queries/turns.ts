@@ -124,6 +124,8 @@ export async function createTurn(input: {
   model?: string | null;
   /** The most running replies the user may have; this one is refused (RunningCapReached) at it. */
   runningCap: number;
+  /** A new chat's system prompt (ignored when sending into a chat that exists). */
+  systemPrompt?: string | null;
 }): Promise<TurnIds | null> {
   const { userId, title, content, clientMessageId, correlationId } = input;
   const sessionId = input.sessionId;
@@ -138,8 +140,8 @@ export async function createTurn(input: {
     with ids as (
       select gen_random_uuid() as reply_id
     ), made as (
-      insert into ${chatSessions} (user_id, title, active_leaf_id)
-      select ${userId}, ${title}, ids.reply_id from ids where ${sessionId}::uuid is null
+      insert into ${chatSessions} (user_id, title, active_leaf_id, system_prompt)
+      select ${userId}, ${title}, ids.reply_id, ${input.systemPrompt ?? null}::text from ids where ${sessionId}::uuid is null
       returning id, null::uuid as leaf
     ), locked as (
       -- FOR UPDATE waits for a send into the same chat that is being stored and then reads the
