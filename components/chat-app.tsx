@@ -203,7 +203,8 @@ export function ChatApp({ children, maxAttempts = null }: { children: ReactNode;
         onChosen(`/chat/${result.sessionId}`);
       }}
       onReveal={() => {
-        if (!menu.open) menu.toggle();
+        // Only where the sidebar is a menu: its ☰ button shows (a narrow screen).
+        if (!menu.open && menu.buttonRef.current?.getClientRects().length) menu.toggle();
       }}
     />
   );

@@ -55,7 +55,8 @@ export function ChatSearch({ onOpen, onReveal }: Props) {
       const input = box.current;
       if (!isShortcut(event) || !input) return;
       event.preventDefault();
-      if (getComputedStyle(input).visibility === "hidden") reveal.current();
+      // The box may sit in a closed phone menu (or one still sliding shut): the app opens it if so.
+      reveal.current();
       focusWhenShown(input);
     };
     document.addEventListener("keydown", onKeyDown);

@@ -96,6 +96,8 @@ test("on a phone the search is in the menu: Ctrl+K opens it, and a result closes
   await chat.page.setViewportSize(PHONE);
   const { sessionId, questionId } = await longChatAbout(chat, "quokkas");
   await chat.startChat("/mock tokens=5 tps=0\nSomething else on the phone");
+  // Its reply written, as a person would see it before reaching for the keyboard again.
+  await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
   const chats = chat.page.getByRole("navigation", { name: "Chats" });
   await expect(chats).toBeHidden();
 

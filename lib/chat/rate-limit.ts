@@ -39,10 +39,19 @@ class MemoryRateLimiter implements RateLimiter {
 // Only within the window that counted it: a key that expired meanwhile is not made again.
 const REFUND_SCRIPT = `if redis.call("EXISTS", KEYS[1]) == 1 then return redis.call("DECR", KEYS[1]) end return 0`;
 
-const redisKeyOf = (key: string) => `chat:ratelimit:${key}`;
-
 class RedisRateLimiter implements RateLimiter {
-  constructor(private readonly url: string) {}
+  /**
+   * `namespace`: the deployment's BULLMQ_PREFIX. Keys by user id never meet another deployment's,
+   * but keys by client address would: two apps on one Redis (or the tests' many) count apart.
+   */
+  constructor(
+    private readonly url: string,
+    private readonly namespace: string,
+  ) {}
+
+  private redisKeyOf(key: string): string {
+    return `chat:ratelimit:${this.namespace}:${key}`;
+  }
 
   // Fails open: with Redis away the message is still stored, and the enqueue answers 503, so a
   // retry with the same clientMessageId loses nothing.
@@ -58,7 +67,7 @@ class RedisRateLimiter implements RateLimiter {
   async refund(key: string): Promise<void> {
     try {
       const redis = await redisConnection(this.url, "command");
-      await redis.eval(REFUND_SCRIPT, 1, redisKeyOf(key));
+      await redis.eval(REFUND_SCRIPT, 1, this.redisKeyOf(key));
     } catch (error) {
       log.warn("rate limiter unavailable; hit not refunded", { error: describeError(error) });
     }
@@ -66,7 +75,7 @@ class RedisRateLimiter implements RateLimiter {
 
   private async count(key: string, limit: number, windowMs: number): Promise<RateDecision> {
     const redis = await redisConnection(this.url, "command");
-    const redisKey = redisKeyOf(key);
+    const redisKey = this.redisKeyOf(key);
     const results = await redis.multi().incr(redisKey).pexpire(redisKey, windowMs, "NX").pttl(redisKey).exec();
     const count = Number(results?.[0]?.[1] ?? 0);
     const ttl = Number(results?.[2]?.[1] ?? windowMs);
@@ -78,8 +87,10 @@ const cache = globalThis as unknown as { __backchannelRateLimiter?: RateLimiter 
 
 export function getRateLimiter(): RateLimiter {
   if (!cache.__backchannelRateLimiter) {
-    const { REDIS_URL } = env();
-    cache.__backchannelRateLimiter = REDIS_URL ? new RedisRateLimiter(REDIS_URL) : new MemoryRateLimiter();
+    const { REDIS_URL, BULLMQ_PREFIX } = env();
+    cache.__backchannelRateLimiter = REDIS_URL
+      ? new RedisRateLimiter(REDIS_URL, BULLMQ_PREFIX)
+      : new MemoryRateLimiter();
   }
   return cache.__backchannelRateLimiter;
 }
