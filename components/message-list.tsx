@@ -1,8 +1,8 @@
 "use client";
 
-import { useRef } from "react";
+import { useMemo, useRef } from "react";
 import { useFollowScroll } from "@/hooks/use-follow-scroll";
-import { versionsOf } from "@/lib/client/branches";
+import { versionLookup } from "@/lib/client/branches";
 import type { ClientMessage } from "@/lib/client/chat-store";
 import { Message, type MessageHandlers } from "./message";
 
@@ -18,6 +18,7 @@ interface Props {
 /** The open chat's messages; follows a streaming reply only while the person is at the bottom. */
 export function MessageList({ messages, all, waitingForWorker, handlers }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
+  const versionsIn = useMemo(() => versionLookup(all), [all]);
   const last = messages.at(-1);
   const lastWaits = last ? waitingForWorker.has(last.id) : false;
   // What makes the end move: a new message, more text, a new status or note on the last one.
@@ -32,7 +33,7 @@ export function MessageList({ messages, all, waitingForWorker, handlers }: Props
             key={message.id}
             message={message}
             waitsForWorker={waitingForWorker.has(message.id)}
-            version={versionOf(all, message)}
+            version={versionOf(versionsIn, message)}
             handlers={handlers}
           />
         ))}
@@ -49,7 +50,10 @@ export function MessageList({ messages, all, waitingForWorker, handlers }: Props
 const ONE = { index: 0, count: 1 };
 
 /** A message's place among its versions; one object for every message without others (memo keeps). */
-function versionOf(all: readonly ClientMessage[], message: ClientMessage): { index: number; count: number } {
-  const { ids, index } = versionsOf(all, message);
+function versionOf(
+  versionsIn: (message: ClientMessage) => { ids: string[]; index: number },
+  message: ClientMessage,
+): { index: number; count: number } {
+  const { ids, index } = versionsIn(message);
   return ids.length > 1 ? { index, count: ids.length } : ONE;
 }
