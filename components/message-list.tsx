@@ -2,6 +2,7 @@
 
 import { useMemo, useRef } from "react";
 import { useFollowScroll } from "@/hooks/use-follow-scroll";
+import { useProgressiveStart } from "@/hooks/use-progressive-start";
 import { versionLookup } from "@/lib/client/branches";
 import type { ClientMessage } from "@/lib/client/chat-store";
 import { Message, type MessageHandlers } from "./message";
@@ -18,17 +19,20 @@ interface Props {
 /** The open chat's messages; follows a streaming reply only while the person is at the bottom. */
 export function MessageList({ messages, all, waitingForWorker, handlers }: Props) {
   const scroller = useRef<HTMLDivElement>(null);
+  // A long chat renders from its end up, a frame at a time (the list is keyed per chat).
+  const start = useProgressiveStart(messages.length, scroller);
   const versionsIn = useMemo(() => versionLookup(all), [all]);
   const last = messages.at(-1);
   const lastWaits = last ? waitingForWorker.has(last.id) : false;
-  // What makes the end move: a new message, more text, a new status or note on the last one.
-  const contentKey = `${messages.length}:${last?.content.length}:${last?.status}:${last?.retry?.attempt}:${lastWaits}`;
+  // What makes the end move: a new message, more text, a new status or note on the last one, and
+  // earlier messages rendered above (a view at the bottom stays there).
+  const contentKey = `${start}:${messages.length}:${last?.content.length}:${last?.status}:${last?.retry?.attempt}:${lastWaits}`;
   const sent = messages.filter((m) => m.role === "user").length;
   const { atBottom, onScroll, jumpToLatest } = useFollowScroll(scroller, contentKey, sent);
   return (
     <div className="thread">
       <div className="messages" ref={scroller} onScroll={onScroll}>
-        {messages.map((message) => (
+        {messages.slice(start).map((message) => (
           <Message
             key={message.id}
             message={message}
