@@ -71,11 +71,19 @@ export function useChatCache(userId: string | null, store: ChatStore, openSessio
     (async () => {
       try {
         opened = await ChatCache.open(userId);
-        const [sessions, streams] = await Promise.all([opened.getSessions(), opened.getActiveStreams()]);
+        // The open chat is read beside the list, not after it: one IndexedDB round trip less before
+        // its messages show.
+        const openId = openAtStart.current;
+        const [sessions, streams, openMessages] = await Promise.all([
+          opened.getSessions(),
+          opened.getActiveStreams(),
+          openId ? opened.getMessages(openId) : [],
+        ]);
         if (closed) return;
         store.hydrateSessions(sessions);
+        if (openId) store.hydrateMessages(openId, openMessages);
         const toLoad = new Set(streams.map((s) => s.sessionId));
-        if (openAtStart.current) toLoad.add(openAtStart.current);
+        if (openId) toLoad.delete(openId);
         for (const sessionId of toLoad) store.hydrateMessages(sessionId, await opened.getMessages(sessionId));
         stopPersisting = persist(store, opened);
         void opened.prune();
