@@ -2,8 +2,8 @@
 
 import { type RefObject, useEffect, useLayoutEffect, useState } from "react";
 
-/** Messages rendered when a chat opens, at its end (more are added before the paint if they do not fill the view). */
-export const FIRST_PAINT = 10;
+/** Messages rendered when a chat opens, at its end (as many again, before the paint, while they do not fill the view). */
+export const FIRST_PAINT = 6;
 /** Messages added above them per frame after that. */
 const STEP = 40;
 
@@ -25,7 +25,7 @@ function afterNextPaint(work: () => void): () => void {
 
 /**
  * Where a long chat's rendering starts. A chat opens at its end, so its last FIRST_PAINT messages
- * are rendered first (more, before the paint, while they do not fill `scroller` one and a half times), and
+ * are rendered first (as many again, before the paint, while they do not fill `scroller`), and
  * the ones above come STEP at a time, a frame each, until all are in the page: find-in-page and
  * every message's handles work a moment later. Rendering all 200 messages of a chat (Markdown,
  * highlighting, layout) before its first frame was most of the time it took to open
@@ -39,7 +39,7 @@ export function useProgressiveStart(count: number, scroller: RefObject<HTMLEleme
   // view with blank space above its messages.
   useLayoutEffect(() => {
     const element = scroller.current;
-    if (start > 0 && element && element.scrollHeight < 1.5 * element.clientHeight) setFrom(Math.max(0, start - STEP));
+    if (start > 0 && element && element.scrollHeight <= element.clientHeight) setFrom(Math.max(0, start - FIRST_PAINT));
   }, [start, scroller]);
   useEffect(() => {
     if (start === 0) return;
