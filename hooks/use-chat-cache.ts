@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { ChatCache } from "@/lib/cache/chat-cache";
 import type { ChatStore, ClientMessage } from "@/lib/client/chat-store";
 
@@ -100,13 +100,26 @@ export function useChatCache(userId: string | null, store: ChatStore, openSessio
     };
   }, [userId, store]);
 
+  // A chat's cached messages, read once however many ask (a click on it, then its opening).
+  const reading = useRef(new Set<string>());
+  const readChat = useCallback(
+    (sessionId: string) => {
+      if (!cache || store.isLoaded(sessionId) || reading.current.has(sessionId)) return;
+      reading.current.add(sessionId);
+      void cache
+        .getMessages(sessionId)
+        .then((messages) => store.hydrateMessages(sessionId, messages))
+        .finally(() => reading.current.delete(sessionId));
+    },
+    [cache, store],
+  );
+
   useEffect(() => {
     if (!cache || !openSessionId) return;
     void cache.touchSession(openSessionId);
-    if (!store.isLoaded(openSessionId)) {
-      void cache.getMessages(openSessionId).then((messages) => store.hydrateMessages(openSessionId, messages));
-    }
-  }, [cache, openSessionId, store]);
+    readChat(openSessionId);
+  }, [cache, openSessionId, readChat]);
 
-  return { cache, ready };
+  // `readChat` also starts the read of a chat just chosen, before the page renders the switch.
+  return { cache, ready, readChat };
 }
