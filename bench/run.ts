@@ -13,6 +13,7 @@ import { type RunningApp, startApp } from "../tests/support/app";
 import { TEST_REDIS_URL } from "../tests/support/services";
 import { APP_ENV, PRODUCTION_TIMINGS } from "./app-env";
 import { chartSvg, type Panel } from "./chart";
+import { keptSectionsOf } from "./kept-sections";
 import { latestLockCost, lockCostLines } from "./lock-cost-report";
 import {
   commandCount,
@@ -583,6 +584,7 @@ if (full && !levelsOnly) {
     "",
     `The raw figures are in \`bench/results/${date}-full.json\`.`,
     "",
+    ...keptSectionsOf(path.join("docs", "benchmarks.md")),
   ].join("\n");
   writeFileSync(path.join("docs", "benchmarks.md"), doc);
   console.log("wrote docs/benchmarks.md and docs/benchmarks.svg");

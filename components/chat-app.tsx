@@ -92,7 +92,7 @@ export function ChatApp({ children, maxAttempts = null }: { children: ReactNode;
   }, []);
 
   // The cache fills the store first, so the stream resumes every running reply from its cursor.
-  const { cache, ready } = useChatCache(userId, store, openSessionId);
+  const { cache, ready, readChat } = useChatCache(userId, store, openSessionId);
 
   useEffect(() => {
     if (ready) refreshSessions();
@@ -183,11 +183,13 @@ export function ChatApp({ children, maxAttempts = null }: { children: ReactNode;
   const onChosen = useCallback(
     (path: string) => {
       menu.close();
+      const chosen = sessionIdFromPath(path);
+      if (chosen) readChat(chosen); // the cache read starts with the click, not after the next render
       if (path !== "/") return;
       focusComposer.current = true;
       rerender((n) => n + 1); // also when the page is on "/" already and nothing else changes
     },
-    [menu.close],
+    [menu.close, readChat],
   );
   useEffect(() => {
     if (!focusComposer.current || openSessionId || unknownChat || !composerRef.current) return;

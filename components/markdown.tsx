@@ -1,7 +1,7 @@
 "use client";
 
-import { type ComponentPropsWithoutRef, memo, useRef, useState } from "react";
-import ReactMarkdown, { type Components, type Options } from "react-markdown";
+import { type ComponentPropsWithoutRef, memo, type ReactElement, useRef, useState } from "react";
+import renderMarkdown, { type Components, type Options } from "react-markdown";
 import rehypeHighlight from "rehype-highlight";
 import remarkGfm from "remark-gfm";
 import { closeOpenFence, rehypeCodeLanguage } from "./markdown-fences";
@@ -37,16 +37,42 @@ function Link({ node: _node, ...props }: ComponentPropsWithoutRef<"a"> & { node?
 
 const components: Components = { pre: CodeBlock, a: Link };
 const remarkPlugins: Options["remarkPlugins"] = [remarkGfm];
-const rehypePlugins: Options["rehypePlugins"] = [rehypeCodeLanguage, [rehypeHighlight, { detect: true }]];
+// rehype-highlight builds its highlighter (registering its ~37 languages) each time the plugin is
+// attached, and react-markdown attaches every plugin for every text it renders: a 200-message chat
+// built 100 highlighters, about a fifth of its first render. One highlighter serves every text.
+const highlight = rehypeHighlight({ detect: true });
+const rehypePlugins: Options["rehypePlugins"] = [rehypeCodeLanguage, () => highlight];
+
+// A finished text renders the same every time: its React elements are kept (the most recently used
+// CACHE_SIZE texts), so opening a chat again, or the list re-rendering, parses nothing again.
+// Keyed by the text itself, so an edit or a new version is a new entry, never a stale one.
+const CACHE_SIZE = 600;
+const rendered = new Map<string, ReactElement>();
+
+// react-markdown's synchronous component is a plain function of its props (no hooks): called
+// directly it gives the elements, which can then be kept.
+function toElements(text: string): ReactElement {
+  return renderMarkdown({ children: text, remarkPlugins, rehypePlugins, components });
+}
+
+function cachedElements(text: string): ReactElement {
+  const hit = rendered.get(text);
+  if (hit) {
+    rendered.delete(text); // re-inserted: the Map's order is the order of use
+    rendered.set(text, hit);
+    return hit;
+  }
+  const elements = toElements(text);
+  rendered.set(text, elements);
+  if (rendered.size > CACHE_SIZE) rendered.delete(rendered.keys().next().value ?? "");
+  return elements;
+}
 
 /**
  * A message as Markdown (GitHub flavour), code highlighted. Raw HTML in the text is not rendered.
- * While `streaming`, a code block whose closing fence has not arrived yet already shows as code.
+ * While `streaming`, a code block whose closing fence has not arrived yet already shows as code
+ * (and the growing text is not cached: each chunk makes a new one).
  */
 export const Markdown = memo(function Markdown({ text, streaming = false }: { text: string; streaming?: boolean }) {
-  return (
-    <ReactMarkdown remarkPlugins={remarkPlugins} rehypePlugins={rehypePlugins} components={components}>
-      {streaming ? closeOpenFence(text) : text}
-    </ReactMarkdown>
-  );
+  return streaming ? toElements(closeOpenFence(text)) : cachedElements(text);
 });

@@ -1,6 +1,6 @@
 "use client";
 
-import { useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { ChatCache } from "@/lib/cache/chat-cache";
 import type { ChatStore, ClientMessage } from "@/lib/client/chat-store";
 
@@ -71,11 +71,19 @@ export function useChatCache(userId: string | null, store: ChatStore, openSessio
     (async () => {
       try {
         opened = await ChatCache.open(userId);
-        const [sessions, streams] = await Promise.all([opened.getSessions(), opened.getActiveStreams()]);
+        // The open chat is read beside the list, not after it: one IndexedDB round trip less before
+        // its messages show.
+        const openId = openAtStart.current;
+        const [sessions, streams, openMessages] = await Promise.all([
+          opened.getSessions(),
+          opened.getActiveStreams(),
+          openId ? opened.getMessages(openId) : [],
+        ]);
         if (closed) return;
         store.hydrateSessions(sessions);
+        if (openId) store.hydrateMessages(openId, openMessages);
         const toLoad = new Set(streams.map((s) => s.sessionId));
-        if (openAtStart.current) toLoad.add(openAtStart.current);
+        if (openId) toLoad.delete(openId);
         for (const sessionId of toLoad) store.hydrateMessages(sessionId, await opened.getMessages(sessionId));
         stopPersisting = persist(store, opened);
         void opened.prune();
@@ -92,13 +100,26 @@ export function useChatCache(userId: string | null, store: ChatStore, openSessio
     };
   }, [userId, store]);
 
+  // A chat's cached messages, read once however many ask (a click on it, then its opening).
+  const reading = useRef(new Set<string>());
+  const readChat = useCallback(
+    (sessionId: string) => {
+      if (!cache || store.isLoaded(sessionId) || reading.current.has(sessionId)) return;
+      reading.current.add(sessionId);
+      void cache
+        .getMessages(sessionId)
+        .then((messages) => store.hydrateMessages(sessionId, messages))
+        .finally(() => reading.current.delete(sessionId));
+    },
+    [cache, store],
+  );
+
   useEffect(() => {
     if (!cache || !openSessionId) return;
     void cache.touchSession(openSessionId);
-    if (!store.isLoaded(openSessionId)) {
-      void cache.getMessages(openSessionId).then((messages) => store.hydrateMessages(openSessionId, messages));
-    }
-  }, [cache, openSessionId, store]);
+    readChat(openSessionId);
+  }, [cache, openSessionId, readChat]);
 
-  return { cache, ready };
+  // `readChat` also starts the read of a chat just chosen, before the page renders the switch.
+  return { cache, ready, readChat };
 }

@@ -44,6 +44,25 @@ export function versionsOf<M extends TreeMessage>(
   return { ids, index: Math.max(0, ids.indexOf(message.id)) };
 }
 
+/** `versionsOf` for any message of the chat, from one pass over it (not one pass per message shown). */
+export function versionLookup<M extends TreeMessage>(
+  messages: readonly M[],
+): (message: M) => { ids: string[]; index: number } {
+  const groups = new Map<string, string[]>();
+  for (const message of messages) {
+    if (message.parentId === undefined) continue;
+    const key = `${message.role}:${message.parentId}`;
+    const ids = groups.get(key);
+    if (ids) ids.push(message.id);
+    else groups.set(key, [message.id]);
+  }
+  return (message) => {
+    if (message.parentId === undefined) return { ids: [message.id], index: 0 };
+    const ids = groups.get(`${message.role}:${message.parentId}`) ?? [];
+    return { ids, index: Math.max(0, ids.indexOf(message.id)) };
+  };
+}
+
 /** Where the visible branch ends once `id` is chosen: its newest descendant, following the newest child down. */
 export function leafUnder<M extends TreeMessage>(messages: readonly M[], id: string): string {
   const children = new Map<string, string[]>();

@@ -171,7 +171,11 @@ export class ChatStore {
     const merged = stored.map((m): ClientMessage => {
       const mine = known.get(m.id);
       // A list from the server never knows more about a running reply than the stream does.
-      if (mine && isRunningStatus(m.status)) return { ...mine, parentId: m.parentId };
+      if (mine && isRunningStatus(m.status))
+        return mine.parentId === m.parentId ? mine : { ...mine, parentId: m.parentId };
+      // What the list says already is the message kept: the same object, so its bubble (a memo) is
+      // not rendered again; a chat opened from the cache re-rendered all its messages here.
+      if (mine && sameAsStored(mine, m)) return mine;
       return {
         id: m.id,
         sessionId,
@@ -304,4 +308,15 @@ export function applyReplyEvent(message: ClientMessage, event: ReplyEvent): Clie
         error: { code: event.code, message: event.message, retryable: event.retryable },
       };
   }
+}
+
+/** The store's message already says all that the server's list says of it. */
+function sameAsStored(mine: ClientMessage, stored: StoredMessage): boolean {
+  return (
+    mine.parentId === stored.parentId &&
+    mine.role === stored.role &&
+    mine.content === stored.content &&
+    mine.status === stored.status &&
+    mine.createdAt === stored.createdAt
+  );
 }

@@ -59,11 +59,17 @@ function empty(): Takeover {
   return { seconds: [], replies: [], neverResumed: 0 };
 }
 
-/** p50/p99/max in seconds (two decimals); NaN where there was no sample. */
+/** p50/p95/p99/max in seconds (two decimals); NaN where there was no sample. */
 export function inSeconds(takeover: Takeover): Summary {
   const summary = summarize(takeover.seconds.map((s) => s * 1000));
   const round = (ms: number) => Math.round(ms / 10) / 100;
-  return { n: summary.n, p50: round(summary.p50), p99: round(summary.p99), max: round(summary.max) };
+  return {
+    n: summary.n,
+    p50: round(summary.p50),
+    p95: round(summary.p95),
+    p99: round(summary.p99),
+    max: round(summary.max),
+  };
 }
 
 /**

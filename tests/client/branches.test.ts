@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { leafUnder, type TreeMessage, versionsOf, visibleBranch } from "../../lib/client/branches";
+import { leafUnder, type TreeMessage, versionLookup, versionsOf, visibleBranch } from "../../lib/client/branches";
 
 // q1 → a1, a1' (a regenerate); a1 → q2 → a2; q2' (an edit of q2) → a3; q1' (an edit of q1, a new root) → a4.
 const m = (id: string, parentId: string | null, role: TreeMessage["role"]): TreeMessage => ({ id, parentId, role });
@@ -44,6 +44,13 @@ describe("the branch a chat shows", () => {
     expect(versionsOf(chat, m("q2", "a1", "user"))).toEqual({ ids: ["q2", "q2'"], index: 0 });
     expect(versionsOf(chat, m("q1'", null, "user"))).toEqual({ ids: ["q1", "q1'"], index: 1 });
     expect(versionsOf(chat, m("a2", "q2", "assistant"))).toEqual({ ids: ["a2"], index: 0 });
+  });
+
+  it("numbers every message's versions the same from one pass over the chat", () => {
+    const versionsIn = versionLookup(chat);
+    for (const message of chat) expect(versionsIn(message)).toEqual(versionsOf(chat, message));
+    const flat = { id: "x", role: "user" as const };
+    expect(versionLookup([flat])(flat)).toEqual({ ids: ["x"], index: 0 });
   });
 
   it("goes down to the newest leaf under a chosen version", () => {

@@ -178,4 +178,28 @@ describe("the browser's reply state", () => {
     store.setSystemPrompt(S, null);
     expect(store.getSnapshot().sessions[1]).not.toHaveProperty("systemPrompt");
   });
+
+  it("keeps a message's object when the server's list says nothing new of it, and replaces the one it changed", () => {
+    const store = new ChatStore();
+    const at = "2026-01-01T00:00:00.000Z";
+    const row = (id: string, parentId: string | null, content: string) => ({
+      id,
+      parentId,
+      role: "user" as const,
+      content,
+      status: "completed" as const,
+      createdAt: at,
+      correlationId: C,
+    });
+    store.hydrateMessages(S, [
+      { ...localMessage("q1", S, "user", "first", "completed"), parentId: null, createdAt: at },
+      { ...localMessage("q2", S, "user", "second", "completed"), parentId: "q1", createdAt: at },
+    ]);
+    const [cachedFirst, cachedSecond] = store.getSnapshot().messages[S] ?? [];
+    store.setMessages(S, [row("q1", null, "first"), row("q2", "q1", "second, edited elsewhere")]);
+    const [first, second] = store.getSnapshot().messages[S] ?? [];
+    expect(first).toBe(cachedFirst);
+    expect(second).not.toBe(cachedSecond);
+    expect(second).toMatchObject({ id: "q2", content: "second, edited elsewhere" });
+  });
 });

@@ -21,4 +21,12 @@ describe("a reply rendered as Markdown", () => {
     expect(html).toMatch(/<pre[^>]*><code class="[^"]*language-ts[^"]*">/);
     expect(html).not.toContain("``");
   });
+  it("renders a finished text kept from before the same as the first time, and another text as itself", () => {
+    const first = render("A *kept* reply.\n\n- one\n- two");
+    const other = render("A _kept_ answer.\n\n1. one");
+    expect(render("A *kept* reply.\n\n- one\n- two")).toBe(first);
+    expect(other).toContain("<ol>");
+    expect(first).toContain("<em>kept</em>");
+    expect(first).not.toBe(other);
+  });
 });

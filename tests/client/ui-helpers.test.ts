@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { chatAsMarkdown, exportFileName } from "@/components/chat-export";
-import { groupSessionsByDate } from "@/components/dates";
+import { groupSessionsByDate, longTime, shortTime } from "@/components/dates";
 import { localMessage } from "@/lib/client/chat-store";
 
 describe("groupSessionsByDate", () => {
@@ -42,5 +42,21 @@ describe("chatAsMarkdown", () => {
   it("names the file after the title, without characters file systems refuse", () => {
     expect(exportFileName("What is a/b?")).toBe("What is a-b-.md");
     expect(exportFileName("  ")).toBe("chat.md");
+  });
+});
+
+describe("a message's time", () => {
+  const now = new Date(2026, 11, 2, 15, 0);
+  const time = (date: Date) => date.toLocaleTimeString(undefined, { hour: "2-digit", minute: "2-digit" });
+  it("is the time alone today, and the day and the time another day", () => {
+    const today = new Date(2026, 11, 2, 9, 5);
+    const before = new Date(2026, 10, 28, 18, 30);
+    expect(shortTime(today.toISOString(), now)).toBe(time(today));
+    const day = before.toLocaleDateString(undefined, { day: "numeric", month: "short" });
+    expect(shortTime(before.toISOString(), now)).toBe(`${day}, ${time(before)}`);
+  });
+  it("is written out in full on hover", () => {
+    const at = new Date(2026, 10, 28, 18, 30);
+    expect(longTime(at.toISOString())).toBe(at.toLocaleString(undefined, { dateStyle: "full", timeStyle: "short" }));
   });
 });
