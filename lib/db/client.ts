@@ -111,10 +111,18 @@ export async function closeDb(): Promise<void> {
   if (opening) await (await opening).close();
 }
 
-/** The first row of a statement written out in SQL (postgres-js answers with the rows, PGlite with { rows }). */
-export async function firstRow<Row>(query: SQL): Promise<Row | undefined> {
-  const result = (await (await getDb()).execute(query)) as unknown as Row[] | { rows: Row[] };
-  return (Array.isArray(result) ? result : result.rows)[0];
+/**
+ * The rows of a statement written out in SQL (postgres-js answers with the rows, PGlite with
+ * { rows }), on `db` (a transaction's) or the process's database.
+ */
+export async function allRows<Row>(query: SQL, db?: Database): Promise<Row[]> {
+  const result = (await (db ?? (await getDb())).execute(query)) as unknown as Row[] | { rows: Row[] };
+  return Array.isArray(result) ? result : result.rows;
+}
+
+/** The first row of a statement written out in SQL (see allRows). */
+export async function firstRow<Row>(query: SQL, db?: Database): Promise<Row | undefined> {
+  return (await allRows<Row>(query, db))[0];
 }
 
 /**

@@ -11,75 +11,6 @@ import { errorReply } from "./respond";
 // send), with the same rules: correlation id, origin check for writes, 401 before anything else,
 // path ids, errors as the contract's JSON.
 
-export interface NodeContext {
-  req: NextApiRequest;
-  res: NextApiResponse;
-  correlationId: string;
-  user: SignedInUser;
-  /** Path parameters by name. */
-  params: Record<string, string>;
-  query: URLSearchParams;
-  lastEventId: string | undefined;
-  /** Where the request came from (lib/http/client-address.ts). */
-  address: string;
-}
-
-export function withNodeUser(
-  pathParams: readonly string[],
-  handler: (context: NodeContext) => Promise<void>,
-  methods: readonly string[] = ["GET", "HEAD"],
-) {
-  return async (req: NextApiRequest, res: NextApiResponse): Promise<void> => {
-    const correlationId = correlationIdOf(header(req, "x-correlation-id"));
-    res.setHeader("X-Correlation-Id", correlationId);
-    try {
-      checkMethod(req, methods);
-      checkOrigin(
-        req.method,
-        header(req, "origin"),
-        requestHost((name) => header(req, name)),
-      );
-      const user = await userFromCookies((name) => req.cookies[name]);
-      if (!user) throw new AppError(401, "unauthorized", "Please sign in.");
-      const params: Record<string, string> = {};
-      for (const name of pathParams) {
-        const value = req.query[name];
-        checkPathIds({ [name]: value });
-        if (typeof value === "string") params[name] = value;
-      }
-      const query = new URL(req.url ?? "/", "http://localhost").searchParams;
-      await handler({
-        req,
-        res,
-        correlationId,
-        user,
-        params,
-        query,
-        lastEventId: header(req, "last-event-id"),
-        address: addressOf(req),
-      });
-    } catch (error) {
-      const { status, headers, body } = errorReply(error, correlationId);
-      // Once the stream has started, its failures are events (sent before this); just end it.
-      if (res.headersSent) res.end();
-      else res.writeHead(status, headers).end(body);
-    }
-  };
-}
-
-function header(req: NextApiRequest, name: string): string | undefined {
-  const value = req.headers[name];
-  return Array.isArray(value) ? value[0] : value;
-}
-
-/** 405 with the contract's JSON body and an Allow header. */
-function checkMethod(req: NextApiRequest, methods: readonly string[]) {
-  if (req.method && methods.includes(req.method)) return;
-  throw new AppError(405, "method_not_allowed", `This endpoint answers ${methods.join(", ")}.`, {
-    headers: { Allow: methods.join(", ") },
-  });
-}
-
 export interface NodeRequestContext {
   req: NextApiRequest;
   res: NextApiResponse;
@@ -88,7 +19,15 @@ export interface NodeRequestContext {
   address: string;
 }
 
-/** For routes open without a session (the guest sign-in): correlation id, method, origin, errors. */
+export interface NodeContext extends NodeRequestContext {
+  user: SignedInUser;
+  /** Path parameters by name. */
+  params: Record<string, string>;
+  query: URLSearchParams;
+  lastEventId: string | undefined;
+}
+
+/** For every pages/api route: correlation id, method (405), origin check for writes, errors as the contract's JSON. */
 export function withNodeRequest(methods: readonly string[], handler: (context: NodeRequestContext) => Promise<void>) {
   return async (req: NextApiRequest, res: NextApiResponse): Promise<void> => {
     const correlationId = correlationIdOf(header(req, "x-correlation-id"));
@@ -103,10 +42,45 @@ export function withNodeRequest(methods: readonly string[], handler: (context: N
       await handler({ req, res, correlationId, address: addressOf(req) });
     } catch (error) {
       const { status, headers, body } = errorReply(error, correlationId);
+      // Once the stream has started, its failures are events (sent before this); just end it.
       if (res.headersSent) res.end();
       else res.writeHead(status, headers).end(body);
     }
   };
+}
+
+/** withNodeRequest, and the request must carry a valid session (401 before anything else), then the path ids. */
+export function withNodeUser(
+  pathParams: readonly string[],
+  handler: (context: NodeContext) => Promise<void>,
+  methods: readonly string[] = ["GET", "HEAD"],
+) {
+  return withNodeRequest(methods, async (context) => {
+    const { req } = context;
+    const user = await userFromCookies((name) => req.cookies[name]);
+    if (!user) throw new AppError(401, "unauthorized", "Please sign in.");
+    const params: Record<string, string> = {};
+    for (const name of pathParams) {
+      const value = req.query[name];
+      checkPathIds({ [name]: value });
+      if (typeof value === "string") params[name] = value;
+    }
+    const query = new URL(req.url ?? "/", "http://localhost").searchParams;
+    await handler({ ...context, user, params, query, lastEventId: header(req, "last-event-id") });
+  });
+}
+
+function header(req: NextApiRequest, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** 405 with the contract's JSON body and an Allow header. */
+function checkMethod(req: NextApiRequest, methods: readonly string[]) {
+  if (req.method && methods.includes(req.method)) return;
+  throw new AppError(405, "method_not_allowed", `This endpoint answers ${methods.join(", ")}.`, {
+    headers: { Allow: methods.join(", ") },
+  });
 }
 
 function addressOf(req: NextApiRequest): string {

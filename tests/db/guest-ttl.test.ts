@@ -4,21 +4,14 @@ import path from "node:path";
 import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { closeDb, dbHandle, getDb } from "../../lib/db/client";
+import { closeDb, getDb } from "../../lib/db/client";
 import * as queries from "../../lib/db/queries";
 import { createDatabase, type RunningApp, startApp } from "../support/app";
 import { ApiClient } from "../support/client";
+import { pointDatabaseAt } from "../support/database";
 
 // Guests idle for GUEST_TTL_DAYS are deleted with their chats: the query on PGlite and on
 // Postgres, and the worker's sweep doing it in a running app.
-
-async function pointDatabaseAt(env: { DATABASE_URL?: string; DATA_DIR?: string }) {
-  await closeDb();
-  delete process.env.DATABASE_URL;
-  Object.assign(process.env, { LOG_LEVEL: "error", ...env });
-  (globalThis as { __backchannelEnv?: unknown }).__backchannelEnv = undefined;
-  await (await dbHandle()).migrate();
-}
 
 async function embedded() {
   const dir = mkdtempSync(path.join(tmpdir(), "bc-guests-"));

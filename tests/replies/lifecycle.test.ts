@@ -5,7 +5,7 @@ import path from "node:path";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { replyEventSchema } from "../../lib/contract";
-import { closeDb, dbHandle } from "../../lib/db/client";
+import { closeDb } from "../../lib/db/client";
 import * as queries from "../../lib/db/queries";
 import type { MessageRow } from "../../lib/db/schema";
 import { BullReplyQueue } from "../../lib/queue/bullmq";
@@ -16,6 +16,7 @@ import { MemoryChunkStore } from "../../lib/streams/memory";
 import { RedisChunkStore } from "../../lib/streams/redis";
 import type { ChunkStore, StreamEvent } from "../../lib/streams/types";
 import { createDatabase } from "../support/app";
+import { pointDatabaseAt } from "../support/database";
 import { TEST_REDIS_URL } from "../support/services";
 
 // The reply lifecycle run directly, with no app around it: the memory store and queue on PGlite
@@ -28,15 +29,6 @@ interface Setup {
 }
 
 const storeOptions = { ttlSeconds: 60, runningTtlSeconds: 600 };
-
-/** Points the process's database at `env` (the app opens it from the environment). */
-async function pointDatabaseAt(env: { DATABASE_URL?: string; DATA_DIR?: string }) {
-  await closeDb();
-  delete process.env.DATABASE_URL;
-  Object.assign(process.env, { LOG_LEVEL: "error", ...env });
-  (globalThis as { __backchannelEnv?: unknown }).__backchannelEnv = undefined;
-  await (await dbHandle()).migrate();
-}
 
 async function embedded(): Promise<Setup> {
   const dir = mkdtempSync(path.join(tmpdir(), "bc-lifecycle-"));

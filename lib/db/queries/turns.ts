@@ -1,7 +1,7 @@
 import "server-only";
 import { and, asc, eq, gte, isNull, or, type SQL, sql } from "drizzle-orm";
 import { alias } from "drizzle-orm/pg-core";
-import { type Database, getDb, prepared } from "../client";
+import { type Database, firstRow, getDb, prepared } from "../client";
 import { chatSessions, type MessageRow, messages, replyRunning, users } from "../schema";
 
 export interface TurnIds {
@@ -69,12 +69,6 @@ export class UserGone extends Error {
   }
 }
 
-/** The first row of a statement written out in SQL, on `db` (postgres-js answers with rows, PGlite with { rows }). */
-async function firstRowOn<Row>(db: Database, query: SQL): Promise<Row | undefined> {
-  const result = (await db.execute(query)) as unknown as Row[] | { rows: Row[] };
-  return (Array.isArray(result) ? result : result.rows)[0];
-}
-
 /**
  * Runs `insert` (a statement that adds a reply) only while the user has fewer than `runningCap`
  * running replies, atomically: the user's row is locked first, so the sends of one user are stored
@@ -87,14 +81,14 @@ async function underRunningCap<Row>(userId: string, runningCap: number, insert: 
   const db = await getDb();
   return db.transaction(async (tx) => {
     const t = tx as unknown as Database;
-    const user = await firstRowOn(t, sql`select 1 from ${users} where ${users.id} = ${userId} for update`);
+    const user = await firstRow(sql`select 1 from ${users} where ${users.id} = ${userId} for update`, t);
     if (!user) throw new UserGone();
-    const running = await firstRowOn<{ n: number }>(
-      t,
+    const running = await firstRow<{ n: number }>(
       sql`select count(*)::int as n from ${messages} where ${messages.userId} = ${userId} and ${messages.role} = 'assistant' and ${replyRunning}`,
+      t,
     );
     if ((running?.n ?? 0) >= runningCap) throw new RunningCapReached();
-    return firstRowOn<Row>(t, insert);
+    return firstRow<Row>(insert, t);
   });
 }
 

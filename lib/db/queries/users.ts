@@ -1,6 +1,6 @@
 import "server-only";
 import { sql } from "drizzle-orm";
-import { getDb } from "../client";
+import { allRows, getDb } from "../client";
 import { chatSessions, type UserRow, users } from "../schema";
 
 export async function createGuestUser({ name }: { name: string }): Promise<UserRow> {
@@ -16,9 +16,8 @@ export async function createGuestUser({ name }: { name: string }): Promise<UserR
  * (the foreign keys cascade). The number deleted.
  */
 export async function deleteIdleGuests({ ttlDays, limit }: { ttlDays: number; limit: number }): Promise<number> {
-  const db = await getDb();
   const cutoff = sql`now() - make_interval(days => ${ttlDays}::int)`;
-  const deleted = await db.execute(sql`
+  const deleted = await allRows<{ id: string }>(sql`
     delete from ${users} where ${users.id} in (
       select u.id from ${users} u
       where u.guest and u.created_at < ${cutoff}
@@ -26,6 +25,5 @@ export async function deleteIdleGuests({ ttlDays, limit }: { ttlDays: number; li
       limit ${limit}
     )
     returning ${users.id}`);
-  const rows = deleted as unknown as unknown[] | { rows: unknown[] };
-  return (Array.isArray(rows) ? rows : rows.rows).length;
+  return deleted.length;
 }
