@@ -11,6 +11,7 @@ import type { Cursor } from "./cursor";
 import {
   eventBytes,
   eventChunk,
+  eventFrame,
   HEARTBEAT_FRAME,
   OPEN_FRAME,
   reconnectFrame,
@@ -25,8 +26,6 @@ import { getStreamSlots } from "./stream-slots";
 // chunked response, see chunkedSocketOf). An App Router Response body costs a web ReadableStream
 // piped into a WritableStream per connection, several promises per chunk per reader; at 1,000
 // readers that was about a third of the web process's CPU (docs/benchmarks.md).
-
-const OPEN_BYTES = Buffer.from(OPEN_FRAME);
 
 /** A reader this far behind (bytes queued in its socket) is let go; it comes back with its cursor. */
 const MAX_QUEUED_BYTES = 8 * 1024 * 1024;
@@ -60,7 +59,11 @@ export async function streamReplies(
   const tally = m.sseEventsSent;
   const timers: NodeJS.Timeout[] = [];
   // Until the database says whether there is anything to send (200 or 204), frames wait here.
-  let held: Array<string | Uint8Array> | null = [];
+  let held: string[] | null = [];
+  // While the replay runs, its frames are built as text (each goes to this reader alone) and
+  // written a reply at a time: one write and one buffer per reply instead of per event.
+  let batch: string[] | null = [];
+  let batchLength = 0;
   let closed = false;
 
   // Once the headers and the replay are out, a live event on a plain chunked response goes to the
@@ -71,8 +74,13 @@ export async function streamReplies(
   /** A comment or control frame (a string), or an event, whose bytes are built once for every reader. */
   const write = (item: string | WireEvent) => {
     if (closed) return;
-    if (held) held.push(typeof item === "string" ? item : eventBytes(item));
-    else if (res.writableLength > MAX_QUEUED_BYTES) {
+    if (held) held.push(typeof item === "string" ? item : eventFrame(item));
+    else if (batch) {
+      const frame = typeof item === "string" ? item : eventFrame(item);
+      batch.push(frame);
+      batchLength += frame.length;
+      if (batchLength >= REPLAY_WRITE_BYTES) flush();
+    } else if (res.writableLength > MAX_QUEUED_BYTES) {
       // end() would wait for a client that does not read: let the socket and its buffer go now.
       close();
       res.destroy();
@@ -82,8 +90,21 @@ export async function streamReplies(
     else if (direct.writable) direct.write(eventChunk(item));
     else close();
   };
+  /** Writes the replay's frames built so far. */
+  const flush = () => {
+    if (!batch || batch.length === 0 || held || closed || res.destroyed) return;
+    res.write(batch.length === 1 ? batch[0] : batch.join(""));
+    batch.length = 0;
+    batchLength = 0;
+  };
+  /** The replay is over: what follows goes out event by event. */
+  const endBatch = () => {
+    flush();
+    batch = null;
+  };
   const close = () => {
     if (closed) return;
+    flush();
     closed = true;
     untrack();
     releaseSlot?.();
@@ -140,11 +161,15 @@ export async function streamReplies(
     res.writeHead(200, SSE_HEADERS);
     const frames = held ?? [];
     held = null;
-    res.write(
-      Buffer.concat([OPEN_BYTES, ...frames.map((frame) => (typeof frame === "string" ? Buffer.from(frame) : frame))]),
-    );
+    res.write(OPEN_FRAME + frames.join(""));
   };
-  const started = replies.start({ onLookedUp: startResponse, pace: () => drained(res, () => closed) });
+  const started = replies.start({
+    onLookedUp: startResponse,
+    pace: () => {
+      flush();
+      return drained(res, () => closed);
+    },
+  });
   let hasReplies: boolean;
   try {
     hasReplies = await Promise.race([
@@ -165,6 +190,7 @@ export async function streamReplies(
   } finally {
     clearTimeout(deadline);
   }
+  if (!res.destroyed && res.headersSent) endBatch();
   if (res.destroyed) return close(); // the client left during the replay
   if (!hasReplies) {
     close();
@@ -172,6 +198,7 @@ export async function streamReplies(
     return;
   }
   startResponse();
+  endBatch();
   // Everything may have been sent (and the stream ended) during the replay: no timers then.
   if (closed) {
     res.end();
@@ -193,6 +220,8 @@ export async function streamReplies(
   }
 }
 
+/** A replay's frames go out in writes of about this size (and at the end of each reply). */
+const REPLAY_WRITE_BYTES = 64 * 1024;
 /** A replay waits while this much is queued for a client that has not read it yet. */
 const REPLAY_HIGH_WATER_BYTES = 256 * 1024;
 /** A client that reads nothing of its replay for this long is let go (it comes back with its cursors). */

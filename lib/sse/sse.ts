@@ -24,14 +24,7 @@ function bytesOf(event: WireEvent): EventBytes {
   const holder = event as { [BYTES]?: EventBytes };
   let bytes = holder[BYTES];
   if (bytes === undefined) {
-    const { type, ...data } = event;
-    const hasPosition = type === "chunk" || type === "snapshot";
-    // An end carries `<id>:<attempt>:<seq>:end`: a client that comes back with it has everything.
-    const isEnd = type === "done" || type === "error" || (type === "status" && event.status === "cancelled");
-    const position =
-      "seq" in event && event.seq !== undefined ? `${event.messageId}:${event.attempt}:${event.seq}` : "";
-    const id = hasPosition ? `id: ${position}\n` : isEnd && position ? `id: ${position}:end\n` : "";
-    const frame = `event: ${type}\n${id}data: ${JSON.stringify(data)}\n\n`;
+    const frame = eventFrame(event);
     const size = Buffer.byteLength(frame);
     const head = `${size.toString(16)}\r\n`;
     // Its own memory, not a slice of Node's shared 8 KiB pool: an end event can be kept for an
@@ -44,6 +37,17 @@ function bytesOf(event: WireEvent): EventBytes {
     Object.defineProperty(holder, BYTES, { value: bytes });
   }
   return bytes;
+}
+
+/** An event's SSE frame as text, built anew on each call (for an event that goes to one reader). */
+export function eventFrame(event: WireEvent): string {
+  const { type, ...data } = event;
+  const hasPosition = type === "chunk" || type === "snapshot";
+  // An end carries `<id>:<attempt>:<seq>:end`: a client that comes back with it has everything.
+  const isEnd = type === "done" || type === "error" || (type === "status" && event.status === "cancelled");
+  const position = "seq" in event && event.seq !== undefined ? `${event.messageId}:${event.attempt}:${event.seq}` : "";
+  const id = hasPosition ? `id: ${position}\n` : isEnd && position ? `id: ${position}:end\n` : "";
+  return `event: ${type}\n${id}data: ${JSON.stringify(data)}\n\n`;
 }
 
 /** An event's SSE frame as bytes, built once however many readers it goes to (never mutate it). */
