@@ -5,6 +5,7 @@ import renderMarkdown, { type Components, type Options } from "react-markdown";
 import rehypeHighlight from "rehype-highlight";
 import remarkGfm from "remark-gfm";
 import { closeOpenFence, rehypeCodeLanguage } from "./markdown-fences";
+import { rehypeHeadingLevels } from "./markdown-headings";
 
 type PreProps = ComponentPropsWithoutRef<"pre"> & { "data-language"?: string; node?: unknown };
 
@@ -30,18 +31,45 @@ function CodeBlock({ node: _node, "data-language": language, ...props }: PreProp
   );
 }
 
-// A reply's links lead away from the chat: a new tab, and the page opened learns nothing of this one.
+// A reply's links lead away from the chat: a new tab, the page opened learns nothing of this one,
+// and a model's link earns its target no standing with search engines.
+const LINK_REL = "noopener noreferrer nofollow";
+
 function Link({ node: _node, ...props }: ComponentPropsWithoutRef<"a"> & { node?: unknown }) {
-  return <a {...props} target="_blank" rel="noopener noreferrer" />;
+  return <a {...props} target="_blank" rel={LINK_REL} />;
 }
 
-const components: Components = { pre: CodeBlock, a: Link };
+// Model output never loads a remote resource by itself: an image would fetch its URL (and whatever
+// a prompt-injected reply put in it) with no click. It shows as a link the person may follow.
+function Image({ node: _node, src, alt, title }: ComponentPropsWithoutRef<"img"> & { node?: unknown }) {
+  const label = alt?.trim() || "image";
+  if (typeof src !== "string" || !src) return <span className="image-link">🖼 {label}</span>;
+  return (
+    <a className="image-link" href={src} title={title ?? src} target="_blank" rel={LINK_REL}>
+      <span aria-hidden="true">🖼 </span>
+      {label}
+    </a>
+  );
+}
+
+// A wide table scrolls sideways inside the bubble instead of breaking its words letter by letter on
+// a phone; the keyboard reaches it to scroll it, as it does a code block.
+function Table({ node: _node, ...props }: ComponentPropsWithoutRef<"table"> & { node?: unknown }) {
+  return (
+    // biome-ignore lint/a11y/noNoninteractiveTabindex: a scrolling region must be reachable by the keyboard (WCAG 2.1.1, as the code block's <pre>)
+    <div className="table-scroll" tabIndex={0}>
+      <table {...props} />
+    </div>
+  );
+}
+
+const components: Components = { pre: CodeBlock, a: Link, img: Image, table: Table };
 const remarkPlugins: Options["remarkPlugins"] = [remarkGfm];
 // rehype-highlight builds its highlighter (registering its ~37 languages) each time the plugin is
 // attached, and react-markdown attaches every plugin for every text it renders: a 200-message chat
 // built 100 highlighters, about a fifth of its first render. One highlighter serves every text.
 const highlight = rehypeHighlight({ detect: true });
-const rehypePlugins: Options["rehypePlugins"] = [rehypeCodeLanguage, () => highlight];
+const rehypePlugins: Options["rehypePlugins"] = [rehypeCodeLanguage, rehypeHeadingLevels, () => highlight];
 
 // A finished text renders the same every time: its React elements are kept (the most recently used
 // CACHE_SIZE texts), so opening a chat again, or the list re-rendering, parses nothing again.
