@@ -260,3 +260,52 @@ test("the main screens render in light and dark, on a desktop and a phone", asyn
   await expect(chat.page.getByRole("alert").filter({ hasText: "does not exist" })).toBeVisible();
   await shoot("phone-not-found");
 });
+
+test("on a phone the draft has the composer's whole width, and a wide table scrolls instead of breaking words", async ({
+  chat,
+}) => {
+  await chat.page.setViewportSize(PHONE);
+  await chat.startChat("/mock tokens=300 tps=300\nExplain database indexes");
+  await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
+  const composer = await chat.page.locator("form.composer").boundingBox();
+  const draft = await chat.composer.boundingBox();
+  expect(composer && draft && draft.width / composer.width).toBeGreaterThan(0.85);
+  const send = await chat.page.getByRole("button", { name: "Send", exact: true }).boundingBox();
+  expect(send && draft && send.y).toBeGreaterThanOrEqual((draft?.y ?? 0) + (draft?.height ?? 0));
+  // Every word of the reply's table stays whole (a hyphen may break a line): each on one line.
+  const cells = chat.assistant().locator("table th, table td");
+  await expect(cells.first()).toBeVisible();
+  const broken = await cells.evaluateAll((all) =>
+    all.flatMap((cell) => {
+      const text = cell.firstChild;
+      if (!text || text.nodeType !== Node.TEXT_NODE) return [];
+      const words: string[] = [];
+      for (const match of (text.textContent ?? "").matchAll(/[^\s-]+/g)) {
+        const range = document.createRange();
+        range.setStart(text, match.index);
+        range.setEnd(text, match.index + match[0].length);
+        if (new Set([...range.getClientRects()].map((rect) => Math.round(rect.top))).size > 1) words.push(match[0]);
+      }
+      return words;
+    }),
+  );
+  expect(broken).toEqual([]);
+  // The table's box scrolls inside the bubble, and the keyboard reaches it.
+  const box = chat.assistant().locator(".table-scroll").first();
+  expect(await box.evaluate((el) => getComputedStyle(el).overflowX)).toBe("auto");
+  await expect(box).toHaveAttribute("tabindex", "0");
+});
+
+test("a view at the end of a chat stays there when the window narrows, as when a phone rotates", async ({ chat }) => {
+  await chat.page.setViewportSize({ width: 1280, height: 800 });
+  await chat.startChat("/mock tokens=300 tps=300\nExplain database indexes");
+  await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
+  await expect.poll(() => gapToEnd(chat)).toBeLessThan(40);
+  // The settings dialog opened and closed gives the focus back to its button, as a person would.
+  await chat.page.getByRole("button", { name: "Chat settings" }).click();
+  await chat.page.keyboard.press("Escape");
+  await chat.page.setViewportSize(PHONE);
+  await expect.poll(() => gapToEnd(chat)).toBeLessThan(40);
+  await expect(chat.page.getByRole("button", { name: "Jump to latest", exact: true })).toHaveCount(0);
+  await expect(chat.assistant().getByRole("button", { name: "Regenerate" })).toBeInViewport();
+});
