@@ -18,7 +18,7 @@ test("a page chats and reloads through its service worker under its CSP with no 
   });
   const refusals: string[] = [];
   page.on("console", (message) => {
-    if (message.type() === "error" && /Content Security Policy|Refused to/i.test(message.text()))
+    if (message.type() === "error" && /Content Security Policy|Permissions-Policy|Refused to/i.test(message.text()))
       refusals.push(message.text());
   });
   await chat.startChat("/mock tokens=40 tps=300\nUnder a strict policy");
