@@ -1,4 +1,5 @@
 import type { NextConfig } from "next";
+import { AUTH_PAGE_CSP, DOCUMENT_HEADERS } from "./lib/http/security-headers";
 
 const nextConfig: NextConfig = {
   // These packages hold native bindings, WASM files or long-lived sockets: load them from
@@ -12,6 +13,12 @@ const nextConfig: NextConfig = {
   // scripts blocked and never hydrate.
   allowedDevOrigins: ["127.0.0.1"],
   typedRoutes: false,
+  // Auth.js's own pages and answers (/api/auth/*): static headers suffice, they run no script.
+  // These win over the route's own (Auth.js already says no-store on its session and pages).
+  async headers() {
+    const headers = { ...DOCUMENT_HEADERS, "Content-Security-Policy": AUTH_PAGE_CSP, "Cache-Control": "no-store" };
+    return [{ source: "/api/auth/:path*", headers: Object.entries(headers).map(([key, value]) => ({ key, value })) }];
+  },
 };
 
 export default nextConfig;

@@ -1,8 +1,14 @@
 import "server-only";
 import { AppError, errorBody, toAppError } from "../errors";
 import { describeError, log } from "../log";
+import { NOSNIFF } from "./security-headers";
 
-export const JSON_HEADERS = { "Content-Type": "application/json; charset=utf-8", "Cache-Control": "no-store" };
+// Every JSON answer may hold a user's data: never stored by a cache, never sniffed.
+export const JSON_HEADERS = {
+  "Content-Type": "application/json; charset=utf-8",
+  "Cache-Control": "no-store",
+  ...NOSNIFF,
+};
 
 export function json(data: unknown, status = 200, headers: Record<string, string> = {}): Response {
   return new Response(JSON.stringify(data), { status, headers: { ...JSON_HEADERS, ...headers } });

@@ -1,4 +1,5 @@
 import type { ReplyEvent } from "../contract";
+import { NOSNIFF } from "../http/security-headers";
 import type { ReconnectReason } from "../http/sse-connections";
 
 // SSE framing. A live event is one object shared by every reader of the process, so its frame is
@@ -73,4 +74,5 @@ export const SSE_HEADERS = {
   "Cache-Control": "no-cache, no-transform",
   "X-Accel-Buffering": "no",
   Connection: "keep-alive",
+  ...NOSNIFF,
 } as const;
