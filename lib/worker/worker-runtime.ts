@@ -2,7 +2,7 @@ import "server-only";
 import { env } from "../env";
 import { createLlmProvider, llmConfigFromEnv } from "../llm";
 import { describeError, log } from "../log";
-import { getReplyQueue, startReplyWorker } from "../queue/index";
+import { getReplyQueue, type ReplyProcessor, startReplyWorker } from "../queue/index";
 import { getReplyLifecycle } from "../replies/index";
 import { ReplyCheckpoints } from "./checkpoints";
 import { ChunkBatcher } from "./chunk-batcher";
@@ -12,6 +12,8 @@ import { RunningReplies } from "./running";
 
 export interface WorkerRuntime {
   deps: GenerationDeps;
+  /** Whether it takes jobs now: false once its shutdown began, or while its queue worker is paused or closing. */
+  isTakingJobs(): boolean;
   /** Stops taking jobs; running replies get `graceMs` to finish, then are handed back. */
   shutdown(graceMs: number): Promise<void>;
 }
@@ -44,7 +46,7 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
   );
   await control.ready;
 
-  const processor = (job: Parameters<typeof generateReply>[0]) => generateReply(job, deps);
+  const processor: ReplyProcessor = (job, meta) => generateReply(job, deps, meta);
   const worker = startReplyWorker(processor);
   // The embedded queue lives in memory: after a restart, pick up what the database says still runs.
   if (queue.kind === "memory") await lifecycle.queueAllRunning();
@@ -95,9 +97,12 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
   const stopGuestSweep = startGuestSweep(config.GUEST_TTL_DAYS, config.GUEST_SWEEP_INTERVAL_MS);
   log.info("worker started", { mode: config.mode, llm: llm.name, concurrency: config.WORKER_CONCURRENCY });
 
+  let stopping = false;
   return {
     deps,
+    isTakingJobs: () => !stopping && worker.isRunning(),
     shutdown: async (graceMs) => {
+      stopping = true;
       clearTimeout(sweepStart);
       clearInterval(sweep);
       clearInterval(lossCheck);
