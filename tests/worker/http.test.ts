@@ -124,6 +124,13 @@ describe("the worker's HTTP server (redis mode, its own Redis)", () => {
     const cookie = entry.headers.get("set-cookie")?.split(";")[0] ?? "";
     expect(entry.headers.get("set-cookie")).toMatch(/HttpOnly/i);
     expect((await fetch(`${board}/api/queues`, { headers: { cookie } })).status).toBe(200);
+    // The page's scripts load with the cookie alone, from under the base the page names.
+    const html = await (await fetch(board, { headers: { cookie } })).text();
+    const base = /<base href="([^"]+)"/.exec(html)?.[1] ?? "";
+    const script = /<script[^>]* src="(static\/js\/main[^"]+)"/.exec(html)?.[1] ?? "";
+    const asset = await fetch(new URL(script, new URL(base, app.workerUrl)), { headers: { cookie } });
+    expect(asset.status).toBe(200);
+    expect(asset.headers.get("content-type")).toMatch(/javascript/);
   });
 
   it("answers /healthz 503 while Postgres does not answer, and 200 again after", async () => {
@@ -160,5 +167,33 @@ describe("the worker's HTTP server (redis mode, its own Redis)", () => {
     expect(down.body).toMatchObject({ ok: false, redis: "error", db: "ok" });
     expect(down.body.reason).toMatch(/Redis/);
     await redis.start();
+  });
+});
+
+describe("the worker's /healthz during a graceful shutdown (redis mode)", () => {
+  let app: RunningApp;
+
+  beforeAll(async () => {
+    // A grace long enough to ask /healthz while the worker waits for its running reply.
+    app = await startApp("redis", { SHUTDOWN_GRACE_MS: "20000" });
+  });
+  afterAll(async () => {
+    await app?.stop();
+  });
+
+  it("answers 503, the worker stopped, from SIGTERM on while its reply finishes", async () => {
+    await healthUntil(app, (status) => status === 200);
+    const client = await ApiClient.guest(app.baseUrl);
+    const sent = await client.send("/mock tokens=100 tps=20\na long one");
+    // The reply runs (its first chunk was written) before the signal.
+    const { events } = await client.readSse(sent.streamUrl, {
+      lastEventId: `${sent.assistantMessageId}:0:0`,
+      until: (event) => event.event === "chunk",
+    });
+    expect(events.some((event) => event.event === "chunk")).toBe(true);
+    process.kill(app.pids().worker ?? 0, "SIGTERM");
+    const stopping = await healthUntil(app, (status) => status === 503);
+    expect(stopping.body).toMatchObject({ ok: false, redis: "ok", db: "ok", worker: "stopped" });
+    expect(stopping.body.reason).toMatch(/does not take jobs/);
   });
 });
