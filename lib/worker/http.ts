@@ -83,8 +83,10 @@ export function startWorkerHttp(port: number, isTakingJobs: () => boolean): Prom
     const guard = async (c: Context, next: Next) => {
       const query = c.req.query("token");
       if (query !== undefined && tokenMatches(query, token)) {
-        setCookie(c, BOARD_COOKIE, token, { path: BOARD_PATH, httpOnly: true, sameSite: "Strict" });
         const url = new URL(c.req.url);
+        // Secure behind an HTTPS proxy (Railway's), not on a plain local port.
+        const secure = url.protocol === "https:" || c.req.header("x-forwarded-proto") === "https";
+        setCookie(c, BOARD_COOKIE, token, { path: BOARD_PATH, httpOnly: true, sameSite: "Strict", secure });
         url.searchParams.delete("token");
         return c.redirect(`${url.pathname}${url.search}`, 303);
       }
