@@ -181,8 +181,13 @@ describe("the worker's /healthz during a graceful shutdown (redis mode)", () => 
     await app?.stop();
   });
 
-  it("answers 503, the worker stopped, from SIGTERM on while its reply finishes", async () => {
+  it("without METRICS_TOKEN: /metrics is open and Bull Board is not mounted", async () => {
     await healthUntil(app, (status) => status === 200);
+    expect((await scrape(`${app.workerUrl}/metrics`)).status).toBe(200);
+    expect((await fetch(`${app.workerUrl}/admin/queues`)).status).toBe(404);
+  });
+
+  it("answers 503, the worker stopped, from SIGTERM on while its reply finishes", async () => {
     const client = await ApiClient.guest(app.baseUrl);
     const sent = await client.send("/mock tokens=100 tps=20\na long one");
     // The reply runs (its first chunk was written) before the signal.
