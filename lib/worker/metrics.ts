@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry } from "prom-client";
 import { WAIT_BUCKETS } from "../ops/prom";
 
 // The worker's series, on a registry of their own: the standalone worker serves it at /metrics
@@ -8,8 +8,21 @@ import { WAIT_BUCKETS } from "../ops/prom";
 function createWorkerMetrics() {
   const registry = new Registry();
   const registers = [registry];
+  const counted = { running: (): number => 0 };
   return {
     registry,
+    /** Names what the running-replies gauge reads (the worker runtime's RunningReplies). */
+    countRunning(count: () => number) {
+      counted.running = count;
+    },
+    runningReplies: new Gauge({
+      name: "backchannel_worker_running_replies",
+      help: "Replies this process is writing now (at most WORKER_CONCURRENCY)",
+      registers,
+      collect() {
+        this.set(counted.running());
+      },
+    }),
     queueWait: new Histogram({
       name: "backchannel_queue_wait_seconds",
       help: "From a job's creation to the start of its reply's attempt (includes waits behind earlier replies of the session)",

@@ -8,6 +8,7 @@ import { ReplyCheckpoints } from "./checkpoints";
 import { ChunkBatcher } from "./chunk-batcher";
 import { type GenerationDeps, generateReply } from "./generate";
 import { startGuestSweep } from "./guest-sweep";
+import { workerMetrics } from "./metrics";
 import { RunningReplies } from "./running";
 
 export interface WorkerRuntime {
@@ -29,6 +30,7 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
   const queue = getReplyQueue();
   const llm = createLlmProvider(llmConfigFromEnv(config));
   const running = new RunningReplies();
+  workerMetrics().countRunning(() => running.size);
   const deps: GenerationDeps = {
     lifecycle,
     llm,

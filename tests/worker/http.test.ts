@@ -82,6 +82,7 @@ describe("the worker's HTTP server (redis mode, its own Redis)", () => {
     expect(sample(text, "backchannel_model_first_token_seconds_count")).toBe(1);
     expect(sample(text, 'backchannel_model_call_seconds_count{outcome="completed"}')).toBe(1);
     expect(sample(text, "backchannel_reply_takeovers_total")).toBe(0);
+    expect(sample(text, "backchannel_worker_running_replies")).toBe(0);
     expect(text).toMatch(/^# TYPE backchannel_reply_retries_total counter$/m);
     expect(text).toMatch(/^# TYPE backchannel_reply_continuations_total counter$/m);
     // The queue, read at the scrape: nothing waits now.
