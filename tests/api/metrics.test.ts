@@ -35,6 +35,7 @@ describe("/api/metrics in the embedded mode", () => {
     expect(sample(text, "backchannel_queue_wait_seconds_count")).toBe(1);
     expect(sample(text, "backchannel_model_first_token_seconds_count")).toBe(1);
     expect(sample(text, 'backchannel_model_call_seconds_count{outcome="completed"}')).toBe(1);
+    expect(sample(text, "backchannel_worker_running_replies")).toBe(0);
     expect(sample(text, 'backchannel_queue_jobs{state="waiting"}')).toBe(0);
     expect(sample(text, "backchannel_queue_oldest_waiting_seconds")).toBe(0);
     expect(sample(text, "backchannel_sse_delivery_seconds_count")).toBeGreaterThan(0);
