@@ -1,3 +1,4 @@
+import "server-only";
 import { Gauge, type Metric, type Registry } from "prom-client";
 import type { QueueStats } from "../queue/contracts";
 
