@@ -11,6 +11,9 @@ const intWithDefault = (fallback: number, min = 0) =>
 const envSchema = z.object({
   NODE_ENV: z.preprocess(emptyIsUnset, z.enum(["development", "production", "test"]).default("development")),
   PORT: intWithDefault(3000, 1),
+  // The standalone worker's HTTP port (/healthz, /metrics, /admin/queues); unset = PORT when that
+  // is set (Railway sets it), else no HTTP server.
+  WORKER_HTTP_PORT: z.preprocess(emptyIsUnset, z.coerce.number().int().min(1).max(65_535).optional()),
   DATA_DIR: z.preprocess(emptyIsUnset, z.string().default(".data")),
   REDIS_URL: z.preprocess(emptyIsUnset, z.url({ protocol: /^rediss?$/ }).optional()),
   DATABASE_URL: z.preprocess(emptyIsUnset, z.url({ protocol: /^postgres(ql)?$/ }).optional()),
@@ -83,6 +86,8 @@ export type Env = z.infer<typeof envSchema> & {
   /** ANTHROPIC_MODELS, or [ANTHROPIC_MODEL] when it is unset: never empty, the default first. */
   anthropicModels: string[];
   dataDir: string;
+  /** The standalone worker's HTTP port: WORKER_HTTP_PORT, else PORT when it is set; null = none. */
+  workerHttpPort: number | null;
 };
 
 function describeIssues(error: z.ZodError): string {
@@ -105,6 +110,7 @@ export function parseEnv(source: NodeJS.ProcessEnv): Env {
     llmProvider,
     anthropicModels: values.ANTHROPIC_MODELS?.length ? [...new Set(values.ANTHROPIC_MODELS)] : [values.ANTHROPIC_MODEL],
     dataDir: path.resolve(values.DATA_DIR),
+    workerHttpPort: values.WORKER_HTTP_PORT ?? (emptyIsUnset(source.PORT) === undefined ? null : values.PORT),
   };
 }
 

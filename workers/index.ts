@@ -8,6 +8,7 @@ import { closeReplyQueue } from "../lib/queue/index";
 import { closeRedisConnections } from "../lib/redis/connections";
 import { setProcessRole } from "../lib/runtime";
 import { closeChunkStore } from "../lib/streams/index";
+import { startWorkerHttp, type WorkerHttp } from "../lib/worker/http";
 import { startWorkerRuntime } from "../lib/worker/worker-runtime";
 
 setProcessRole("worker");
@@ -18,13 +19,30 @@ if (config.mode !== "redis") {
 }
 
 const runtime = await startWorkerRuntime();
+// /healthz, /metrics and Bull Board, when a port is given (Railway sets PORT).
+let http: WorkerHttp | null = null;
+if (config.workerHttpPort !== null) {
+  const port = config.workerHttpPort;
+  http = await startWorkerHttp(port, runtime.isTakingJobs).catch(() => {
+    // A port named for the worker must be its own; PORT alone may be a web server's on this host
+    // (a shell that runs both): the worker then runs without its HTTP server.
+    if (config.WORKER_HTTP_PORT !== undefined) {
+      console.error(`The worker's HTTP server could not listen on WORKER_HTTP_PORT ${port}.`);
+      process.exit(1);
+    }
+    log.warn("worker http not started: PORT is taken (set WORKER_HTTP_PORT)", { port });
+    return null;
+  });
+}
 let stopping = false;
 
 async function stop(signal: string) {
   if (stopping) return;
   stopping = true;
   log.info("worker stopping", { signal });
+  // /healthz answers 503 from here on: the runtime no longer takes jobs.
   await runtime.shutdown(config.SHUTDOWN_GRACE_MS);
+  await http?.close();
   await closeReplyQueue();
   await closeChunkStore();
   await closeRedisConnections();

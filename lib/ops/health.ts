@@ -9,7 +9,7 @@ import { redisConnection } from "../redis/connections";
 const withTimeout = <T>(work: Promise<T>, ms: number) =>
   Promise.race([work, new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), ms))]);
 
-async function check(work: () => Promise<unknown>): Promise<"ok" | "error"> {
+export async function check(work: () => Promise<unknown>): Promise<"ok" | "error"> {
   try {
     await withTimeout(work(), 3_000);
     return "ok";
@@ -23,7 +23,7 @@ async function check(work: () => Promise<unknown>): Promise<"ok" | "error"> {
 // probe on the pooled connection). A healthy read takes about a millisecond.
 const DB_PROBE_TIMEOUT_MS = 2_000;
 
-async function probeDatabase() {
+export async function probeDatabase() {
   await (await getDb()).transaction(async (tx) => {
     await tx.execute(sql.raw(`set local statement_timeout = ${DB_PROBE_TIMEOUT_MS}`));
     await tx.execute(sql`select 1 from ${messages} limit 1`);

@@ -8,7 +8,9 @@ import {
   GENERATE_REPLY_JOB,
   type GenerateReplyJob,
   generateReplyJobSchema,
+  type JobMeta,
   type JobOutcome,
+  type QueueStats,
   type ReplyProcessor,
   type ReplyQueue,
   type ReplyWorkerHandle,
@@ -129,6 +131,22 @@ export class BullReplyQueue implements ReplyQueue {
     return (await this.ready()).getWorkersCount();
   }
 
+  async stats(): Promise<QueueStats> {
+    const queue = await this.ready();
+    const [counts, oldest] = await Promise.all([
+      queue.getJobCounts("waiting", "prioritized", "active", "delayed", "failed"),
+      // The wait list's far end holds its oldest job: one LRANGE and one HGETALL.
+      queue.getJobs(["wait"], 0, 0, true),
+    ]);
+    return {
+      waiting: (counts.waiting ?? 0) + (counts.prioritized ?? 0),
+      active: counts.active ?? 0,
+      delayed: counts.delayed ?? 0,
+      failed: counts.failed ?? 0,
+      oldestWaitingAt: oldest[0]?.timestamp ?? null,
+    };
+  }
+
   async close(): Promise<void> {
     await this.queue.close();
   }
@@ -206,15 +224,15 @@ export function startBullWorker(options: BullWorkerOptions, processor: ReplyProc
   connection.on("error", () => {});
   // This process's runs by message id; each promise settles after its entry is gone.
   const runs = new Map<string, Promise<unknown>>();
-  const run = (job: GenerateReplyJob): Promise<JobOutcome> => {
-    const running: Promise<JobOutcome> = processor(job).finally(() => {
+  const run = (job: GenerateReplyJob, meta: JobMeta): Promise<JobOutcome> => {
+    const running: Promise<JobOutcome> = processor(job, meta).finally(() => {
       if (runs.get(job.messageId) === running) runs.delete(job.messageId);
     });
     runs.set(job.messageId, running);
     return running;
   };
   /** Runs the job once no other run of its reply is left in this process, or defers it after LOCAL_WAIT_MS. */
-  const runAlone = async (job: GenerateReplyJob): Promise<JobOutcome> => {
+  const runAlone = async (job: GenerateReplyJob, meta: JobMeta): Promise<JobOutcome> => {
     const deadline = Date.now() + LOCAL_WAIT_MS;
     for (let other = runs.get(job.messageId); other; other = runs.get(job.messageId)) {
       const left = deadline - Date.now();
@@ -226,14 +244,14 @@ export function startBullWorker(options: BullWorkerOptions, processor: ReplyProc
       await Promise.race([other.catch(() => {}), late]).finally(() => clearTimeout(timer));
     }
     // In the same step as the check: two jobs of one reply that wait here cannot both start.
-    return run(job);
+    return run(job, meta);
   };
   const worker = new ReplyWorker(
     CHAT_QUEUE,
     async (job: Job<GenerateReplyJob>, token?: string) => {
       const parsed = generateReplyJobSchema.safeParse(job.data);
       if (!parsed.success) throw new UnrecoverableError(`bad payload: ${parsed.error.message}`);
-      const outcome = await runAlone(parsed.data);
+      const outcome = await runAlone(parsed.data, { queuedAt: job.timestamp });
       if (outcome === "deferred") {
         await job.moveToDelayed(Date.now() + DEFER_RECHECK_MS, token);
         throw new DelayedError();
@@ -263,5 +281,6 @@ export function startBullWorker(options: BullWorkerOptions, processor: ReplyProc
       await worker.close();
       await connection.quit().catch(() => connection.disconnect());
     },
+    isRunning: () => worker.isRunning() && !worker.isPaused() && !worker.closing,
   };
 }

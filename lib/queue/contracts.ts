@@ -16,7 +16,23 @@ export type GenerateReplyJob = z.infer<typeof generateReplyJobSchema>;
 /** What running a job came to. "deferred": an earlier reply of the session runs first; try again later. */
 export type JobOutcome = "finished" | "deferred";
 
-export type ReplyProcessor = (job: GenerateReplyJob) => Promise<JobOutcome>;
+/** What the queue knows of a job beyond its payload. */
+export interface JobMeta {
+  /** When the job was added (ms since the epoch): its wait is measured from here. */
+  queuedAt: number;
+}
+
+export type ReplyProcessor = (job: GenerateReplyJob, meta?: JobMeta) => Promise<JobOutcome>;
+
+/** The queue as a scrape sees it: jobs by state, and how long the oldest waiting one has waited. */
+export interface QueueStats {
+  waiting: number;
+  active: number;
+  delayed: number;
+  failed: number;
+  /** When the oldest waiting job was added (ms since the epoch); null when none waits. */
+  oldestWaitingAt: number | null;
+}
 
 export interface ReplyQueue {
   readonly kind: "memory" | "bullmq";
@@ -34,12 +50,16 @@ export interface ReplyQueue {
   isAlive(messageId: string): Promise<boolean>;
   /** How many workers take jobs from this queue now (for /api/health). */
   workerCount(): Promise<number>;
+  /** Job counts and the oldest waiting job, for the metrics. */
+  stats(): Promise<QueueStats>;
   close(): Promise<void>;
 }
 
 export interface ReplyWorkerHandle {
   /** Stops taking jobs and waits for the running ones (or hands them back). */
   close(): Promise<void>;
+  /** Whether it takes jobs now: not paused, not closing. */
+  isRunning(): boolean;
 }
 
 /** How long a deferred job waits before it checks again when nobody wakes it. */

@@ -30,7 +30,7 @@ export function startReplyWorker(processor: ReplyProcessor): ReplyWorkerHandle {
     // `kind`, not instanceof: Next bundles lib/ once for instrumentation and once for the routes.
     const memoryQueue = queue as MemoryReplyQueue;
     memoryQueue.process(processor);
-    return { close: () => memoryQueue.close() };
+    return { close: () => memoryQueue.close(), isRunning: () => memoryQueue.isRunning() };
   }
   if (!REDIS_URL) throw new Error("REDIS_URL is required for the BullMQ worker");
   return startBullWorker(

@@ -1,8 +1,16 @@
-import { DEFER_RECHECK_MS, type GenerateReplyJob, type ReplyProcessor, type ReplyQueue } from "./contracts";
+import {
+  DEFER_RECHECK_MS,
+  type GenerateReplyJob,
+  type QueueStats,
+  type ReplyProcessor,
+  type ReplyQueue,
+} from "./contracts";
 
 interface Entry {
   job: GenerateReplyJob;
   state: "waiting" | "active" | "deferred";
+  /** When it was enqueued (a deferral keeps it, as BullMQ keeps a job's timestamp). */
+  queuedAt: number;
   timer?: NodeJS.Timeout;
 }
 
@@ -32,7 +40,7 @@ export class MemoryReplyQueue implements ReplyQueue {
   async enqueue(job: GenerateReplyJob): Promise<void> {
     if (this.closed) throw new Error("queue closed");
     if (this.entries.has(job.messageId)) return;
-    this.entries.set(job.messageId, { job, state: "waiting" });
+    this.entries.set(job.messageId, { job, state: "waiting", queuedAt: Date.now() });
     this.waiting.push(job.messageId);
     this.pump();
   }
@@ -60,6 +68,24 @@ export class MemoryReplyQueue implements ReplyQueue {
     return this.processor && !this.closed ? 1 : 0;
   }
 
+  async stats(): Promise<QueueStats> {
+    const stats: QueueStats = { waiting: 0, active: 0, delayed: 0, failed: 0, oldestWaitingAt: null };
+    for (const entry of this.entries.values()) {
+      if (entry.state === "active") stats.active++;
+      else if (entry.state === "deferred") stats.delayed++;
+      else {
+        stats.waiting++;
+        stats.oldestWaitingAt = Math.min(stats.oldestWaitingAt ?? entry.queuedAt, entry.queuedAt);
+      }
+    }
+    return stats;
+  }
+
+  /** Whether jobs run: a processor is set and the queue is not closed. */
+  isRunning(): boolean {
+    return this.processor !== null && !this.closed;
+  }
+
   private pump() {
     while (this.processor && !this.closed && this.active < this.concurrency && this.waiting.length > 0) {
       const id = this.waiting.shift();
@@ -75,7 +101,7 @@ export class MemoryReplyQueue implements ReplyQueue {
   private async run(entry: Entry, processor: ReplyProcessor) {
     let outcome: "finished" | "deferred" = "finished";
     try {
-      outcome = await processor(entry.job);
+      outcome = await processor(entry.job, { queuedAt: entry.queuedAt });
     } catch (error) {
       console.error(
         JSON.stringify({ level: "error", msg: "job failed", messageId: entry.job.messageId, error: String(error) }),

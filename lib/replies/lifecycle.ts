@@ -270,16 +270,16 @@ export class ReplyLifecycle {
 
   /**
    * Ends a reply whose attempts were used up (its worker died each time) before another starts:
-   * with the text it has, from the store or else the checkpoint.
+   * with the text it has, from the store or else the checkpoint. True when this call ended it.
    */
-  async giveUp(reply: ReplyIdentity, checkpoint: readonly string[]): Promise<void> {
+  async giveUp(reply: ReplyIdentity, checkpoint: readonly string[]): Promise<boolean> {
     // No attempt starts in the store here, so the reply is registered there for its end to be
     // announced (the store may have lost it: a Redis restart, an expired key).
     await this.deps.store.create(identityOf(reply));
     const stored = await this.deps.store.readChunks(refOf(reply), 0);
     const kept = stored.length >= checkpoint.length ? joined(stored) : joined(checkpoint.map((text) => ({ text })));
     const failure = { code: "generation_failed", message: failureMessage("generation_failed"), retryable: true };
-    await this.fail(reply, null, failure, kept);
+    return this.fail(reply, null, failure, kept);
   }
 
   /**

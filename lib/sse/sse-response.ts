@@ -57,6 +57,7 @@ export async function streamReplies(
   if (config.REDIS_URL && !redisIsUp(config.REDIS_URL)) throw outageError("store_unavailable");
   const m = metrics();
   const tally = m.sseEventsSent;
+  const delivery = m.deliveryLatency;
   const timers: NodeJS.Timeout[] = [];
   // Until the database says whether there is anything to send (200 or 204), frames wait here.
   let held: string[] | null = [];
@@ -131,6 +132,10 @@ export async function streamReplies(
     cursors,
     emit: (event) => {
       tally[event.type] = (tally[event.type] ?? 0) + 1;
+      // A live chunk (not one of the replay's): how long it took from the worker to this reader.
+      if (event.type === "chunk" && batch === null && held === null) {
+        delivery.observe(Math.max(0, Date.now() - event.ts) / 1000);
+      }
       write(event);
     },
     onAllEnded: () => {

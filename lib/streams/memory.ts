@@ -2,6 +2,7 @@ import { EventEmitter } from "node:events";
 import { endEventOf } from "../replies/end-events";
 import { isEnded } from "../replies/status";
 import { CONTROL_CHANNEL, channelName, channelNames, statusEventOf } from "./events";
+import { eventsReceived } from "./tally";
 import type {
   AppendItem,
   AttemptStart,
@@ -33,6 +34,7 @@ export class MemoryChunkStore implements ChunkStore {
   private readonly replies = new Map<string, MemoryReply>();
   private readonly bus = new EventEmitter().setMaxListeners(0);
   private readonly sweepTimer: NodeJS.Timeout;
+  private readonly received = eventsReceived();
 
   constructor(private readonly options: ChunkStoreOptions) {
     this.sweepTimer = setInterval(() => this.sweepExpired(), 10_000);
@@ -53,6 +55,7 @@ export class MemoryChunkStore implements ChunkStore {
   }
 
   private publish(state: ReplyState, event: StreamEvent) {
+    this.received[event.type] = (this.received[event.type] ?? 0) + 1;
     for (const channel of channelNames(state)) this.bus.emit(channel, event);
   }
 

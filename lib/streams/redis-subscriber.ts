@@ -1,5 +1,6 @@
 import type { Redis } from "ioredis";
 import { EVENT_CHANNEL_PREFIX, sessionListenerName, userListenerName } from "./events";
+import { eventsReceived } from "./tally";
 import type { StreamEvent, SubscribeHandlers, Subscription } from "./types";
 
 /**
@@ -15,6 +16,7 @@ export class SharedSubscriber {
   /** Redis channel → how many listener names need it, its SUBSCRIBE, and its pending UNSUBSCRIBE. */
   private readonly channels = new Map<string, { names: number; ready: Promise<void>; idle?: NodeJS.Timeout }>();
   private wasReady = false;
+  private readonly received = eventsReceived();
 
   /** `unsubscribeAfterMs`: how long a channel nobody listens to any more stays subscribed. */
   constructor(
@@ -63,6 +65,7 @@ export class SharedSubscriber {
     } catch {
       return;
     }
+    this.received[event.type] = (this.received[event.type] ?? 0) + 1;
     if (first) for (const handlers of first) handlers.onEvent(event);
     if (second) for (const handlers of second) handlers.onEvent(event);
   }

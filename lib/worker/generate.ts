@@ -1,12 +1,13 @@
 import "server-only";
 import { type ChatTurn, LlmError, type LlmProvider } from "../llm/types";
 import { describeError, log } from "../log";
-import type { GenerateReplyJob, JobOutcome } from "../queue/contracts";
+import type { GenerateReplyJob, JobMeta, JobOutcome } from "../queue/contracts";
 import { failureMessage } from "../replies/end-events";
 import type { ReplyIdentity, ReplyLifecycle } from "../replies/lifecycle";
 import type { AttemptReason, ReplyInit, StoredChunk } from "../streams/types";
 import type { ReplyCheckpoints } from "./checkpoints";
 import type { ChunkBatcher } from "./chunk-batcher";
+import { type WorkerMetrics, workerMetrics } from "./metrics";
 import type { RunningReplies } from "./running";
 
 export interface GenerationDeps {
@@ -40,8 +41,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * retries. Safe to run twice for the same job (the job id is the reply's id): a reply that already
  * ended is left alone, and every write is fenced by the attempt number.
  */
-export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps): Promise<JobOutcome> {
+export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps, meta?: JobMeta): Promise<JobOutcome> {
   const { lifecycle } = deps;
+  const m = workerMetrics();
   // One statement reads the reply, starts its attempt when it is its turn and reads the turns
   // before it; the store's start is the second round trip, and then the model runs.
   const claim = await lifecycle.claim(job);
@@ -57,33 +59,46 @@ export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps)
     reason: "worker_lost",
     checkpoint: claim.checkpoint,
   };
+  if (attempt > 1) m.takeovers.inc();
+  let waited = false;
   for (;;) {
     if (attempt === null) return "finished";
     if (attempt > deps.config.maxAttempts) {
-      await lifecycle.giveUp(reply, start.checkpoint);
+      if (await lifecycle.giveUp(reply, start.checkpoint)) m.replies.inc({ status: "error" });
       return "finished";
     }
     const started = await lifecycle.startAttempt(reply, attempt, start);
     if (!started) return "finished";
-    const result = await runAttempt(reply, attempt, turns, started.kept, deps, call);
+    if (!waited && meta) m.queueWait.observe(Math.max(0, Date.now() - meta.queuedAt) / 1000);
+    waited = true;
+    if (started.continued) m.continuations.inc({ reason: started.reason ?? start.reason });
+    const result = await runAttempt(reply, attempt, turns, started.kept, deps, call, m);
     if (result.kind === "stopped") {
       // A shutdown hands the job back: the next run starts a new attempt. A cancel was recorded by
       // whoever cancelled; a superseded attempt belongs to another worker now.
       if (result.reason === "shutdown") return "deferred";
+      if (result.reason === "cancelled") m.replies.inc({ status: "cancelled" });
       await lifecycle.release(reply);
       return "finished";
     }
     if (result.kind === "completed") {
-      await lifecycle.complete(reply, attempt, { ...result, model: call.model });
+      if (await lifecycle.complete(reply, attempt, { ...result, model: call.model })) {
+        m.replies.inc({ status: "done" });
+        m.tokens.inc({ direction: "input" }, result.inputTokens);
+        m.tokens.inc({ direction: "output" }, result.outputTokens);
+      }
       return "finished";
     }
     const { error } = result;
     log.warn("attempt failed", { correlationId: reply.correlationId, messageId: reply.id, attempt, code: error.code });
     if (!error.retryable || attempt >= deps.config.maxAttempts) {
       const failure = { code: error.code, message: failureMessage(error.code), retryable: error.retryable };
-      await lifecycle.fail(reply, attempt, failure, { content: result.content, seq: result.seq });
+      if (await lifecycle.fail(reply, attempt, failure, { content: result.content, seq: result.seq })) {
+        m.replies.inc({ status: "error" });
+      }
       return "finished";
     }
+    m.retries.inc({ code: error.code });
     const backoff = deps.config.retryBackoffMs * 2 ** (attempt - 1);
     await sleep(Math.max(backoff, error.retryAfterMs ?? 0));
     // The next attempt continues this one's text; this worker knows it best, should the store lose it.
@@ -106,6 +121,24 @@ async function runAttempt(
   kept: StoredChunk[],
   deps: GenerationDeps,
   call: { model: string; system: string | undefined },
+  m: WorkerMetrics,
+): Promise<AttemptResult> {
+  const calledAt = Date.now();
+  const result = await callModel(reply, attempt, turns, kept, deps, call, m);
+  const outcome =
+    result.kind === "completed" ? "completed" : result.kind === "failed" ? result.error.code : result.reason;
+  m.modelCall.observe({ outcome }, (Date.now() - calledAt) / 1000);
+  return result;
+}
+
+async function callModel(
+  reply: RunningReply,
+  attempt: number,
+  turns: ChatTurn[],
+  kept: StoredChunk[],
+  deps: GenerationDeps,
+  call: { model: string; system: string | undefined },
+  m: WorkerMetrics,
 ): Promise<AttemptResult> {
   const running = deps.running.start(reply.id);
   const { signal } = running.controller;
@@ -133,9 +166,16 @@ async function runAttempt(
     let usage = { inputTokens: 0, outputTokens: 0 };
     const continueFrom = checkpoint.content() || undefined;
     const request = { messages: turns, signal, attempt, continueFrom, model: call.model, system: call.system };
+    const calledAt = Date.now();
+    let firstText = true;
     for await (const event of deps.llm.stream(request)) {
-      if (event.type === "text") buffer.push(event.text);
-      else usage = { inputTokens: event.inputTokens, outputTokens: event.outputTokens };
+      if (event.type === "text") {
+        if (firstText) {
+          firstText = false;
+          m.firstToken.observe((Date.now() - calledAt) / 1000);
+        }
+        buffer.push(event.text);
+      } else usage = { inputTokens: event.inputTokens, outputTokens: event.outputTokens };
     }
     await buffer.flush();
     if (running.reason) return { kind: "stopped", reason: running.reason };

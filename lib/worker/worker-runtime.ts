@@ -2,16 +2,19 @@ import "server-only";
 import { env } from "../env";
 import { createLlmProvider, llmConfigFromEnv } from "../llm";
 import { describeError, log } from "../log";
-import { getReplyQueue, startReplyWorker } from "../queue/index";
+import { getReplyQueue, type ReplyProcessor, startReplyWorker } from "../queue/index";
 import { getReplyLifecycle } from "../replies/index";
 import { ReplyCheckpoints } from "./checkpoints";
 import { ChunkBatcher } from "./chunk-batcher";
 import { type GenerationDeps, generateReply } from "./generate";
 import { startGuestSweep } from "./guest-sweep";
+import { workerMetrics } from "./metrics";
 import { RunningReplies } from "./running";
 
 export interface WorkerRuntime {
   deps: GenerationDeps;
+  /** Whether it takes jobs now: false once its shutdown began, or while its queue worker is paused or closing. */
+  isTakingJobs(): boolean;
   /** Stops taking jobs; running replies get `graceMs` to finish, then are handed back. */
   shutdown(graceMs: number): Promise<void>;
 }
@@ -27,6 +30,7 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
   const queue = getReplyQueue();
   const llm = createLlmProvider(llmConfigFromEnv(config));
   const running = new RunningReplies();
+  workerMetrics().countRunning(() => running.size);
   const deps: GenerationDeps = {
     lifecycle,
     llm,
@@ -44,7 +48,7 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
   );
   await control.ready;
 
-  const processor = (job: Parameters<typeof generateReply>[0]) => generateReply(job, deps);
+  const processor: ReplyProcessor = (job, meta) => generateReply(job, deps, meta);
   const worker = startReplyWorker(processor);
   // The embedded queue lives in memory: after a restart, pick up what the database says still runs.
   if (queue.kind === "memory") await lifecycle.queueAllRunning();
@@ -95,9 +99,12 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
   const stopGuestSweep = startGuestSweep(config.GUEST_TTL_DAYS, config.GUEST_SWEEP_INTERVAL_MS);
   log.info("worker started", { mode: config.mode, llm: llm.name, concurrency: config.WORKER_CONCURRENCY });
 
+  let stopping = false;
   return {
     deps,
+    isTakingJobs: () => !stopping && worker.isRunning(),
     shutdown: async (graceMs) => {
+      stopping = true;
       clearTimeout(sweepStart);
       clearInterval(sweep);
       clearInterval(lossCheck);

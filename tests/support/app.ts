@@ -17,6 +17,8 @@ export interface RunningApp {
   mode: Mode;
   baseUrl: string;
   env: Record<string, string>;
+  /** Redis mode: the worker's own HTTP server (WORKER_HTTP_PORT: /healthz, /metrics, Bull Board). */
+  workerUrl: string;
   startWorker(): Promise<void>;
   killWorker(signal: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
@@ -175,6 +177,7 @@ export async function startApp(
 ): Promise<RunningApp> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
+  const workerPort = await freePort();
   const cleanups: Array<() => Promise<void>> = [];
   const env: Record<string, string> = { ...BASE_ENV, PORT: String(port), ...extraEnv };
   if (mode === "embedded") {
@@ -201,9 +204,11 @@ export async function startApp(
     mode,
     baseUrl,
     env,
+    workerUrl: `http://127.0.0.1:${workerPort}`,
     startWorker: async () => {
       if (mode !== "redis") return;
-      worker = launch(process.execPath, [...APP_NODE_ARGS, ...TSX, "workers/index.ts"], env, "worker");
+      const workerEnv = { ...env, WORKER_HTTP_PORT: String(workerPort) };
+      worker = launch(process.execPath, [...APP_NODE_ARGS, ...TSX, "workers/index.ts"], workerEnv, "worker");
       await waitForHealth(baseUrl);
     },
     killWorker: async (signal) => {

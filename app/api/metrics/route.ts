@@ -1,9 +1,13 @@
 // GET /api/metrics — Prometheus text format; needs `Authorization: Bearer <METRICS_TOKEN>` when set.
+// In the embedded mode the worker runs in this process: its series (lib/worker/metrics.ts) are
+// served here too. In the Redis mode the worker serves them itself (WORKER_HTTP_PORT, /metrics).
 import { timingSafeEqual } from "node:crypto";
+import { Registry } from "prom-client";
 import { env } from "@/lib/env";
 import { AppError } from "@/lib/errors";
 import { withRequest } from "@/lib/http/handler";
 import { metrics } from "@/lib/metrics";
+import { workerMetrics } from "@/lib/worker/metrics";
 
 export const dynamic = "force-dynamic";
 
@@ -18,5 +22,6 @@ export const GET = withRequest(async ({ request }) => {
   const given = request.headers.get("authorization")?.replace(/^Bearer\s+/i, "") ?? "";
   if (token && !tokenMatches(given, token)) throw new AppError(401, "unauthorized", "A metrics token is required.");
   const { registry } = metrics();
-  return new Response(await registry.metrics(), { headers: { "Content-Type": registry.contentType } });
+  const served = env().mode === "embedded" ? Registry.merge([registry, workerMetrics().registry]) : registry;
+  return new Response(await served.metrics(), { headers: { "Content-Type": registry.contentType } });
 });
