@@ -1,16 +1,23 @@
 // Runs once when the server starts: V8 settings for a long-lived server, open SSE connections ended
 // with `reconnect` on SIGTERM and when Redis is lost, and the embedded mode's in-process worker.
+// On Vercel (VERCEL set) a function is no place for the embedded mode: the process exits at once,
+// saying what to set (a thrown error would leave it answering every request with 500).
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
+  const { env, vercelStartProblem } = await import("./lib/env");
+  const config = env();
+  const problem = process.env.VERCEL ? vercelStartProblem(config) : null;
+  if (problem) {
+    console.error(problem);
+    process.exit(1);
+  }
   const { tuneV8ForServing } = await import("./lib/ops/v8-flags");
   tuneV8ForServing();
   const { closeAllConnections, closeConnectionsOnShutdown } = await import("./lib/http/sse-connections");
   // Before the embedded worker's handler: listeners run in order, so the `reconnect` events are
   // written before that handler starts towards process.exit.
   closeConnectionsOnShutdown();
-  const { env } = await import("./lib/env");
-  const { REDIS_URL } = env();
-  if (REDIS_URL) {
+  if (config.REDIS_URL) {
     const { onRedisLost } = await import("./lib/redis/connections");
     // No live event can arrive while Redis is away: tell the readers now, not at their next read.
     onRedisLost(() => closeAllConnections("store_unreachable"));

@@ -121,3 +121,40 @@ export function env(): Env {
   cache.__backchannelEnv ??= parseEnv(process.env);
   return cache.__backchannelEnv;
 }
+
+/**
+ * The `maxDuration` (seconds) of the routes that hold a connection open, the SSE streams: their
+ * `config` exports and `vercel.json` say the same (tests/ops/vercel.test.ts checks it). Vercel ends
+ * the function after it, so MAX_SSE_SECONDS stays SSE_MARGIN_SECONDS below it.
+ */
+export const STREAM_MAX_DURATION_SECONDS = 300;
+/** Between the all-sessions stream's `reconnect` and the end of its function. */
+export const SSE_MARGIN_SECONDS = 30;
+
+/**
+ * Why this process cannot serve on Vercel (process.env.VERCEL is set), as one sentence; null when
+ * it can. A serverless function has no lasting disk, memory or process: the embedded mode (PGlite,
+ * in-memory queue and store, the worker inside the web) would lose its data and replies there.
+ */
+export function vercelStartProblem(config: Env): string | null {
+  const missing = [
+    !config.REDIS_URL && "REDIS_URL",
+    !config.DATABASE_URL && "DATABASE_URL",
+    !config.AUTH_SECRET && "AUTH_SECRET",
+  ].filter(Boolean);
+  if (missing.length) {
+    return (
+      `Backchannel does not run in the embedded mode on Vercel: set REDIS_URL, DATABASE_URL, AUTH_SECRET ` +
+      `and ANTHROPIC_API_KEY in the Vercel project's environment variables and run the worker ` +
+      `(npm run worker) elsewhere with the same ones (missing: ${missing.join(", ")}).`
+    );
+  }
+  const longest = STREAM_MAX_DURATION_SECONDS - SSE_MARGIN_SECONDS;
+  if (config.MAX_SSE_SECONDS > longest) {
+    return (
+      `MAX_SSE_SECONDS is ${config.MAX_SSE_SECONDS}, but on Vercel a stream's function ends after ` +
+      `${STREAM_MAX_DURATION_SECONDS} s: set it to ${longest} or less.`
+    );
+  }
+  return null;
+}

@@ -11,7 +11,9 @@ const state = globalThis as unknown as { __backchannelEmbedded?: Promise<WorkerR
  * instrumentation.ts; on SIGTERM running replies are handed back (they restart after the next start).
  */
 export function startEmbeddedWorker(): Promise<WorkerRuntime> | null {
-  if (env().mode !== "embedded") return null;
+  // Never in a serverless function, whatever the mode (instrumentation.ts refuses the embedded mode
+  // there already): nothing of the worker, its sweeps included, belongs in a Vercel function.
+  if (env().mode !== "embedded" || process.env.VERCEL) return null;
   if (!state.__backchannelEmbedded) {
     state.__backchannelEmbedded = startWorkerRuntime();
     const stop = async (signal: string) => {
