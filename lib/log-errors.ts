@@ -20,15 +20,24 @@ export function describeError(error: unknown): string {
  * (`insert messages`, `select chat_sessions,messages`). No literal, no parameter.
  */
 export function statementSummary(sqlText: string): string {
-  const text = sqlText.replace(/\s+/g, " ").trim();
+  const text = sqlText
+    .replace(/--[^\n]*|\/\*[\s\S]*?\*\//g, " ")
+    .replace(/\s+/g, " ")
+    .trim();
   const verb = /^\(?\s*([a-z]+)/i.exec(text)?.[1]?.toLowerCase() ?? "statement";
+  // drizzle quotes the tables it names; a statement written out may name a CTE unquoted.
+  const quoted = tablesAfterKeywords(text, /\b(?:from|into|update|join)\s+"([^"]+)"/gi);
+  const tables = quoted.length ? quoted : tablesAfterKeywords(text, /\b(?:from|into|update|join)\s+([a-z_]\w*)/gi);
+  return tables.length ? `${verb} ${tables.slice(0, 4).join(",")}` : verb;
+}
+
+function tablesAfterKeywords(text: string, pattern: RegExp): string[] {
   const tables: string[] = [];
-  for (const match of text.matchAll(/\b(?:from|into|update|join)\s+"?([a-z_][\w]*)"?(?:\."?([a-z_][\w]*)"?)?/gi)) {
-    const table = (match[2] ?? match[1] ?? "").toLowerCase();
+  for (const match of text.matchAll(pattern)) {
+    const table = (match[1] ?? "").toLowerCase();
     if (table && !tables.includes(table)) tables.push(table);
-    if (tables.length === 4) break;
   }
-  return tables.length ? `${verb} ${tables.join(",")}` : verb;
+  return tables;
 }
 
 interface FailedQuery {

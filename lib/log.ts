@@ -25,26 +25,26 @@ type Threshold = Level | "silent";
 // Fields that hold what a user wrote or what proves who they are: never written, at any level.
 export const REDACTED_PATHS = [
   "content",
-  "*.content",
   "params",
-  "*.params",
   "parameters",
-  "*.parameters",
   "cookie",
   "cookies",
   "authorization",
   "token",
   "password",
   "secret",
-  "headers.cookie",
-  "headers.authorization",
-  "*.headers.cookie",
-  "*.headers.authorization",
-  "headers['set-cookie']",
-  "*.headers['set-cookie']",
-];
+]
+  .flatMap((key) => [key, `*.${key}`])
+  .concat(["headers['set-cookie']", "*.headers['set-cookie']", "*.headers.cookie", "*.headers.authorization"]);
 
-const contexts = new AsyncLocalStorage<LogContext>();
+// On globalThis like the logger: Next bundles this module once per layer (instrumentation, the App
+// Router, pages/api), and a context set by one copy must be the one the logger's mixin reads.
+const shared = globalThis as unknown as {
+  __backchannelLogger?: Logger;
+  __backchannelLogContexts?: AsyncLocalStorage<LogContext>;
+};
+shared.__backchannelLogContexts ??= new AsyncLocalStorage<LogContext>();
+const contexts = shared.__backchannelLogContexts;
 
 /** A pino logger writing our line shape to `destination`. */
 export function createLogger(level: Threshold, destination: DestinationStream): Logger {
@@ -70,10 +70,8 @@ function configuredLevel(): Threshold {
   }
 }
 
-const cache = globalThis as unknown as { __backchannelLogger?: Logger };
-
 function logger(): Logger {
-  cache.__backchannelLogger ??= createLogger(
+  shared.__backchannelLogger ??= createLogger(
     configuredLevel(),
     pino.multistream(
       [
@@ -85,8 +83,8 @@ function logger(): Logger {
   );
   // LOG_LEVEL is read again when the environment is (tests point a process at another one).
   const level = configuredLevel();
-  if (cache.__backchannelLogger.level !== level) cache.__backchannelLogger.level = level;
-  return cache.__backchannelLogger;
+  if (shared.__backchannelLogger.level !== level) shared.__backchannelLogger.level = level;
+  return shared.__backchannelLogger;
 }
 
 function write(level: Level, msg: string, fields: LogFields) {

@@ -10,7 +10,11 @@ import { statementSummary } from "../log-errors";
 // that names it (its prepared statement's name, else its verb and tables) and its duration, and
 // never its parameters.
 
-const names = new Map<string, string>();
+// On globalThis: Next bundles lib/db once per layer, and the copy whose driver runs the statements
+// must see the names that another copy's `prepared` gave them.
+const shared = globalThis as unknown as { __backchannelStatementNames?: Map<string, string> };
+shared.__backchannelStatementNames ??= new Map();
+const names = shared.__backchannelStatementNames;
 
 /** The name a prepared statement of lib/db was given, for the slow-query line that shows its text. */
 export function nameStatement(sqlText: string, name: string): void {

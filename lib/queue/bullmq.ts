@@ -2,6 +2,7 @@ import "server-only";
 import { randomBytes } from "node:crypto";
 import { DelayedError, type Job, type JobJson, Queue, UnrecoverableError, Worker } from "bullmq";
 import { Redis } from "ioredis";
+import { describeError, log } from "../log";
 import {
   CHAT_QUEUE,
   DEFER_RECHECK_MS,
@@ -255,9 +256,7 @@ export function startBullWorker(options: BullWorkerOptions, processor: ReplyProc
       maxStalledCount: 3,
     },
   );
-  worker.on("error", (error) =>
-    console.error(JSON.stringify({ level: "error", msg: "worker error", error: String(error) })),
-  );
+  worker.on("error", (error) => log.error("worker error", { error: describeError(error) }));
   return {
     close: async () => {
       await worker.close();
