@@ -60,6 +60,7 @@ describe.each(Object.keys(drivers) as Array<keyof typeof drivers>)("query logs (
   });
   afterAll(async () => {
     (globalThis as { __backchannelLogger?: unknown }).__backchannelLogger = undefined;
+    delete process.env.SLOW_QUERY_MS;
     await cleanup?.();
   });
   afterEach(() => {

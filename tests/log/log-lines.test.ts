@@ -16,6 +16,8 @@ beforeEach(() => {
 });
 afterAll(() => {
   cache.__backchannelLogger = undefined;
+  cache.__backchannelEnv = undefined;
+  delete process.env.LOG_LEVEL;
 });
 
 describe("log lines", () => {
