@@ -109,6 +109,11 @@ export function addLogContext(context: LogContext): void {
   if (current) Object.assign(current, definedOnly(context));
 }
 
+/** Runs `work` in no log context: for what outlives the request that makes it (a shared connection). */
+export function outsideLogContext<T>(work: () => T): T {
+  return contexts.exit(work);
+}
+
 /** The current context's ids (for a test, or to hand to work that runs later). */
 export function currentLogContext(): LogContext {
   return { ...contexts.getStore() };

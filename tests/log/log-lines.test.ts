@@ -1,5 +1,5 @@
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { addLogContext, createLogger, log, withLogContext } from "../../lib/log";
+import { addLogContext, createLogger, log, outsideLogContext, withLogContext } from "../../lib/log";
 
 // The line every process writes: JSON with `time`, `level` by name and `msg`, the ids of the
 // request or job it belongs to, and never a message's content, a cookie or a token.
@@ -48,6 +48,16 @@ describe("log lines", () => {
     expect(lines[1]).toMatchObject({ msg: "slow", correlationId, userId, sessionId: "s1", messageId: "own" });
     expect(Object.keys(lines[1] ?? {}).filter((key) => key === "messageId")).toHaveLength(1);
     expect(lines[2]).toEqual({ level: "info", time: expect.any(String), msg: "outside" });
+  });
+
+  it("name no request's ids for what outlives it (a shared connection's timers and events)", async () => {
+    await withLogContext({ correlationId: crypto.randomUUID() }, async () => {
+      outsideLogContext(() => setTimeout(() => log.info("later"), 1));
+      setTimeout(() => log.info("inside"), 1);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    });
+    expect(lines.find((line) => line.msg === "later")).not.toHaveProperty("correlationId");
+    expect(lines.find((line) => line.msg === "inside")).toHaveProperty("correlationId");
   });
 
   it("never hold content, parameters, cookies or authorization headers", () => {
