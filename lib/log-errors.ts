@@ -73,5 +73,9 @@ function describeDatabaseError(error: unknown): string {
   }
   const named = error as Error & { constraint_name?: unknown; constraint?: unknown };
   const constraint = named.constraint_name ?? named.constraint;
-  return `DatabaseError ${error.code}${typeof constraint === "string" ? ` (${constraint})` : ""}`;
+  if (typeof constraint === "string") return `DatabaseError ${error.code} (${constraint})`;
+  // A statement the schema does not fit (class 42: an unknown column, a wrong type) is a bug whose
+  // message names identifiers only; the other classes' messages may quote a value.
+  if (error.code.startsWith("42")) return `DatabaseError ${error.code} (${error.message.slice(0, 200)})`;
+  return `DatabaseError ${error.code}`;
 }

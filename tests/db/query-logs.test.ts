@@ -75,6 +75,10 @@ describe.each(Object.keys(drivers) as Array<keyof typeof drivers>)("query logs (
     const described = describeError(failure);
     expect(described).toBe("DatabaseError 22P02 in select messages");
 
+    // A statement the schema does not fit is told with Postgres's message: it names identifiers only.
+    const unknownColumn = await failureOf(db.execute(sql`select nope from messages where id = ${secret}`));
+    expect(describeError(unknownColumn)).toBe('DatabaseError 42703 (column "nope" does not exist) in select messages');
+
     // A second user with the same id breaks the primary key; the name is among the parameters.
     const user = await queries.createGuestUser({ name: "g" });
     const duplicate = await failureOf(db.execute(sql`insert into users (id, name) values (${user.id}, ${secret})`));
