@@ -1,5 +1,5 @@
 // Runs once when the server starts: V8 settings for a long-lived server, open SSE connections ended
-// with `reconnect` on SIGTERM and when Redis is lost, and the embedded mode's in-process worker.
+// with `reconnect` on SIGTERM and when Redis is lost, traces, and the embedded mode's in-process worker.
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
   const { tuneV8ForServing } = await import("./lib/ops/v8-flags");
@@ -8,6 +8,9 @@ export async function register() {
   // Before the embedded worker's handler: listeners run in order, so the `reconnect` events are
   // written before that handler starts towards process.exit.
   closeConnectionsOnShutdown();
+  // Traces, when OTEL_EXPORTER_OTLP_ENDPOINT is set: the last spans leave before the process exits.
+  const { flushTracingBeforeExit, startTracing } = await import("./lib/tracing/start");
+  if (await startTracing("backchannel-web")) flushTracingBeforeExit();
   const { env } = await import("./lib/env");
   const { REDIS_URL } = env();
   if (REDIS_URL) {

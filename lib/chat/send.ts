@@ -16,6 +16,7 @@ import { AppError } from "../errors";
 import { listModels, llmConfigFromEnv, resolveModel } from "../llm";
 import { describeError, log } from "../log";
 import { getReplyLifecycle } from "../replies/index";
+import { traceEnqueue } from "../tracing/index";
 import { getRateLimiter } from "./rate-limit";
 import { sessionNotFound, systemPromptSchema } from "./sessions";
 
@@ -271,7 +272,7 @@ function admit(userId: string, address: string, counts: boolean) {
 async function announceAndEnqueue(userId: string, turn: TurnIds) {
   const reply = { id: turn.assistantMessageId, sessionId: turn.sessionId, userId, correlationId: turn.correlationId };
   try {
-    await (await getReplyLifecycle()).queue(reply);
+    await traceEnqueue(reply, async () => (await getReplyLifecycle()).queue(reply));
   } catch (error) {
     // The message is stored; sending the same clientMessageId again enqueues it then.
     log.error("enqueue failed", { correlationId: turn.correlationId, error: describeError(error) });
