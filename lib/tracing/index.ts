@@ -102,8 +102,13 @@ async function inSpan<T>(span: Span, work: (span: Span) => Promise<T>): Promise<
   try {
     return await context.with(trace.setSpan(context.active(), span), () => work(span));
   } catch (error) {
-    span.recordException(error instanceof Error ? error : String(error));
-    span.setStatus({ code: SpanStatusCode.ERROR });
+    // A refusal the client caused (an AppError below 500: 400, 404, 429…) is an answer, not a fault.
+    const status = (error as { status?: unknown }).status;
+    if (typeof status === "number") span.setAttribute("http.response.status_code", status);
+    if (typeof status !== "number" || status >= 500) {
+      span.recordException(error instanceof Error ? error : String(error));
+      span.setStatus({ code: SpanStatusCode.ERROR });
+    }
     throw error;
   } finally {
     span.end();

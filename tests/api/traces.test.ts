@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -83,6 +84,33 @@ describe("traces (Redis mode)", () => {
     expect(delivery?.events).toEqual(["first chunk", "done"]);
     // One delivery span for the reply, however many chunks it had.
     expect(spans.filter((span) => span.name === "sse delivery")).toHaveLength(1);
+  });
+
+  it("traces a regenerated reply as its own turn, from the regenerate request", async () => {
+    if (!app) throw new Error("no app");
+    const client = await ApiClient.guest(app.baseUrl);
+    const first = await client.send("/mock tokens=5 tps=200\nAsk me twice");
+    await client.readSse(first.streamUrl);
+    const again = await client.json<{ correlationId: string; assistantMessageId: string; streamUrl: string }>(
+      `/api/chat/regenerate/${first.sessionId}/${first.userMessageId}`,
+      { method: "POST", body: JSON.stringify({ clientMessageId: randomUUID() }) },
+    );
+    expect(again.status).toBe(202);
+    const { events } = await client.readSse(again.body.streamUrl);
+    expect(events.find(isEnd(again.body.assistantMessageId))?.event).toBe("done");
+    expect(again.body.correlationId).not.toBe(first.correlationId);
+
+    const traceId = again.body.correlationId.replaceAll("-", "");
+    const names = ["POST /api/chat/regenerate", "enqueue reply", "generate-reply", "chat ", "sse delivery"];
+    const spans = await waitFor(() => {
+      const ofTrace = receiver.spans.filter((span) => span.traceId === traceId);
+      return names.every((name) => ofTrace.some((span) => span.name.startsWith(name))) ? ofTrace : undefined;
+    });
+    if (!spans) throw new Error("no complete trace of the regenerated reply");
+    const regenerate = spans.find((span) => span.name === "POST /api/chat/regenerate");
+    expect(regenerate?.parentSpanId).toBe("");
+    expect(spans.find((span) => span.name === "enqueue reply")?.parentSpanId).toBe(regenerate?.spanId);
+    for (const span of spans) expect(span.attributes["backchannel.correlation_id"]).toBe(again.body.correlationId);
   });
 
   it("sends the spans still batched when the processes get SIGTERM", async () => {
