@@ -42,7 +42,7 @@ export function useFollowScroll(ref: RefObject<HTMLElement | null>, contentKey: 
     const bottom = element.scrollHeight - element.scrollTop - element.clientHeight <= SLACK_PX;
     following.current = bottom;
     setAtBottom(bottom);
-  }, [ref]);
+  }, [ref, resized]);
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: runs when the content changes
   useLayoutEffect(() => {

@@ -81,6 +81,8 @@ const envSchema = z.object({
   OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(emptyIsUnset, z.url({ protocol: /^https?$/ }).optional()),
   // The traces' service.name; unset = backchannel-web for the web app, backchannel-worker for the worker.
   OTEL_SERVICE_NAME: optionalString,
+  // A statement slower than this is logged at warn, by its name and duration (lib/db/slow-queries.ts).
+  SLOW_QUERY_MS: intWithDefault(100, 0),
   LOG_LEVEL: z.preprocess(emptyIsUnset, z.enum(["debug", "info", "warn", "error", "silent"]).default("info")),
 });
 

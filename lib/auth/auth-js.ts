@@ -8,6 +8,9 @@ import { authSecret } from "./secret";
 
 export const SESSION_MAX_AGE_SECONDS = 30 * 24 * 3600;
 
+// What a client's own cookie or sign-in attempt brings about: a warning, not the server's error.
+const ORDINARY_AUTH_ERRORS = new Set(["JWTSessionError", "CredentialsSignin", "MissingCSRF", "InvalidCheck"]);
+
 export function guestName(): string {
   return `Guest ${Math.floor(1000 + Math.random() * 9000)}`;
 }
@@ -17,10 +20,16 @@ export function guestName(): string {
 export const { handlers } = NextAuth(() => ({
   secret: authSecret(),
   trustHost: true,
-  // A forged or expired cookie is an ordinary 401, not an error worth a stack trace.
+  // Auth.js's errors by their `type` (the class names are minified in a build: "U", "P"), through
+  // our logger. A forged or expired cookie is an ordinary 401, not an error worth a stack trace.
   logger: {
-    error: (error) => log.warn("auth rejected a session", { error: error.name }),
-    warn: () => {},
+    error: (error) => {
+      const type = (error as Error & { type?: string }).type ?? error.name;
+      const fields = { error: type, message: error.message.slice(0, 300) };
+      if (ORDINARY_AUTH_ERRORS.has(type)) log.warn("auth rejected a request", fields);
+      else log.error("auth failed", fields);
+    },
+    warn: (code) => log.warn("auth warning", { code }),
     debug: () => {},
   },
   session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_SECONDS },

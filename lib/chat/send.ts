@@ -14,7 +14,7 @@ import {
 import { env } from "../env";
 import { AppError } from "../errors";
 import { listModels, llmConfigFromEnv, resolveModel } from "../llm";
-import { describeError, log } from "../log";
+import { addLogContext, describeError, log } from "../log";
 import { getReplyLifecycle } from "../replies/index";
 import { traceEnqueue } from "../tracing/index";
 import { getRateLimiter } from "./rate-limit";
@@ -271,6 +271,8 @@ function admit(userId: string, address: string, counts: boolean) {
 
 async function announceAndEnqueue(userId: string, turn: TurnIds) {
   const reply = { id: turn.assistantMessageId, sessionId: turn.sessionId, userId, correlationId: turn.correlationId };
+  // From here on the request's lines name the chat and the reply it made.
+  addLogContext({ sessionId: turn.sessionId, messageId: turn.assistantMessageId });
   try {
     await traceEnqueue(reply, async () => (await getReplyLifecycle()).queue(reply));
   } catch (error) {

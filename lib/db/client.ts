@@ -6,6 +6,7 @@ import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import type { Sql } from "postgres";
 import { env } from "../env";
 import * as schema from "./schema";
+import { nameStatement, timedPglite, timedPostgres } from "./slow-queries";
 
 export type Database = PgDatabase<PgQueryResultHKT, typeof schema>;
 
@@ -49,7 +50,7 @@ async function openPostgres(url: string): Promise<DbHandle> {
     connect_timeout: 5,
     connection: { statement_timeout: DB_STATEMENT_TIMEOUT_MS, lock_timeout: DB_LOCK_TIMEOUT_MS },
   });
-  const db = drizzle(preparingEverything(client), { schema });
+  const db = drizzle(preparingEverything(timedPostgres(client)), { schema });
   return {
     db,
     kind: "postgres",
@@ -74,7 +75,7 @@ async function openPglite(dataDir: string): Promise<DbHandle> {
   const dir = path.join(dataDir, "pglite");
   mkdirSync(dir, { recursive: true });
   const client = await PGlite.create(dir);
-  const db = drizzle(client, { schema });
+  const db = drizzle(timedPglite(client), { schema });
   const handle: DbHandle = {
     db,
     kind: "pglite",
@@ -126,17 +127,22 @@ export async function firstRow<Row>(query: SQL, db?: Database): Promise<Row | un
 }
 
 /**
- * A statement built once per database and run many times: `build` returns drizzle's prepared
- * query (placeholders for the values). Building a query costs more CPU than sending it (about
- * 0.15 ms a query here), so the statements on every send, resume and reply start are prepared.
+ * A statement built once per database and run many times: `build` returns drizzle's query
+ * (placeholders for the values), prepared here under `name`, the name a slow-query line gives it.
+ * Building a query costs more CPU than sending it (about 0.15 ms a query here), so the statements
+ * on every send, resume and reply start are prepared.
  */
-export function prepared<Query>(build: (db: Database) => Query): () => Promise<Query> {
+export function prepared<Query extends { getQuery(): { sql: string } }>(
+  name: string,
+  build: (db: Database) => { prepare(name: string): Query },
+): () => Promise<Query> {
   const byDb = new WeakMap<Database, Query>();
   return async () => {
     const db = await getDb();
     let query = byDb.get(db);
     if (query === undefined) {
-      query = build(db);
+      query = build(db).prepare(name);
+      nameStatement(query.getQuery().sql, name);
       byDb.set(db, query);
     }
     return query;

@@ -1,6 +1,7 @@
 import "server-only";
 import { currentUser, type SignedInUser } from "../auth/index";
 import { AppError } from "../errors";
+import { addLogContext, withLogContext } from "../log";
 import { checkOrigin, checkPathIds, correlationIdOf, requestHost } from "./request-ids";
 import { errorResponse } from "./respond";
 
@@ -23,19 +24,24 @@ function wrap<P extends Params, C>(
 ) {
   return async (request: Request, route: RouteContext<P>): Promise<Response> => {
     const correlationId = correlationIdOf(request.headers.get("x-correlation-id"));
+    return withLogContext({ correlationId }, () => answer(request, route, correlationId));
+  };
+
+  async function answer(request: Request, route: RouteContext<P>, correlationId: string): Promise<Response> {
     try {
       const host = requestHost((name) => request.headers.get(name)) || new URL(request.url).host;
       checkOrigin(request.method, request.headers.get("origin"), host);
       const extra = await authenticate(request);
       const params = (await route?.params) ?? ({} as P);
       checkPathIds(params);
+      addLogContext(params);
       const response = await handler({ request, params, correlationId, ...extra });
       response.headers.set("X-Correlation-Id", correlationId);
       return response;
     } catch (error) {
       return errorResponse(error, correlationId);
     }
-  };
+  }
 }
 
 /** Wraps a route: correlation id, origin check, path ids, errors as the contract's JSON. */
@@ -48,6 +54,7 @@ export function withUser<P extends Params = Params>(handler: (context: Authentic
   return wrap<P, { user: SignedInUser }>(async () => {
     const user = await currentUser();
     if (!user) throw new AppError(401, "unauthorized", "Please sign in.");
+    addLogContext({ userId: user.id });
     return { user };
   }, handler);
 }

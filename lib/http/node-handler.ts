@@ -3,6 +3,7 @@ import type { NextApiRequest, NextApiResponse } from "next";
 import { type SignedInUser, userFromCookies } from "../auth/session-cookie";
 import { env } from "../env";
 import { AppError } from "../errors";
+import { addLogContext, withLogContext } from "../log";
 import { clientAddress } from "./client-address";
 import { checkOrigin, checkPathIds, correlationIdOf, requestHost } from "./request-ids";
 import { errorReply } from "./respond";
@@ -29,8 +30,7 @@ export interface NodeContext extends NodeRequestContext {
 
 /** For every pages/api route: correlation id, method (405), origin check for writes, errors as the contract's JSON. */
 export function withNodeRequest(methods: readonly string[], handler: (context: NodeRequestContext) => Promise<void>) {
-  return async (req: NextApiRequest, res: NextApiResponse): Promise<void> => {
-    const correlationId = correlationIdOf(header(req, "x-correlation-id"));
+  const answer = async (req: NextApiRequest, res: NextApiResponse, correlationId: string): Promise<void> => {
     res.setHeader("X-Correlation-Id", correlationId);
     try {
       checkMethod(req, methods);
@@ -47,6 +47,10 @@ export function withNodeRequest(methods: readonly string[], handler: (context: N
       else res.writeHead(status, headers).end(body);
     }
   };
+  return (req: NextApiRequest, res: NextApiResponse): Promise<void> => {
+    const correlationId = correlationIdOf(header(req, "x-correlation-id"));
+    return withLogContext({ correlationId }, () => answer(req, res, correlationId));
+  };
 }
 
 /** withNodeRequest, and the request must carry a valid session (401 before anything else), then the path ids. */
@@ -59,12 +63,14 @@ export function withNodeUser(
     const { req } = context;
     const user = await userFromCookies((name) => req.cookies[name]);
     if (!user) throw new AppError(401, "unauthorized", "Please sign in.");
+    addLogContext({ userId: user.id });
     const params: Record<string, string> = {};
     for (const name of pathParams) {
       const value = req.query[name];
       checkPathIds({ [name]: value });
       if (typeof value === "string") params[name] = value;
     }
+    addLogContext(params);
     const query = new URL(req.url ?? "/", "http://localhost").searchParams;
     await handler({ ...context, user, params, query, lastEventId: header(req, "last-event-id") });
   });

@@ -2,6 +2,7 @@ import "server-only";
 import { randomBytes } from "node:crypto";
 import { DelayedError, type Job, type JobJson, Queue, UnrecoverableError, Worker } from "bullmq";
 import { Redis } from "ioredis";
+import { describeError, log } from "../log";
 import {
   CHAT_QUEUE,
   DEFER_RECHECK_MS,
@@ -251,7 +252,11 @@ export function startBullWorker(options: BullWorkerOptions, processor: ReplyProc
     async (job: Job<GenerateReplyJob>, token?: string) => {
       const parsed = generateReplyJobSchema.safeParse(job.data);
       if (!parsed.success) throw new UnrecoverableError(`bad payload: ${parsed.error.message}`);
-      const outcome = await runAlone(parsed.data, { queuedAt: job.timestamp });
+      // BullMQ keeps a failed job's message and stack in Redis: a driver's error names its SQL and
+      // parameters, so the job fails with the words the logs use instead.
+      const outcome = await runAlone(parsed.data, { queuedAt: job.timestamp }).catch((error: unknown) => {
+        throw new Error(describeError(error));
+      });
       if (outcome === "deferred") {
         await job.moveToDelayed(Date.now() + DEFER_RECHECK_MS, token);
         throw new DelayedError();
@@ -273,9 +278,7 @@ export function startBullWorker(options: BullWorkerOptions, processor: ReplyProc
       maxStalledCount: 3,
     },
   );
-  worker.on("error", (error) =>
-    console.error(JSON.stringify({ level: "error", msg: "worker error", error: String(error) })),
-  );
+  worker.on("error", (error) => log.error("worker error", { error: describeError(error) }));
   return {
     close: async () => {
       await worker.close();

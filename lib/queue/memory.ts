@@ -1,3 +1,4 @@
+import { describeError, log } from "../log";
 import {
   DEFER_RECHECK_MS,
   type GenerateReplyJob,
@@ -103,9 +104,7 @@ export class MemoryReplyQueue implements ReplyQueue {
     try {
       outcome = await processor(entry.job, { queuedAt: entry.queuedAt });
     } catch (error) {
-      console.error(
-        JSON.stringify({ level: "error", msg: "job failed", messageId: entry.job.messageId, error: String(error) }),
-      );
+      log.error("job failed", { messageId: entry.job.messageId, error: describeError(error) });
     }
     this.active--;
     if (outcome === "deferred" && !this.closed) {

@@ -1,6 +1,7 @@
 import "server-only";
 import { Redis, type RedisOptions } from "ioredis";
 import { env } from "../env";
+import { outsideLogContext } from "../log";
 
 // Connections are made once per process and kept on globalThis so dev hot reload reuses them.
 //  - "command": the web app's connection. Fails fast (no offline queue, and a command that gets no
@@ -60,7 +61,11 @@ export function redisConnection(url: string, role: RedisRole): Promise<Redis> {
   const key = `${role}:${url}`;
   let connecting = cache.__backchannelRedis.get(key);
   if (!connecting) {
-    const client = new Redis(url, { ...roleOptions(role), connectionName: `backchannel-${role}` });
+    // Made outside the request that first asks for it: its events (a subscriber's messages) must
+    // not carry that request's ids to every later line they lead to.
+    const client = outsideLogContext(
+      () => new Redis(url, { ...roleOptions(role), connectionName: `backchannel-${role}` }),
+    );
     // ioredis reconnects by itself; an unhandled "error" event would crash the process.
     client.on("error", () => {});
     let wasReady = false;

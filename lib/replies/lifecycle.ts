@@ -335,7 +335,12 @@ export class ReplyLifecycle {
     const state = await this.deps.store.getState(ref);
     if (!state || state.final) return;
     await this.deps.store.finish(ref, null, outcome);
-    log.warn("announced an end the store had missed", { correlationId: row.correlationId, messageId: row.id });
+    log.warn("announced an end the store had missed", {
+      correlationId: row.correlationId,
+      userId: row.userId,
+      sessionId: row.sessionId,
+      messageId: row.id,
+    });
   }
 
   private async announceEndOf(id: string): Promise<void> {
@@ -367,7 +372,8 @@ export class ReplyLifecycle {
         const reply = batch[index];
         if (!wasAdded || !reply) continue;
         requeued.push(reply.id);
-        log.warn("orphaned reply queued again", { correlationId: reply.correlationId, messageId: reply.id });
+        const { correlationId, userId, sessionId } = jobOf(reply);
+        log.warn("orphaned reply queued again", { correlationId, userId, sessionId, messageId: reply.id });
       }
     }
     return { requeued };

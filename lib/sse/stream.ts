@@ -8,7 +8,7 @@ import {
   listSessionStreamReplies,
 } from "../db/queries";
 import type { MessageRow } from "../db/schema";
-import { describeError, log } from "../log";
+import { currentLogContext, describeError, log } from "../log";
 import type { ChunkStore, StreamEvent, Subscription } from "../streams/types";
 import type { Cursor } from "./cursor";
 import { catchUp, type Emit, liveStep, type Position, type TrackedReply } from "./reply-tracker";
@@ -68,6 +68,10 @@ export class ReplyStream {
   private closed = false;
   /** Steps queued on the chain and not yet finished (the replay counts as one). */
   private pending = 0;
+
+  // The connection's ids, named on its lines: its steps run from the store's events, which carry
+  // the context of whatever opened the store's connection, not this one's.
+  private readonly logContext = currentLogContext();
 
   constructor(private readonly options: ReplyStreamOptions) {}
 
@@ -237,7 +241,7 @@ export class ReplyStream {
       .catch((error: unknown) => {
         // A step that failed (store or database away) cannot be skipped without a gap: ask the
         // client to come back with its cursor instead.
-        log.error("stream step failed", { error: describeError(error) });
+        log.error("stream step failed", { ...this.logContext, error: describeError(error) });
         this.options.onFailure();
       })
       .then(() => {

@@ -1,7 +1,7 @@
 import "server-only";
 import { env } from "../env";
 import { createLlmProvider, llmConfigFromEnv } from "../llm";
-import { describeError, log } from "../log";
+import { describeError, log, withLogContext } from "../log";
 import { getReplyQueue, type ReplyProcessor, startReplyWorker } from "../queue/index";
 import { getReplyLifecycle } from "../replies/index";
 import { ReplyCheckpoints } from "./checkpoints";
@@ -48,7 +48,12 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
   );
   await control.ready;
 
-  const processor: ReplyProcessor = (job, meta) => generateReply(job, deps, meta);
+  // A job's every line (its statements' too) names the reply it writes, whoever queued it.
+  const processor: ReplyProcessor = (job, meta) =>
+    withLogContext(
+      { correlationId: job.correlationId, userId: job.userId, sessionId: job.sessionId, messageId: job.messageId },
+      () => generateReply(job, deps, meta),
+    );
   const worker = startReplyWorker(processor);
   // The embedded queue lives in memory: after a restart, pick up what the database says still runs.
   if (queue.kind === "memory") await lifecycle.queueAllRunning();

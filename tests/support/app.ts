@@ -22,6 +22,8 @@ export interface RunningApp {
   startWorker(): Promise<void>;
   killWorker(signal: NodeJS.Signals): Promise<void>;
   stop(): Promise<void>;
+  /** Everything the web server and the worker wrote to stdout and stderr so far, line by line. */
+  output(): string[];
   /** Process ids of the web server and (Redis mode) the worker. */
   pids(): { web: number | undefined; worker: number | undefined };
 }
@@ -199,6 +201,20 @@ export async function startApp(
     env,
     `web:${mode}`,
   );
+  const output: string[] = [];
+  const capture = (child: ChildProcess) => {
+    let partial = "";
+    const collect = (data: Buffer) => {
+      const lines = (partial + String(data)).split("\n");
+      partial = lines.pop() ?? "";
+      output.push(...lines.filter(Boolean));
+      // A long run (the benchmark's) keeps its last lines only.
+      if (output.length > 100_000) output.splice(0, output.length - 100_000);
+    };
+    child.stdout?.on("data", collect);
+    child.stderr?.on("data", collect);
+  };
+  capture(web);
   let worker: ChildProcess | null = null;
   const app: RunningApp = {
     mode,
@@ -209,6 +225,7 @@ export async function startApp(
       if (mode !== "redis") return;
       const workerEnv = { ...env, WORKER_HTTP_PORT: String(workerPort) };
       worker = launch(process.execPath, [...APP_NODE_ARGS, ...TSX, "workers/index.ts"], workerEnv, "worker");
+      capture(worker);
       await waitForHealth(baseUrl);
     },
     killWorker: async (signal) => {
@@ -220,6 +237,7 @@ export async function startApp(
       await stopChild(web);
       for (const cleanup of cleanups.reverse()) await cleanup();
     },
+    output: () => [...output],
     pids: () => ({ web: web.pid, worker: worker?.pid }),
   };
   try {

@@ -24,12 +24,11 @@ export async function getMessageForUser({ id, sessionId, userId }: { id: string;
   return row ?? null;
 }
 
-const runningRepliesOfUser = prepared((db) =>
+const runningRepliesOfUser = prepared("running_replies_of_user", (db) =>
   db
     .select({ n: count() })
     .from(messages)
-    .where(and(eq(messages.userId, sql.placeholder("userId")), eq(messages.role, "assistant"), replyRunning))
-    .prepare("running_replies_of_user"),
+    .where(and(eq(messages.userId, sql.placeholder("userId")), eq(messages.role, "assistant"), replyRunning)),
 );
 
 export async function countRunningRepliesByUser({ userId }: { userId: string }): Promise<number> {
@@ -202,13 +201,12 @@ export async function getNextReplyInSession({ sessionId }: { sessionId: string }
 }
 
 /** Moves a reply to its next attempt. Null when it already ended (a stale or repeated job). */
-const startAttempt = prepared((db) =>
+const startAttempt = prepared("start_reply_attempt", (db) =>
   db
     .update(messages)
     .set({ status: "generating", attempt: sql`${messages.attempt} + 1`, startedAt: sql`now()`, updatedAt: sql`now()` })
     .where(and(eq(messages.id, sql.placeholder("id")), replyRunning))
-    .returning({ attempt: messages.attempt })
-    .prepare("start_reply_attempt"),
+    .returning({ attempt: messages.attempt }),
 );
 
 export async function startReplyAttempt({ id }: { id: string }): Promise<number | null> {

@@ -59,7 +59,7 @@ export function searchMessagesQuery(db: Database) {
     .orderBy(desc(hits.rank), desc(hits.createdAt), desc(hits.id));
 }
 
-const searchMessages = prepared((db) => searchMessagesQuery(db).prepare("search_messages"));
+const searchMessages = prepared("search_messages", (db) => searchMessagesQuery(db));
 
 /**
  * The user's ended messages (every branch) that hold the words, best match first. `words` and

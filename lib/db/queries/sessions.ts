@@ -3,13 +3,12 @@ import { and, desc, eq, inArray, lt, or, sql } from "drizzle-orm";
 import { getDb, prepared } from "../client";
 import { chatSessions, messages, replyRunning, type SessionRow } from "../schema";
 
-const sessionOfUser = prepared((db) =>
+const sessionOfUser = prepared("session_of_user", (db) =>
   db
     .select()
     .from(chatSessions)
     .where(and(eq(chatSessions.id, sql.placeholder("id")), eq(chatSessions.userId, sql.placeholder("userId"))))
-    .limit(1)
-    .prepare("session_of_user"),
+    .limit(1),
 );
 
 export async function getSessionById({ id, userId }: { id: string; userId: string }): Promise<SessionRow | null> {

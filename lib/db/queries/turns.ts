@@ -15,7 +15,7 @@ const replies = alias(messages, "replies");
 
 // The turn a clientMessageId made: a send stores it on its user message (the turn's reply is that
 // message's first reply), a regenerate on the reply it added. Written out: one statement either way.
-const turnByClientMessageId = prepared((db) =>
+const turnByClientMessageId = prepared("turn_by_client_message_id", (db) =>
   db
     .select({
       sessionId: messages.sessionId,
@@ -39,8 +39,7 @@ const turnByClientMessageId = prepared((db) =>
       ),
     )
     .orderBy(asc(replies.ord))
-    .limit(1)
-    .prepare("turn_by_client_message_id"),
+    .limit(1),
 );
 
 /** The turn a user already sent (or regenerated) with this clientMessageId, if any: both are idempotent per user. */
@@ -244,7 +243,7 @@ const cursorOrd = sql`(
     and cursor.session_id = ${sql.placeholder("sessionId")}::uuid and cursor.role = 'assistant'
 )`;
 
-const sessionStreamReplies = prepared((db) =>
+const sessionStreamReplies = prepared("session_stream_replies", (db) =>
   db
     .select({
       found: chatSessions.id,
@@ -267,8 +266,7 @@ const sessionStreamReplies = prepared((db) =>
       ),
     )
     .where(and(eq(chatSessions.id, sql.placeholder("sessionId")), eq(chatSessions.userId, sql.placeholder("userId"))))
-    .orderBy(asc(messages.ord))
-    .prepare("session_stream_replies"),
+    .orderBy(asc(messages.ord)),
 );
 
 /**
