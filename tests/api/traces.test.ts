@@ -132,6 +132,37 @@ describe("traces (Redis mode)", () => {
   });
 });
 
+describe("traces (embedded mode)", () => {
+  let receiver: OtlpReceiver;
+  let app: RunningApp;
+
+  beforeAll(async () => {
+    receiver = await startOtlpReceiver();
+    app = await startApp("embedded", { OTEL_EXPORTER_OTLP_ENDPOINT: receiver.url });
+  });
+  afterAll(async () => {
+    await app?.stop();
+    await receiver?.close();
+  });
+
+  it("carries the trace in the in-memory queue's job: one process, the same chain", async () => {
+    const client = await ApiClient.guest(app.baseUrl);
+    const sent = await client.send("/mock tokens=5 tps=200\nEmbedded trace");
+    await client.readSse(sent.streamUrl);
+    const traceId = sent.correlationId.replaceAll("-", "");
+    const names = ["POST /api/chat/messages", "enqueue reply", "generate-reply", "chat ", "sse delivery"];
+    const spans = await waitFor(() => {
+      const ofTrace = receiver.spans.filter((span) => span.traceId === traceId);
+      return names.every((name) => ofTrace.some((span) => span.name.startsWith(name))) ? ofTrace : undefined;
+    });
+    if (!spans) throw new Error("no complete trace in the embedded mode");
+    expect(new Set(spans.map((span) => span.service))).toEqual(new Set(["backchannel-web"]));
+    const byName = (name: string) => spans.find((span) => span.name.startsWith(name));
+    expect(byName("generate-reply")?.parentSpanId).toBe(byName("enqueue reply")?.spanId);
+    expect(byName("chat ")?.parentSpanId).toBe(byName("generate-reply")?.spanId);
+  });
+});
+
 describe("traces off (Redis mode, OTEL_EXPORTER_OTLP_ENDPOINT unset)", () => {
   let receiver: OtlpReceiver;
   let probeDir: string;
