@@ -1,5 +1,5 @@
 // Runs once when the server starts: V8 settings for a long-lived server, open SSE connections ended
-// with `reconnect` on SIGTERM and when Redis is lost, and the embedded mode's in-process worker.
+// with `reconnect` on SIGTERM and when Redis is lost, traces, and the embedded mode's in-process worker.
 // On Vercel (VERCEL set) a function is no place for the embedded mode: the process exits at once,
 // saying what to set (a thrown error would leave it answering every request with 500).
 export async function register() {
@@ -17,6 +17,9 @@ export async function register() {
   // Before the embedded worker's handler: listeners run in order, so the `reconnect` events are
   // written before that handler starts towards process.exit.
   closeConnectionsOnShutdown();
+  // Traces, when OTEL_EXPORTER_OTLP_ENDPOINT is set: the last spans leave before the process exits.
+  const { flushTracingBeforeExit, startTracing } = await import("./lib/tracing/start");
+  if (await startTracing("backchannel-web")) flushTracingBeforeExit();
   if (config.REDIS_URL) {
     const { onRedisLost } = await import("./lib/redis/connections");
     // No live event can arrive while Redis is away: tell the readers now, not at their next read.

@@ -4,7 +4,20 @@ import { AUTH_PAGE_CSP, DOCUMENT_HEADERS } from "./lib/http/security-headers";
 const nextConfig: NextConfig = {
   // These packages hold native bindings, WASM files or long-lived sockets: load them from
   // node_modules at run time instead of bundling them into each route.
-  serverExternalPackages: ["@electric-sql/pglite", "bullmq", "ioredis", "postgres", "@anthropic-ai/sdk"],
+  // The OpenTelemetry packages keep their state on globalThis and load lazily: one copy for every
+  // bundle, and the SDK read from disk only when tracing is on.
+  serverExternalPackages: [
+    "@electric-sql/pglite",
+    "bullmq",
+    "ioredis",
+    "postgres",
+    "@anthropic-ai/sdk",
+    "@opentelemetry/api",
+    "@opentelemetry/sdk-trace-node",
+    "@opentelemetry/exporter-trace-otlp-http",
+    "@opentelemetry/resources",
+    "@opentelemetry/semantic-conventions",
+  ],
   // The SSE routes live in pages/api (lib/sse/sse-response.ts says why). Bundling their
   // dependencies as the App Router does resolves `server-only` for a server layer, as there.
   bundlePagesRouterDependencies: true,

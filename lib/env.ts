@@ -77,6 +77,10 @@ const envSchema = z.object({
   DB_STATEMENT_TIMEOUT_MS: intWithDefault(5_000, 0),
   DB_LOCK_TIMEOUT_MS: intWithDefault(3_000, 0),
   REDIS_COMMAND_TIMEOUT_MS: intWithDefault(3_000, 100),
+  // Traces by OTLP/HTTP (JSON) to this collector's /v1/traces; unset = no tracing, no SDK loaded.
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.preprocess(emptyIsUnset, z.url({ protocol: /^https?$/ }).optional()),
+  // The traces' service.name; unset = backchannel-web for the web app, backchannel-worker for the worker.
+  OTEL_SERVICE_NAME: optionalString,
   // A statement slower than this is logged at warn, by its name and duration (lib/db/slow-queries.ts).
   SLOW_QUERY_MS: intWithDefault(100, 0),
   LOG_LEVEL: z.preprocess(emptyIsUnset, z.enum(["debug", "info", "warn", "error", "silent"]).default("info")),

@@ -8,6 +8,7 @@ import { closeReplyQueue } from "../lib/queue/index";
 import { closeRedisConnections } from "../lib/redis/connections";
 import { setProcessRole } from "../lib/runtime";
 import { closeChunkStore } from "../lib/streams/index";
+import { flushTracing, startTracing } from "../lib/tracing/start";
 import { startWorkerHttp, type WorkerHttp } from "../lib/worker/http";
 import { startWorkerRuntime } from "../lib/worker/worker-runtime";
 
@@ -18,6 +19,7 @@ if (config.mode !== "redis") {
   process.exit(1);
 }
 
+await startTracing("backchannel-worker");
 const runtime = await startWorkerRuntime();
 // /healthz, /metrics and Bull Board, when a port is given (Railway sets PORT).
 let http: WorkerHttp | null = null;
@@ -47,6 +49,8 @@ async function stop(signal: string) {
   await closeChunkStore();
   await closeRedisConnections();
   await closeDb();
+  // The spans of the jobs it just ended leave before the process does.
+  await flushTracing();
   log.info("worker stopped", { signal });
   process.exit(0);
 }

@@ -16,6 +16,7 @@ import { AppError } from "../errors";
 import { listModels, llmConfigFromEnv, resolveModel } from "../llm";
 import { addLogContext, describeError, log } from "../log";
 import { getReplyLifecycle } from "../replies/index";
+import { traceEnqueue } from "../tracing/index";
 import { getRateLimiter } from "./rate-limit";
 import { sessionNotFound, systemPromptSchema } from "./sessions";
 
@@ -273,7 +274,7 @@ async function announceAndEnqueue(userId: string, turn: TurnIds) {
   // From here on the request's lines name the chat and the reply it made.
   addLogContext({ sessionId: turn.sessionId, messageId: turn.assistantMessageId });
   try {
-    await (await getReplyLifecycle()).queue(reply);
+    await traceEnqueue(reply, async () => (await getReplyLifecycle()).queue(reply));
   } catch (error) {
     // The message is stored; sending the same clientMessageId again enqueues it then.
     log.error("enqueue failed", { correlationId: turn.correlationId, error: describeError(error) });

@@ -10,6 +10,8 @@ export const generateReplyJobSchema = z.object({
   sessionId: z.uuid(),
   userId: z.uuid(),
   correlationId: z.uuid(),
+  /** The W3C traceparent of the enqueue, when the producer traces (lib/tracing). */
+  traceparent: z.string().max(128).optional(),
 });
 export type GenerateReplyJob = z.infer<typeof generateReplyJobSchema>;
 

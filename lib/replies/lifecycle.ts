@@ -12,6 +12,7 @@ import type {
   StartedAttempt,
   StoredChunk,
 } from "../streams/types";
+import { currentTraceparent } from "../tracing/index";
 import { failureMessage, outcomeOfRow } from "./end-events";
 import type { ReplyRecords } from "./records";
 import { isRunning, type ReplyStatus } from "./status";
@@ -89,12 +90,16 @@ const identityOf = (reply: ReplyIdentity): ReplyInit => ({
   correlationId: reply.correlationId,
 });
 
-const jobOf = (reply: ReplyIdentity): GenerateReplyJob => ({
-  messageId: reply.id,
-  sessionId: reply.sessionId,
-  userId: reply.userId,
-  correlationId: reply.correlationId,
-});
+const jobOf = (reply: ReplyIdentity): GenerateReplyJob => {
+  const traceparent = currentTraceparent();
+  return {
+    messageId: reply.id,
+    sessionId: reply.sessionId,
+    userId: reply.userId,
+    correlationId: reply.correlationId,
+    ...(traceparent ? { traceparent } : {}),
+  };
+};
 
 const joined = (chunks: readonly Pick<StoredChunk, "text">[]): TextSoFar => ({
   content: chunks.map((chunk) => chunk.text).join(""),

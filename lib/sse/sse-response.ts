@@ -7,6 +7,7 @@ import { type ReconnectReason, trackConnection } from "../http/sse-connections";
 import { metrics } from "../metrics";
 import { redisIsUp } from "../redis/connections";
 import { getChunkStore } from "../streams/index";
+import { sseDeliveryTracker } from "../tracing/index";
 import type { Cursor } from "./cursor";
 import {
   eventBytes,
@@ -111,6 +112,7 @@ export async function streamReplies(
     releaseSlot?.();
     for (const timer of timers) clearInterval(timer);
     replies.close();
+    deliveries?.close();
     m.sseConnections.dec();
     if (res.headersSent) res.end();
   };
@@ -124,6 +126,8 @@ export async function streamReplies(
     if (reason === "shutdown") socket?.end();
   };
   const untrack = trackConnection(reconnect);
+  // The delivery span of each reply it writes (null, and no check per event, when nothing is traced).
+  const deliveries = sseDeliveryTracker();
   // Its slot among the user's streams: a newer one past MAX_SSE_PER_USER ends this one.
   let releaseSlot: (() => void) | null = null;
   const replies: ReplyStream = new ReplyStream({
@@ -137,6 +141,7 @@ export async function streamReplies(
         delivery.observe(Math.max(0, Date.now() - event.ts) / 1000);
       }
       write(event);
+      deliveries?.written(event);
     },
     onAllEnded: () => {
       if (target.kind === "session") close();

@@ -1,10 +1,12 @@
 import "server-only";
+import { type Span, SpanStatusCode } from "@opentelemetry/api";
 import { type ChatTurn, LlmError, type LlmProvider } from "../llm/types";
 import { describeError, log } from "../log";
 import type { GenerateReplyJob, JobMeta, JobOutcome } from "../queue/contracts";
 import { failureMessage } from "../replies/end-events";
 import type { ReplyIdentity, ReplyLifecycle } from "../replies/lifecycle";
 import type { AttemptReason, ReplyInit, StoredChunk } from "../streams/types";
+import { traceJob, traceModelCall } from "../tracing/index";
 import type { ReplyCheckpoints } from "./checkpoints";
 import type { ChunkBatcher } from "./chunk-batcher";
 import { type WorkerMetrics, workerMetrics } from "./metrics";
@@ -41,7 +43,15 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
  * retries. Safe to run twice for the same job (the job id is the reply's id): a reply that already
  * ended is left alone, and every write is fenced by the attempt number.
  */
-export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps, meta?: JobMeta): Promise<JobOutcome> {
+export function generateReply(job: GenerateReplyJob, deps: GenerationDeps, meta?: JobMeta): Promise<JobOutcome> {
+  return traceJob(job, async (span) => {
+    const outcome = await runJob(job, deps, meta, span);
+    span.setAttribute("backchannel.job_outcome", outcome);
+    return outcome;
+  });
+}
+
+async function runJob(job: GenerateReplyJob, deps: GenerationDeps, meta: JobMeta | undefined, span: Span) {
   const { lifecycle } = deps;
   const m = workerMetrics();
   // One statement reads the reply, starts its attempt when it is its turn and reads the turns
@@ -50,6 +60,7 @@ export async function generateReply(job: GenerateReplyJob, deps: GenerationDeps,
   if (claim.kind === "wait") return "deferred";
   if (claim.kind === "ended") return "finished";
   const { reply, turns } = claim;
+  span.setAttribute("backchannel.attempt", claim.attempt);
   // The model the reply was asked of (the default when none), and the chat's system prompt.
   const call = { model: claim.model ?? deps.llm.model, system: claim.systemPrompt ?? undefined };
   let attempt: number | null = claim.attempt;
@@ -124,11 +135,21 @@ async function runAttempt(
   m: WorkerMetrics,
 ): Promise<AttemptResult> {
   const calledAt = Date.now();
-  const result = await callModel(reply, attempt, turns, kept, deps, call, m);
-  const outcome =
-    result.kind === "completed" ? "completed" : result.kind === "failed" ? result.error.code : result.reason;
-  m.modelCall.observe({ outcome }, (Date.now() - calledAt) / 1000);
-  return result;
+  const traced = { ...call, provider: deps.llm.name, correlationId: reply.correlationId, messageId: reply.id, attempt };
+  return traceModelCall(traced, async (span) => {
+    const result = await callModel(reply, attempt, turns, kept, deps, call, m);
+    const outcome =
+      result.kind === "completed" ? "completed" : result.kind === "failed" ? result.error.code : result.reason;
+    m.modelCall.observe({ outcome }, (Date.now() - calledAt) / 1000);
+    span.setAttribute("backchannel.outcome", outcome);
+    if (result.kind === "completed") {
+      span.setAttributes({
+        "gen_ai.usage.input_tokens": result.inputTokens,
+        "gen_ai.usage.output_tokens": result.outputTokens,
+      });
+    } else if (result.kind === "failed") span.setStatus({ code: SpanStatusCode.ERROR, message: result.error.code });
+    return result;
+  });
 }
 
 async function callModel(
