@@ -1,16 +1,12 @@
 // Runs once when the server starts: V8 settings for a long-lived server, open SSE connections ended
 // with `reconnect` on SIGTERM and when Redis is lost, traces, and the embedded mode's in-process worker.
-// On Vercel (VERCEL set) a function is no place for the embedded mode: the process exits at once,
-// saying what to set (a thrown error would leave it answering every request with 500).
+// On Vercel the embedded mode refuses to start (lib/ops/vercel-start.ts).
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
-  const { env, vercelStartProblem } = await import("./lib/env");
+  const { env } = await import("./lib/env");
   const config = env();
-  const problem = process.env.VERCEL ? vercelStartProblem(config) : null;
-  if (problem) {
-    console.error(problem);
-    process.exit(1);
-  }
+  const { refuseEmbeddedOnVercel } = await import("./lib/ops/vercel-start");
+  refuseEmbeddedOnVercel(config);
   const { tuneV8ForServing } = await import("./lib/ops/v8-flags");
   tuneV8ForServing();
   const { closeAllConnections, closeConnectionsOnShutdown } = await import("./lib/http/sse-connections");
