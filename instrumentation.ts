@@ -1,7 +1,11 @@
-// Runs once when the server starts: V8 settings for a long-lived server, open SSE connections ended
-// with `reconnect` on SIGTERM and when Redis is lost, and the embedded mode's in-process worker.
+// Runs once when the server starts: the guard of unroutable requests (lib/http/unroutable.ts), V8
+// settings for a long-lived server, open SSE connections ended with `reconnect` on SIGTERM and when
+// Redis is lost, and the embedded mode's in-process worker.
 export async function register() {
   if (process.env.NEXT_RUNTIME !== "nodejs") return;
+  // Before any request: methods and paths Next must not see get the contract's JSON error.
+  const { installUnroutableGuard } = await import("./lib/http/unroutable");
+  installUnroutableGuard();
   const { tuneV8ForServing } = await import("./lib/ops/v8-flags");
   tuneV8ForServing();
   const { closeAllConnections, closeConnectionsOnShutdown } = await import("./lib/http/sse-connections");

@@ -1,0 +1,54 @@
+// Which methods each /api route answers: the one table the server's front guard
+// (lib/http/unroutable.ts) reads to answer a wrong method with the contract's 405 and `Allow`,
+// and OPTIONS with 204 and `Allow`, before Next sees the request (Next's own 405 has no body).
+// Keep it in step with app/api and pages/api: tests/fuzz walks every route of it.
+
+const GET = ["GET", "HEAD"] as const;
+
+export interface ApiRoute {
+  /** A pattern of the path, `:name` for one segment, a final `*` for one or more. */
+  pattern: string;
+  methods: readonly string[];
+}
+
+export const API_ROUTES: readonly ApiRoute[] = [
+  { pattern: "/api/auth/guest", methods: ["POST"] },
+  { pattern: "/api/auth/callback/guest", methods: ["POST"] },
+  // The rest of Auth.js (app/api/auth/[...nextauth]): it answers GET and POST, and HEAD not at all.
+  { pattern: "/api/auth/*", methods: ["GET", "POST"] },
+  { pattern: "/api/chat/messages", methods: ["POST"] },
+  // No HEAD: the head of a stream would stay open for the stream's whole life.
+  { pattern: "/api/chat/stream", methods: ["GET"] },
+  { pattern: "/api/chat/stream/:sessionId", methods: ["GET"] },
+  { pattern: "/api/chat/status/:sessionId/:messageId", methods: GET },
+  { pattern: "/api/chat/active-streams", methods: GET },
+  { pattern: "/api/chat/cancel/:sessionId/:messageId", methods: ["POST"] },
+  { pattern: "/api/chat/regenerate/:sessionId/:messageId", methods: ["POST"] },
+  { pattern: "/api/chat/search", methods: GET },
+  { pattern: "/api/chat/sessions", methods: GET },
+  { pattern: "/api/chat/sessions/:sessionId", methods: ["PATCH", "DELETE"] },
+  { pattern: "/api/chat/sessions/:sessionId/messages", methods: GET },
+  { pattern: "/api/models", methods: GET },
+  { pattern: "/api/health", methods: GET },
+  { pattern: "/api/metrics", methods: GET },
+];
+
+/** The methods this server handles at all; any other is a 405 on every path. */
+export const KNOWN_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
+
+const compiled = API_ROUTES.map((route) => ({
+  route,
+  regex: new RegExp(`^${route.pattern.replace(/:[A-Za-z]+/g, "[^/]+").replace(/\*$/, ".+")}/?$`),
+}));
+
+/** The route a decoded path names, or null (then Next answers: a page, or the JSON 404 of app/api/[...path]). */
+export function routeOf(pathname: string): ApiRoute | null {
+  if (!pathname.startsWith("/api/")) return null;
+  for (const { route, regex } of compiled) if (regex.test(pathname)) return route;
+  return null;
+}
+
+/** The `Allow` header of a route: its methods and OPTIONS. */
+export function allowOf(route: ApiRoute): string {
+  return [...route.methods, "OPTIONS"].join(", ");
+}
