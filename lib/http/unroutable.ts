@@ -103,30 +103,37 @@ function tooLarge(message: string): AppError {
   return new AppError(413, "payload_too_large", message);
 }
 
+/** Answers CONNECT and Node's parser errors on a server that has no listener of its own for them. */
+function adopt(server: http.Server) {
+  if (server.listenerCount("connect") === 0) {
+    // Without a listener Node would just drop the socket.
+    server.on("connect", (_req: IncomingMessage, socket: Duplex) => {
+      writeRaw(socket, 405, "Method Not Allowed", notAllowed(ALL_METHODS), `Allow: ${ALL_METHODS}\r\n`);
+      socket.end();
+    });
+  }
+  if (server.listenerCount("clientError") === 0) server.on("clientError", answerClientError);
+}
+
 /** Installs the guard on every Node HTTP server of the process, once. */
 export function installUnroutableGuard(): void {
   const proto = http.Server.prototype as http.Server & { [INSTALLED]?: true };
   if (proto[INSTALLED]) return;
   proto[INSTALLED] = true;
-  const emit = proto.emit;
+  const emit = proto.emit as (event: string | symbol, ...args: unknown[]) => boolean;
+  const adopted = new WeakSet<http.Server>();
   proto.emit = function guardedEmit(this: http.Server, event: string | symbol, ...args: unknown[]): boolean {
-    if (event === "request") {
+    if (event === "connection" && !adopted.has(this)) {
+      adopted.add(this);
+      adopt(this);
+    } else if (event === "request") {
       const [req, res] = args as [IncomingMessage, ServerResponse];
       const reply = guardAnswer(req.method ?? "", req.url ?? "");
       if (reply) {
         answer(req, res, reply);
         return true;
       }
-    } else if (event === "connect" && this.listenerCount("connect") === 0) {
-      // CONNECT never reaches 'request'; with no listener Node would just drop the socket.
-      const socket = args[1] as Duplex;
-      writeRaw(socket, 405, "Method Not Allowed", notAllowed(ALL_METHODS), `Allow: ${ALL_METHODS}\r\n`);
-      socket.end();
-      return true;
-    } else if (event === "clientError" && this.listenerCount("clientError") === 0) {
-      answerClientError(args[0] as Error, args[1] as Duplex);
-      return true;
     }
-    return (emit as (event: string | symbol, ...args: unknown[]) => boolean).apply(this, [event, ...args]);
+    return emit.apply(this, [event, ...args]);
   } as typeof proto.emit;
 }
