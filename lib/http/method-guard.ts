@@ -36,15 +36,27 @@ export const API_ROUTES: readonly ApiRoute[] = [
 /** The methods this server handles at all; any other is a 405 on every path. */
 export const KNOWN_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]);
 
-const compiled = API_ROUTES.map((route) => ({
-  route,
-  regex: new RegExp(`^${route.pattern.replace(/:[A-Za-z]+/g, "[^/]+").replace(/\*$/, ".+")}/?$`),
-}));
+const compiled = API_ROUTES.map((route) => ({ route, segments: route.pattern.split("/").slice(1) }));
 
-/** The route a decoded path names, or null (then Next answers: a page, or the JSON 404 of app/api/[...path]). */
-export function routeOf(pathname: string): ApiRoute | null {
-  if (!pathname.startsWith("/api/")) return null;
-  for (const { route, regex } of compiled) if (regex.test(pathname)) return route;
+function matches(pattern: readonly string[], segments: readonly string[]): boolean {
+  const rest = pattern.at(-1) === "*";
+  if (rest ? segments.length < pattern.length : segments.length !== pattern.length) return false;
+  return segments.every((segment, index) => {
+    const part = pattern[Math.min(index, pattern.length - 1)] ?? "";
+    if (part === "*" || part.startsWith(":")) return segment !== "";
+    return part === segment;
+  });
+}
+
+/**
+ * The route that a path's segments (each decoded on its own: `%2F` stays inside its segment, as
+ * Next routes it) name, or null (then Next answers: a page, or the JSON 404 of app/api/[...path]).
+ * One trailing slash is ignored (Next redirects it).
+ */
+export function routeOf(segments: readonly string[]): ApiRoute | null {
+  const parts = segments.at(-1) === "" && segments.length > 1 ? segments.slice(0, -1) : segments;
+  if (parts[0] !== "api") return null;
+  for (const { route, segments: pattern } of compiled) if (matches(pattern, parts)) return route;
   return null;
 }
 

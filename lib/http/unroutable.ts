@@ -6,11 +6,12 @@ import { allowOf, KNOWN_METHODS, routeOf } from "./method-guard";
 
 // Requests that Next must not see, answered on the Node server before it does: a method this
 // server does not handle (TRACE, TRACK, PROPFIND, CONNECT…; Next answers TRACE with an HTML 500 and
-// a stack in the log), a path that does not decode (a bad % escape; Next answers an HTML 400), and
-// on an /api route a method the route does not answer (Next's 405 has no body) or OPTIONS. Each
-// gets the contract's JSON error. Not a proxy.ts (middleware cannot see TRACE, and it costs every
-// request): one patch of http.Server's emit, installed from instrumentation.ts. Parser errors of
-// Node itself (a malformed request line or header) also get a JSON body instead of an empty one.
+// a stack in the log), a path that does not decode (a bad % escape; Next answers an HTML 400),
+// `/api` itself (Next: an HTML 404), and on an /api route a method the route does not answer
+// (Next's 405 has no body) or OPTIONS. Each gets the contract's JSON error. Not a proxy.ts
+// (middleware cannot see TRACE, and it costs every request): one patch of http.Server's emit,
+// installed from instrumentation.ts. Parser errors of Node itself (a malformed request line or
+// header) also get a JSON body instead of an empty one.
 
 const INSTALLED = Symbol.for("backchannel.unroutable-guard");
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -25,17 +26,21 @@ interface Answer {
 /** What the guard answers for a request line, or null when Next should have it. Exported for tests. */
 export function guardAnswer(method: string, url: string): Answer | null {
   const path = url.split("?", 1)[0] ?? "";
-  let pathname: string;
+  let segments: string[];
   try {
     if (!path.startsWith("/")) throw new Error("not a path");
-    pathname = decodeURIComponent(path);
+    segments = path.slice(1).split("/").map(decodeURIComponent);
   } catch {
     return { error: new AppError(400, "invalid_request", "The request's path is not a valid URL path."), headers: {} };
   }
-  const route = routeOf(pathname);
+  const route = routeOf(segments);
   if (!KNOWN_METHODS.has(method)) {
     const allow = route ? allowOf(route) : ALL_METHODS;
     return { error: notAllowed(allow), headers: { Allow: allow } };
+  }
+  // `/api` itself: app/api/[...path] answers only paths below it.
+  if (!route && segments[0] === "api" && segments.length <= 2 && !segments[1]) {
+    return { error: new AppError(404, "not_found", "There is no such endpoint."), headers: {} };
   }
   if (!route) return null;
   if (method === "OPTIONS") return { error: null, headers: { Allow: allowOf(route) } };

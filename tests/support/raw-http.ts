@@ -1,5 +1,6 @@
 import http from "node:http";
 import net from "node:net";
+import zlib from "node:zlib";
 
 // Requests that fetch cannot send (TRACE, CONNECT, unknown methods, paths that are not valid
 // URLs, raw bytes), answered with the whole body; with a time limit, so a request the server
@@ -21,6 +22,7 @@ export function rawRequest(
   baseUrl: string,
   request: { method: string; path: string; headers?: Record<string, string | string[]>; body?: string | Buffer },
   timeoutMs = 5000,
+  options: { peekEventStream?: boolean } = {},
 ): Promise<RawAnswer> {
   const url = new URL(baseUrl);
   return new Promise((resolve, reject) => {
@@ -37,10 +39,23 @@ export function rawRequest(
       },
       (res) => {
         const parts: Buffer[] = [];
-        res.on("data", (part: Buffer) => parts.push(part));
+        // An SSE answer may stay open for minutes: with peekEventStream its first bytes are enough.
+        const peek = options.peekEventStream && /^text\/event-stream/.test(res.headers["content-type"] ?? "");
+        res.on("data", (part: Buffer) => {
+          parts.push(part);
+          if (!peek) return;
+          clearTimeout(timer);
+          req.destroy();
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts).toString("utf8") });
+        });
         res.on("end", () => {
           clearTimeout(timer);
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(parts).toString("utf8") });
+          try {
+            const body = decoded(Buffer.concat(parts), res.headers["content-encoding"]).toString("utf8");
+            resolve({ status: res.statusCode ?? 0, headers: res.headers, body });
+          } catch (error) {
+            reject(error);
+          }
         });
         res.on("error", fail);
       },
@@ -66,6 +81,15 @@ export function rawRequest(
     });
     req.end(request.body);
   });
+}
+
+/** A body as sent, unpacked (a request that asked for gzip or br gets it). */
+function decoded(body: Buffer, encoding: string | undefined): Buffer {
+  if (body.length === 0) return body;
+  if (encoding === "gzip") return zlib.gunzipSync(body);
+  if (encoding === "br") return zlib.brotliDecompressSync(body);
+  if (encoding === "deflate") return zlib.inflateSync(body);
+  return body;
 }
 
 /** Writes `bytes` on a new connection and reads until the server closes it (or the time limit). */

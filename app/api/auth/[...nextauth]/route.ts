@@ -4,11 +4,8 @@
 // `{message}`); its 200 pages and redirects are passed on as they are.
 import type { NextRequest } from "next/server";
 import { handlers } from "@/lib/auth";
-import { checkCallbackUrls } from "@/lib/auth/callback-url";
-import { AppError, type ErrorCode } from "@/lib/errors";
+import { authJsRefusal, checkCallbackUrls } from "@/lib/auth/auth-js-guard";
 import { withRequest } from "@/lib/http/handler";
-
-const CODES: Record<number, ErrorCode> = { 401: "unauthorized", 404: "not_found", 405: "method_not_allowed" };
 
 function guarded(handler: (request: NextRequest) => Promise<Response>) {
   return withRequest<{ nextauth: string[] }>(async ({ request, params }) => {
@@ -17,12 +14,7 @@ function guarded(handler: (request: NextRequest) => Promise<Response>) {
     const response = await handler(next);
     if (response.status < 400) return new Response(response.body, response);
     await response.body?.cancel();
-    // The error page only shows the error its query names (`?error=Configuration` is a 500 there).
-    if (response.status >= 500 && params.nextauth?.[0] !== "error") {
-      throw new AppError(500, "internal_error", "Signing in failed on our side. Please try again.");
-    }
-    const status = response.status >= 500 ? 400 : response.status;
-    throw new AppError(status, CODES[status] ?? "invalid_request", "Auth.js refused the request.");
+    throw authJsRefusal(response.status, params.nextauth?.[0] === "error");
   });
 }
 

@@ -5,7 +5,7 @@
 import type { NextApiRequest } from "next";
 import type { NextRequest } from "next/server";
 import { handlers } from "@/lib/auth/auth-js";
-import { checkCallbackUrls } from "@/lib/auth/callback-url";
+import { authJsRefusal, checkCallbackUrls } from "@/lib/auth/auth-js-guard";
 import { admitGuestSignup } from "@/lib/auth/guest-limit";
 import { env } from "@/lib/env";
 import { AppError } from "@/lib/errors";
@@ -19,8 +19,11 @@ export default withNodeRequest(["POST"], async ({ req, res, address }) => {
   checkCallbackUrls(new URL(request.url).searchParams, (name) => req.cookies[name]);
   if (env().AUTH_GUEST === "on") await admitGuestSignup(address);
   const response = await handlers.POST(request as NextRequest);
-  // Auth.js's own 5xx body is not the contract's.
-  if (response.status >= 500) throw new AppError(500, "internal_error", "Sign-in failed on our side.");
+  // Auth.js's own error bodies are not the contract's.
+  if (response.status >= 400) {
+    await response.body?.cancel();
+    throw authJsRefusal(response.status, false);
+  }
   const headers: Record<string, string | string[]> = {};
   response.headers.forEach((value, name) => {
     if (name !== "set-cookie") headers[name] = value;

@@ -1,7 +1,7 @@
 import "server-only";
-import { AppError } from "../errors";
+import { AppError, type ErrorCode } from "../errors";
 
-// Auth.js refuses a callback URL (the `callbackUrl` query or its callback-url cookie) that is
+// Auth.js's answers held to the contract. Auth.js refuses a callback URL (the `callbackUrl` query or its callback-url cookie) that is
 // neither a path nor an http(s) URL, e.g. `javascript:…`, with a 500 of its own ("server
 // configuration"). The same rule is checked here first, so such a request is the contract's 400.
 
@@ -30,4 +30,19 @@ export function checkCallbackUrls(query: URLSearchParams, cookie: (name: string)
   if (Object.keys(fields).length > 0) {
     throw new AppError(400, "invalid_request", "The callback URL is not valid.", { fields });
   }
+}
+
+const CODES: Record<number, ErrorCode> = { 401: "unauthorized", 404: "not_found", 405: "method_not_allowed" };
+
+/**
+ * The contract's error for an error answer of Auth.js (its own bodies are HTML pages, `{message}`
+ * or "Bad request."). Its error page (`/api/auth/error`) only shows the error its query names, a
+ * 500 for `?error=Configuration`: that is the client's 400, not a failure of ours.
+ */
+export function authJsRefusal(status: number, errorPage: boolean): AppError {
+  if (status >= 500 && !errorPage) {
+    return new AppError(500, "internal_error", "Signing in failed on our side. Please try again.");
+  }
+  const code = status >= 500 ? 400 : status;
+  return new AppError(code, CODES[code] ?? "invalid_request", "Auth.js refused the request.");
 }
