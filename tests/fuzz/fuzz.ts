@@ -30,6 +30,8 @@ interface Draw {
 }
 
 export interface Failure {
+  /** The route pattern (or raw line) it was drawn for. */
+  route: string;
   request: string;
   status: number | "hang" | "error";
   why: string;
@@ -496,13 +498,32 @@ async function one(app: RunningApp, world: World, index: number, d: Draw, totals
     totals.statuses[answer.status] = (totals.statuses[answer.status] ?? 0) + 1;
     if (answer.status >= 500) totals.fiveHundreds++;
     const why = judge(request, answer.status, String(answer.headers["content-type"] ?? ""), answer.body);
-    if (why) totals.failures.push({ request: label, status: answer.status, why, body: answer.body.slice(0, 300) });
+    if (why)
+      totals.failures.push({
+        route: `${d.method} ${d.route}`,
+        request: label,
+        status: answer.status,
+        why,
+        body: answer.body.slice(0, 300),
+      });
   } catch (error) {
     if (error instanceof RawTimeout) {
       totals.hangs++;
-      totals.failures.push({ request: label, status: "hang", why: `no answer within ${HANG_MS} ms`, body: "" });
+      totals.failures.push({
+        route: `${d.method} ${d.route}`,
+        request: label,
+        status: "hang",
+        why: `no answer within ${HANG_MS} ms`,
+        body: "",
+      });
     } else {
-      totals.failures.push({ request: label, status: "error", why: String(error), body: "" });
+      totals.failures.push({
+        route: `${d.method} ${d.route}`,
+        request: label,
+        status: "error",
+        why: String(error),
+        body: "",
+      });
     }
   }
 }
@@ -534,10 +555,11 @@ async function rawLines(app: RunningApp, totals: FuzzTotals): Promise<void> {
         status === 0
           ? "no HTTP answer"
           : judge({ method: "GET", path: "/api/", headers: {}, body: undefined }, status, contentType, body);
-      if (why) totals.failures.push({ request: label, status, why, body: text.slice(0, 300) });
+      if (why) totals.failures.push({ route: "raw", request: label, status, why, body: text.slice(0, 300) });
     } catch (error) {
       if (error instanceof RawTimeout) totals.hangs++;
       totals.failures.push({
+        route: "raw",
         request: label,
         status: error instanceof RawTimeout ? "hang" : "error",
         why: String(error),
@@ -573,6 +595,7 @@ export async function fuzzApp(app: RunningApp, options: { runs: number; seed: nu
   const health = await fetch(`${app.baseUrl}/api/health`);
   if (health.status !== 200)
     totals.failures.push({
+      route: "GET /api/health",
       request: "GET /api/health after the run",
       status: health.status,
       why: "not healthy",
@@ -592,8 +615,20 @@ export function summary(totals: FuzzTotals): string {
     `${totals.mode}: ${totals.requests} requests, ${totals.fiveHundreds} 5xx, ${totals.hangs} hangs, ${totals.failures.length} failures, seed ${totals.seed}`,
     `  statuses ${JSON.stringify(totals.statuses)}`,
   ];
-  for (const failure of totals.failures.slice(0, 20)) {
-    lines.push(`  ${failure.status} ${failure.why}: ${failure.request}`, `    ${JSON.stringify(failure.body)}`);
+  // One example of each kind of failure: what went wrong, on which route and method.
+  const kinds = new Map<string, { count: number; example: Failure }>();
+  for (const failure of totals.failures) {
+    const key = `${failure.status} ${failure.why} on ${failure.route}`;
+    const kind = kinds.get(key);
+    if (kind) kind.count++;
+    else kinds.set(key, { count: 1, example: failure });
+  }
+  for (const [key, { count, example }] of [...kinds].slice(0, 30)) {
+    lines.push(
+      `  ${count} × ${key}`,
+      `    e.g. ${example.request}`,
+      `    ${JSON.stringify(example.body.slice(0, 200))}`,
+    );
   }
   return lines.join("\n");
 }
