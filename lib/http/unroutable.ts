@@ -25,7 +25,8 @@ interface Answer {
 
 /** What the guard answers for a request line, or null when Next should have it. Exported for tests. */
 export function guardAnswer(method: string, url: string): Answer | null {
-  const path = url.split("?", 1)[0] ?? "";
+  // Next drops a fragment too (a client should not send one, but may).
+  const path = url.split(/[?#]/, 1)[0] ?? "";
   let segments: string[];
   try {
     if (!path.startsWith("/")) throw new Error("not a path");

@@ -152,10 +152,12 @@ const anyQuery: fc.Arbitrary<[string, string]> = fc.tuple(
 );
 
 const uuidField = fc.oneof(
-  fc.constantFrom("<ownSession>", "<otherSession>", "<ownUser>", "<ownAssistant>", "<random>"),
-  wildText,
-  fc.constant(null),
-  fc.integer(),
+  {
+    weight: 6,
+    arbitrary: fc.constantFrom("<ownSession>", "<otherSession>", "<ownUser>", "<ownAssistant>", "<random>"),
+  },
+  { weight: 1, arbitrary: wildText },
+  { weight: 1, arbitrary: fc.constantFrom(null, 0, "<random>".toUpperCase()) },
 );
 const content = fc.oneof(
   wildText,
@@ -168,17 +170,31 @@ const content = fc.oneof(
     .map(([tokens, tps, rest]) => `/mock tokens=${tokens} tps=${tps}${rest}\nfuzz`),
   fc.constantFrom("x".repeat(32_001), "😀".repeat(16_001), "   \n\t ", "/mock", "/mock tokens=1e9"),
 );
+const messageFields = {
+  sessionId: uuidField,
+  content: fc.oneof({ weight: 5, arbitrary: content }, fc.integer(), fc.constant(null), fc.array(fc.string())),
+  clientMessageId: uuidField,
+  parentMessageId: uuidField,
+  model: fc.oneof(fc.constantFrom("mock-1", "mock-2", ""), wildText, fc.integer()),
+  systemPrompt: fc.oneof(wildText, fc.constant(null), fc.constant("p".repeat(8001))),
+};
 const jsonBodies: Record<string, fc.Arbitrary<unknown>> = {
-  "/api/chat/messages": fc.record(
+  // Most sends name the two fields a send needs; some name any.
+  "/api/chat/messages": fc.oneof(
     {
-      sessionId: uuidField,
-      content: fc.oneof(content, fc.integer(), fc.constant(null), fc.array(fc.string())),
-      clientMessageId: uuidField,
-      parentMessageId: uuidField,
-      model: fc.oneof(fc.constantFrom("mock-1", "mock-2", ""), wildText, fc.integer()),
-      systemPrompt: fc.oneof(wildText, fc.constant(null), fc.constant("p".repeat(8001))),
+      weight: 3,
+      arbitrary: fc.record(
+        {
+          content,
+          clientMessageId: fc.constant("<random>"),
+          sessionId: fc.constant("<ownSession>"),
+          model: fc.constant("mock-2"),
+        },
+        { requiredKeys: ["content", "clientMessageId"] },
+      ),
     },
-    { requiredKeys: [] },
+    { weight: 2, arbitrary: fc.record(messageFields, { requiredKeys: ["content", "clientMessageId"] }) },
+    { weight: 1, arbitrary: fc.record(messageFields, { requiredKeys: [] }) },
   ),
   "/api/chat/regenerate/:sessionId/:messageId": fc.record(
     { clientMessageId: uuidField, model: fc.oneof(fc.constantFrom("mock-1", "mock-2"), wildText) },
@@ -225,7 +241,17 @@ const EXTRA_ROUTES = [
 ];
 const ROUTES = [...API_ROUTES.map((route) => route.pattern), ...EXTRA_ROUTES];
 
-const draw: fc.Arbitrary<Draw> = fc.constantFrom(...ROUTES).chain((route) => {
+// The routes with the most input are drawn more often.
+const WEIGHTS: Record<string, number> = {
+  "/api/chat/messages": 5,
+  "/api/chat/sessions": 2,
+  "/api/chat/sessions/:sessionId": 2,
+  "/api/chat/regenerate/:sessionId/:messageId": 2,
+  "/api/chat/search": 2,
+};
+const routeDraw = fc.oneof(...ROUTES.map((route) => ({ weight: WEIGHTS[route] ?? 1, arbitrary: fc.constant(route) })));
+
+const draw: fc.Arbitrary<Draw> = routeDraw.chain((route) => {
   const allowed = API_ROUTES.find((entry) => entry.pattern === route)?.methods ?? ["GET"];
   const slots = (route.match(/:[A-Za-z]+/g) ?? []).length;
   return fc.record({
@@ -318,15 +344,18 @@ interface World {
   otherMessage: string;
   nextCursor: string;
   host: string;
+  /** A chat of `own` that a drawn DELETE of "its own session" deletes, so the others stay. */
+  spareSession: string;
 }
 
-/** Two guests with a chat each (the first with two, so a page cursor exists). */
+/** Two guests with a chat each (the first with three: a page cursor exists, and one is spare). */
 async function makeWorld(app: RunningApp): Promise<World> {
   const own = await ApiClient.guest(app.baseUrl);
   const other = await ApiClient.guest(app.baseUrl);
   const first = await own.send("/mock tokens=3 tps=0\nfuzz world");
   await own.send("/mock tokens=3 tps=0\nsecond chat");
   const theirs = await other.send("/mock tokens=3 tps=0\ntheirs");
+  const spare = await own.send("/mock tokens=3 tps=0\nspare");
   await own.readSse(first.streamUrl);
   const page = await own.json<{ nextCursor: string }>("/api/chat/sessions?limit=1");
   return {
@@ -339,6 +368,7 @@ async function makeWorld(app: RunningApp): Promise<World> {
     otherMessage: theirs.assistantMessageId,
     nextCursor: page.body.nextCursor,
     host: new URL(app.baseUrl).host,
+    spareSession: spare.sessionId,
   };
 }
 
@@ -408,7 +438,10 @@ function build(world: World, d: Draw): Built {
   const path = d.route.replace(/:[A-Za-z]+|\*$/g, (part) => {
     if (part === "*") return "session";
     const index = slot++;
-    return idOf(world, d.ids[index] ?? "random", d.badIds[index] ?? "x");
+    const kind = d.ids[index] ?? "random";
+    if (d.method === "DELETE" && kind === "ownSession") return world.spareSession;
+    if (d.method === "DELETE" && kind === "upper") return world.spareSession.toUpperCase();
+    return idOf(world, kind, d.badIds[index] ?? "x");
   });
   const query = d.query.map(([name, value]) => `${encode(name)}=${encode(named(world, value))}`).join("&");
   const headers: Record<string, string | string[]> = {};
