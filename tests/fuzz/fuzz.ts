@@ -9,7 +9,8 @@ import { RawTimeout, rawBytes, rawRequest } from "../support/raw-http";
 // and pages/api), with its methods and wrong ones, path ids, query fields and cursors, headers and
 // bodies, drawn by fast-check from a seed. It fails on any 5xx, any answer slower than 5 s, an
 // /api error whose body is not the contract's `{error:{code,message,fields?}}`, and any error that
-// shows a stack, SQL or Redis text. Ids are drawn as kinds (own, another user's, random,
+// shows a stack, SQL or Redis text (only errors: a 200 carries the user's own text, and the mock's
+// replies hold SQL snippets). Ids are drawn as kinds (own, another user's, random,
 // malformed) and named at run time, so a seed replays the same requests against a fresh app.
 
 export const HANG_MS = 5000;
@@ -44,6 +45,12 @@ export interface FuzzTotals {
   requests: number;
   fiveHundreds: number;
   hangs: number;
+  /**
+   * Connections reset while a body over 64 KB was still being sent, which the route answered
+   * without reading: Node closes the socket after its answer and the peer's unread data becomes
+   * a reset (no lingering close), which may drop the answer at the client. Counted, not failed.
+   */
+  resets: number;
   failures: Failure[];
   statuses: Record<string, number>;
 }
@@ -467,6 +474,7 @@ function build(world: World, d: Draw): Built {
   return { method: d.method, path: `${path}${query ? `?${query}` : ""}${d.suffix}`, headers, body };
 }
 
+const RESET = /aborted|ECONNRESET|EPIPE|socket hang up/;
 const ERROR_KEYS = new Set(["code", "message", "fields"]);
 const LEAKS: Array<[string, RegExp]> = [
   ["a stack trace", /\bat (async )?[\w$.<>]+ \(|\bat .+:\d+:\d+|node:internal|webpack-internal|\.next\/server/],
@@ -549,6 +557,8 @@ async function one(app: RunningApp, world: World, index: number, d: Draw, totals
         why: `no answer within ${HANG_MS} ms`,
         body: "",
       });
+    } else if ((request.body?.length ?? 0) > 65_536 && RESET.test(String(error))) {
+      totals.resets++;
     } else {
       totals.failures.push({
         route: `${d.method} ${d.route}`,
@@ -612,6 +622,7 @@ export async function fuzzApp(app: RunningApp, options: { runs: number; seed: nu
     requests: 0,
     fiveHundreds: 0,
     hangs: 0,
+    resets: 0,
     failures: [],
     statuses: {},
   };
@@ -645,7 +656,7 @@ export function seedOf(env: NodeJS.ProcessEnv = process.env): number {
 
 export function summary(totals: FuzzTotals): string {
   const lines = [
-    `${totals.mode}: ${totals.requests} requests, ${totals.fiveHundreds} 5xx, ${totals.hangs} hangs, ${totals.failures.length} failures, seed ${totals.seed}`,
+    `${totals.mode}: ${totals.requests} requests, ${totals.fiveHundreds} 5xx, ${totals.hangs} hangs, ${totals.failures.length} failures, ${totals.resets} resets of large bodies, seed ${totals.seed}`,
     `  statuses ${JSON.stringify(totals.statuses)}`,
   ];
   // One example of each kind of failure: what went wrong, on which route and method.
