@@ -144,6 +144,31 @@ describe.each(modes)("bad inputs get the contract's 4xx (%s mode)", (mode) => {
     expect(session).toMatchObject({ status: 200, body: "null" });
   });
 
+  it("judges a write's origin by Host when X-Forwarded-Host is empty", async () => {
+    const headers = { "content-type": "application/json", origin: app.baseUrl, "x-forwarded-host": "" };
+    const patch = await raw(
+      "PATCH",
+      `/api/chat/sessions/${turn.sessionId}`,
+      headers,
+      JSON.stringify({ title: "first" }),
+    );
+    expect(patch.status, patch.body).toBe(200);
+    const send = await raw(
+      "POST",
+      "/api/chat/messages",
+      headers,
+      JSON.stringify({ content: "/mock tokens=2 tps=0\nhost", clientMessageId: randomUUID() }),
+    );
+    expect(send.status, send.body).toBe(202);
+    const other = await raw(
+      "POST",
+      "/api/chat/messages",
+      { ...headers, origin: "http://evil.example" },
+      JSON.stringify({ content: "x", clientMessageId: randomUUID() }),
+    );
+    expectError(other, 403, "forbidden_origin");
+  });
+
   it("signs a guest in through Auth.js's callback even with an empty X-Forwarded-Host", async () => {
     const csrf = await fetch(`${app.baseUrl}/api/auth/csrf`);
     const { csrfToken } = (await csrf.json()) as { csrfToken: string };
