@@ -60,6 +60,32 @@ export function routeOf(segments: readonly string[]): ApiRoute | null {
   return null;
 }
 
+/**
+ * A request target's path as the segments Next routes: each decoded on its own (`%2F` stays inside
+ * its segment), `.` and `..` resolved (also as `%2e`), the query and a fragment dropped. Null
+ * when a segment does not decode or the target is not a path.
+ */
+export function pathSegments(target: string): string[] | null {
+  const path = target.split(/[?#]/, 1)[0] ?? "";
+  if (!path.startsWith("/")) return null;
+  const segments: string[] = [];
+  const raw = path.slice(1).split("/");
+  for (const [index, part] of raw.entries()) {
+    let segment: string;
+    try {
+      segment = decodeURIComponent(part);
+    } catch {
+      return null;
+    }
+    const last = index === raw.length - 1;
+    if (segment === ".." && segments.length > 0) segments.pop();
+    if (segment === "." || segment === "..") {
+      if (last) segments.push("");
+    } else segments.push(segment);
+  }
+  return segments;
+}
+
 /** The `Allow` header of a route: its methods and OPTIONS. */
 export function allowOf(route: ApiRoute): string {
   return [...route.methods, "OPTIONS"].join(", ");

@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { AppError, errorBody } from "../errors";
-import { allowOf, KNOWN_METHODS, routeOf } from "./method-guard";
+import { allowOf, KNOWN_METHODS, pathSegments, routeOf } from "./method-guard";
 
 // Requests that Next must not see, answered on the Node server before it does: a method this
 // server does not handle (TRACE, TRACK, PROPFIND, CONNECT…; Next answers TRACE with an HTML 500 and
@@ -25,13 +25,8 @@ interface Answer {
 
 /** What the guard answers for a request line, or null when Next should have it. Exported for tests. */
 export function guardAnswer(method: string, url: string): Answer | null {
-  // Next drops a fragment too (a client should not send one, but may).
-  const path = url.split(/[?#]/, 1)[0] ?? "";
-  let segments: string[];
-  try {
-    if (!path.startsWith("/")) throw new Error("not a path");
-    segments = path.slice(1).split("/").map(decodeURIComponent);
-  } catch {
+  const segments = pathSegments(url);
+  if (!segments) {
     return { error: new AppError(400, "invalid_request", "The request's path is not a valid URL path."), headers: {} };
   }
   const route = routeOf(segments);

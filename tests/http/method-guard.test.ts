@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from "node:fs";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { API_ROUTES, routeOf } from "@/lib/http/method-guard";
+import { API_ROUTES, pathSegments, routeOf } from "@/lib/http/method-guard";
 import { guardAnswer } from "@/lib/http/unroutable";
 
 const ROOT = path.resolve(import.meta.dirname, "../..");
@@ -67,11 +67,25 @@ describe("the method table", () => {
     expect(routeOf(["chat", "x"])).toBeNull();
   });
 
+  it("resolves dot segments as Next does, also when they are escaped", () => {
+    expect(pathSegments("/api/./health")).toEqual(["api", "health"]);
+    expect(pathSegments("/api/%2e%2e/api/health?x=1")).toEqual(["api", "health"]);
+    expect(pathSegments("/api/..")).toEqual([""]);
+    expect(pathSegments("/../..")).toEqual([""]);
+    expect(pathSegments("/api/.")).toEqual(["api", ""]);
+    expect(pathSegments("/api/a%2Fb#frag")).toEqual(["api", "a/b"]);
+    expect(pathSegments("/api/%zz")).toBeNull();
+    expect(pathSegments("*")).toBeNull();
+  });
+
   it("answers before Next only what Next must not see", () => {
     expect(guardAnswer("GET", "/api/health")).toBeNull();
     expect(guardAnswer("GET", "/chat/x")).toBeNull();
     expect(guardAnswer("POST", "/api/nothing")).toBeNull();
     expect(guardAnswer("PUT", "/api/health")?.error?.status).toBe(405);
+    expect(guardAnswer("PUT", "/api/%2e/health")?.error?.status).toBe(405);
+    expect(guardAnswer("GET", "/api/chat/sessions/%2e%2e/messages")?.headers.Allow).toBe("POST, OPTIONS");
+    expect(guardAnswer("OPTIONS", "/api/%2e%2e")).toBeNull();
     expect(guardAnswer("POST", "/api/metrics#x")?.headers.Allow).toBe("GET, HEAD, OPTIONS");
     expect(guardAnswer("OPTIONS", "/api/chat/messages")).toEqual({ error: null, headers: { Allow: "POST, OPTIONS" } });
     expect(guardAnswer("TRACE", "/")?.error?.status).toBe(405);
