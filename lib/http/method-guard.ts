@@ -39,13 +39,14 @@ export const KNOWN_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "POST"
 const compiled = API_ROUTES.map((route) => ({ route, segments: route.pattern.split("/").slice(1) }));
 
 function matches(pattern: readonly string[], segments: readonly string[]): boolean {
-  const rest = pattern.at(-1) === "*";
+  const rest = pattern[pattern.length - 1] === "*";
   if (rest ? segments.length < pattern.length : segments.length !== pattern.length) return false;
-  return segments.every((segment, index) => {
+  for (let index = 0; index < segments.length; index++) {
+    const segment = segments[index];
     const part = pattern[Math.min(index, pattern.length - 1)] ?? "";
-    if (part === "*" || part.startsWith(":")) return segment !== "";
-    return part === segment;
-  });
+    if (part === "*" || part.startsWith(":") ? segment === "" : part !== segment) return false;
+  }
+  return true;
 }
 
 /**
@@ -66,21 +67,28 @@ export function routeOf(segments: readonly string[]): ApiRoute | null {
  * when a segment does not decode or the target is not a path.
  */
 export function pathSegments(target: string): string[] | null {
-  const path = target.split(/[?#]/, 1)[0] ?? "";
-  if (!path.startsWith("/")) return null;
+  let end = target.length;
+  const query = target.indexOf("?");
+  if (query !== -1) end = query;
+  const fragment = target.indexOf("#");
+  if (fragment !== -1 && fragment < end) end = fragment;
+  if (target.charCodeAt(0) !== 47 /* "/" */) return null;
+  const raw = target.slice(1, end).split("/");
   const segments: string[] = [];
-  const raw = path.slice(1).split("/");
-  for (const [index, part] of raw.entries()) {
-    let segment: string;
-    try {
-      segment = decodeURIComponent(part);
-    } catch {
-      return null;
+  for (let index = 0; index < raw.length; index++) {
+    const part = raw[index] ?? "";
+    let segment = part;
+    // Most paths have no escape: no decoding to pay for.
+    if (part.includes("%")) {
+      try {
+        segment = decodeURIComponent(part);
+      } catch {
+        return null;
+      }
     }
-    const last = index === raw.length - 1;
-    if (segment === ".." && segments.length > 0) segments.pop();
     if (segment === "." || segment === "..") {
-      if (last) segments.push("");
+      if (segment === ".." && segments.length > 0) segments.pop();
+      if (index === raw.length - 1) segments.push("");
     } else segments.push(segment);
   }
   return segments;

@@ -80,8 +80,8 @@ function writeRaw(socket: Duplex, status: number, reason: string, error: AppErro
 
 // Node's own answers to a request it could not parse (lib/_http_server.js socketOnError), with bodies.
 function answerClientError(error: Error & { code?: string }, socket: Duplex) {
-  const open = socket as Duplex & { _httpMessage?: { headersSent?: boolean } };
-  if (socket.writable && !open._httpMessage?.headersSent) {
+  const open = socket as Duplex & { _httpMessage?: { _headerSent?: boolean } };
+  if (socket.writable && !open._httpMessage?._headerSent) {
     if (error.code === "HPE_HEADER_OVERFLOW") {
       writeRaw(socket, 431, "Request Header Fields Too Large", tooLarge("The request's headers are too large."));
     } else if (error.code === "HPE_CHUNK_EXTENSIONS_OVERFLOW") {
