@@ -56,10 +56,16 @@ function encodePageCursor(cursor: SessionPageCursor): string {
   return Buffer.from(`${cursor.updatedAt.toISOString()}|${cursor.id}`).toString("base64url");
 }
 
+// The years a cursor may name: the server makes none outside them, and Postgres refuses some
+// dates JavaScript accepts (year 0, years past 294276, which would be a 500).
+const CURSOR_FIRST_MS = Date.UTC(1970, 0, 1);
+const CURSOR_END_MS = Date.UTC(10000, 0, 1);
+
 function decodePageCursor(raw: string): SessionPageCursor {
-  const [iso, id] = Buffer.from(raw, "base64url").toString("utf8").split("|");
+  const [iso, id, ...rest] = Buffer.from(raw, "base64url").toString("utf8").split("|");
   const updatedAt = new Date(iso ?? "");
-  if (!id || !z.uuid().safeParse(id).success || Number.isNaN(updatedAt.getTime())) {
+  const time = updatedAt.getTime();
+  if (rest.length > 0 || !id || !z.uuid().safeParse(id).success || !(time >= CURSOR_FIRST_MS && time < CURSOR_END_MS)) {
     throw new AppError(400, "invalid_request", "The page cursor is not valid.", {
       fields: { cursor: "is not a cursor from this API" },
     });

@@ -57,7 +57,8 @@ export function withNodeRequest(methods: readonly string[], handler: (context: N
 export function withNodeUser(
   pathParams: readonly string[],
   handler: (context: NodeContext) => Promise<void>,
-  methods: readonly string[] = ["GET", "HEAD"],
+  // No HEAD: the head of a stream would be held for the stream's whole life.
+  methods: readonly string[] = ["GET"],
 ) {
   return withNodeRequest(methods, async (context) => {
     const { req } = context;

@@ -18,9 +18,12 @@ export function checkPathIds(params: Record<string, string | string[] | undefine
 
 const WRITES = new Set(["POST", "PATCH", "PUT", "DELETE"]);
 
-/** The host a request was sent to, as a browser's Origin would name it (`header` reads a request header); "" if none says. */
+/**
+ * The host a request was sent to, as a browser's Origin would name it (`header` reads a request
+ * header); "" if none says. An empty X-Forwarded-Host says nothing: the Host header then does.
+ */
 export function requestHost(header: (name: string) => string | null | undefined): string {
-  return header("x-forwarded-host") ?? header("host") ?? "";
+  return header("x-forwarded-host") || header("host") || "";
 }
 
 /** A write from a page of another origin is refused; one with no Origin (not a browser) is allowed. */
