@@ -1,0 +1,69 @@
+import type { Page } from "@playwright/test";
+import { accountEmail, accountName } from "../tests/support/oidc-issuer";
+import { ChatPage, expect, test } from "./fixtures";
+
+test.use({ accounts: true });
+
+/** Signs in through the local issuer's login and consent forms, as a person would. */
+async function signIn(page: Page, login: string) {
+  const account = page.getByRole("region", { name: "Account" });
+  await account.getByText("Sign in", { exact: true }).click();
+  await account.getByRole("button", { name: "Sign in with Test ID" }).click();
+  await page.locator('input[name="login"]').fill(login);
+  await page.locator('input[name="password"]').fill("any password");
+  await page.getByRole("button", { name: "Sign-in" }).click();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await expect(account.getByRole("button", { name: "Sign out" })).toBeVisible();
+}
+
+/** The IndexedDB databases of the page's origin, by name. */
+async function databases(page: Page): Promise<string[]> {
+  return page.evaluate(async () => (await indexedDB.databases()).map((db) => db.name ?? "").sort());
+}
+
+test("a guest signs in and keeps the chat; another browser sees it; sign-out drops the cache", async ({
+  chat,
+  browser,
+  app,
+}) => {
+  const login = `e2e-${test.info().project.name}-${Date.now()}`;
+  const sessionId = await chat.startChat("/mock tokens=12 tps=200\nA question asked as a guest");
+  await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
+  const guestCache = await chat.cacheName();
+
+  await signIn(chat.page, login);
+  const account = chat.page.getByRole("region", { name: "Account" });
+  await expect(account).toContainText(accountName(login));
+  await expect(account).toContainText(accountEmail(login));
+  // Back on the chat it left, now the account's.
+  await expect(chat.page).toHaveURL(`${app.baseUrl}/chat/${sessionId}`);
+  await expect(chat.page.locator(`[data-session-id="${sessionId}"]`)).toBeVisible();
+  await expect(chat.page.locator('[data-role="user"]').first()).toContainText("A question asked as a guest");
+  const accountCache = await chat.cacheName();
+  expect(accountCache).not.toBe(guestCache);
+
+  // A second browser context (no cookies, no cache) signs in to the same account.
+  const other = await browser.newContext();
+  try {
+    const second = new ChatPage(await other.newPage(), app.baseUrl);
+    await second.open();
+    await signIn(second.page, login);
+    await expect(second.page.locator(`[data-session-id="${sessionId}"]`)).toBeVisible();
+    await second.page.locator(`[data-session-id="${sessionId}"] a`).click();
+    await expect(second.page.locator('[data-role="user"]').first()).toContainText("A question asked as a guest");
+  } finally {
+    await other.close();
+  }
+
+  // Sign-out: signed out (a guest again, offered to sign in), the account's cache gone.
+  await chat.page.waitForTimeout(600); // the cache writes a moment after a change
+  expect(await databases(chat.page)).toContain(accountCache);
+  await account.getByRole("button", { name: "Sign out" }).click();
+  await expect(account.getByText("Sign in", { exact: true })).toBeVisible();
+  await expect(account.getByRole("button", { name: "Sign out" })).toHaveCount(0);
+  await expect(chat.page.locator(`[data-session-id="${sessionId}"]`)).toHaveCount(0);
+  expect(await databases(chat.page)).not.toContain(accountCache);
+  const session = await chat.page.request.get(`${app.baseUrl}/api/auth/session`);
+  const body = (await session.json()) as { user?: { guest?: boolean; email?: string } } | null;
+  expect(body?.user?.guest).toBe(true);
+});
