@@ -88,6 +88,9 @@ export function ChatApp({ children, maxAttempts = null }: { children: ReactNode;
           }
         : (await api.signInAsGuest()).user;
       window.localStorage.setItem(LAST_USER_KEY, known.id);
+      // Someone else was signed in here (a guest who has just signed in to an account: its chats
+      // moved there): their cache goes, once the hook has closed it for the new user's.
+      if (remembered && remembered !== known.id) indexedDB.deleteDatabase(`backchannel-${remembered}`);
       if (!cancelled) {
         setUserId(known.id);
         setUser(known);

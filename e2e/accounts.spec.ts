@@ -41,6 +41,8 @@ test("a guest signs in and keeps the chat; another browser sees it; sign-out dro
   await expect(chat.page.locator('[data-role="user"]').first()).toContainText("A question asked as a guest");
   const accountCache = await chat.cacheName();
   expect(accountCache).not.toBe(guestCache);
+  // The guest's cache went with the guest (its chats are the account's now).
+  await expect.poll(() => databases(chat.page)).not.toContain(guestCache);
 
   // A second browser context (no cookies, no cache) signs in to the same account.
   const other = await browser.newContext();
