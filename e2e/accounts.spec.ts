@@ -1,3 +1,4 @@
+import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 import { accountEmail, accountName } from "../tests/support/oidc-issuer";
 import { ChatPage, expect, test } from "./fixtures";
@@ -16,6 +17,12 @@ async function signIn(page: Page, login: string) {
   await expect(account.getByRole("button", { name: "Sign out" })).toBeVisible();
 }
 
+/** The serious or critical accessibility violations in the sidebar's account section. */
+async function accountViolations(page: Page): Promise<string[]> {
+  const { violations } = await new AxeBuilder({ page }).include(".account").analyze();
+  return violations.filter((v) => v.impact === "serious" || v.impact === "critical").map((v) => v.id);
+}
+
 /** The IndexedDB databases of the page's origin, by name. */
 async function databases(page: Page): Promise<string[]> {
   return page.evaluate(async () => (await indexedDB.databases()).map((db) => db.name ?? "").sort());
@@ -30,11 +37,16 @@ test("a guest signs in and keeps the chat; another browser sees it; sign-out dro
   const sessionId = await chat.startChat("/mock tokens=12 tps=200\nA question asked as a guest");
   await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
   const guestCache = await chat.cacheName();
+  const account = chat.page.getByRole("region", { name: "Account" });
+  await account.getByText("Sign in", { exact: true }).click();
+  await expect(account.getByRole("button", { name: "Sign in with Test ID" })).toBeVisible();
+  expect(await accountViolations(chat.page)).toEqual([]);
+  await account.getByText("Sign in", { exact: true }).click(); // closed again, as signIn expects
 
   await signIn(chat.page, login);
-  const account = chat.page.getByRole("region", { name: "Account" });
   await expect(account).toContainText(accountName(login));
   await expect(account).toContainText(accountEmail(login));
+  expect(await accountViolations(chat.page)).toEqual([]);
   // Back on the chat it left, now the account's.
   await expect(chat.page).toHaveURL(`${app.baseUrl}/chat/${sessionId}`);
   await expect(chat.page.locator(`[data-session-id="${sessionId}"]`)).toBeVisible();
