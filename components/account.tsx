@@ -58,7 +58,9 @@ export function Account({ user, onSignOut }: Props) {
           ))}
         </ul>
       </details>
-      <p className="who guest">Signed in as {user.name}; sign in to keep your chats across browsers.</p>
+      <p className="who guest">
+        {user.signedOut ? "Not signed in." : `Signed in as ${user.name}; sign in to keep your chats across browsers.`}
+      </p>
     </section>
   );
 }

@@ -95,8 +95,12 @@ export function ChatApp({ children, maxAttempts = null }: { children: ReactNode;
         setUserId(known.id);
         setUser(known);
       }
-    })().catch(() => {
-      if (!remembered) setNotice("Could not sign in. Reload to try again.");
+    })().catch((error: unknown) => {
+      // Guests off (404): nobody is signed in until they sign in with an account.
+      if (error instanceof ApiError && error.status === 404) {
+        if (!cancelled) setUser({ id: "", name: "", guest: true, signedOut: true });
+        setNotice("Sign in to start chatting.");
+      } else if (!remembered) setNotice("Could not sign in. Reload to try again.");
     });
     if (process.env.NODE_ENV === "production" && "serviceWorker" in navigator) {
       navigator.serviceWorker.register("/sw.js").catch(() => {});

@@ -1,21 +1,10 @@
 import AxeBuilder from "@axe-core/playwright";
 import type { Page } from "@playwright/test";
 import { accountEmail, accountName } from "../tests/support/oidc-issuer";
+import { signIn } from "./accounts";
 import { ChatPage, expect, test } from "./fixtures";
 
 test.use({ accounts: true });
-
-/** Signs in through the local issuer's login and consent forms, as a person would. */
-async function signIn(page: Page, login: string) {
-  const account = page.getByRole("region", { name: "Account" });
-  await account.getByText("Sign in", { exact: true }).click();
-  await account.getByRole("button", { name: "Sign in with Test ID" }).click();
-  await page.locator('input[name="login"]').fill(login);
-  await page.locator('input[name="password"]').fill("any password");
-  await page.getByRole("button", { name: "Sign-in" }).click();
-  await page.getByRole("button", { name: "Continue" }).click();
-  await expect(account.getByRole("button", { name: "Sign out" })).toBeVisible();
-}
 
 /** The serious or critical accessibility violations in the sidebar's account section. */
 async function accountViolations(page: Page): Promise<string[]> {

@@ -30,6 +30,8 @@ interface WorkerFixtures {
   fakeAnthropic: FakeAnthropic | null;
   /** Sign-in with accounts: a local OpenID issuer the app is configured with (`test.use({ accounts: true })`). */
   accounts: boolean;
+  /** Guest sign-in on (default) or off (`test.use({ guests: false })`: AUTH_GUEST=off). */
+  guests: boolean;
   oidcIssuer: OidcIssuer | null;
   app: RunningApp;
 }
@@ -46,6 +48,7 @@ export const test = base.extend<{ chat: ChatPage }, WorkerFixtures>({
     { scope: "worker" },
   ],
   accounts: [false, { scope: "worker", option: true }],
+  guests: [true, { scope: "worker", option: true }],
   oidcIssuer: [
     async ({ accounts }, use) => {
       const issuer = accounts ? await startOidcIssuer() : null;
@@ -55,11 +58,12 @@ export const test = base.extend<{ chat: ChatPage }, WorkerFixtures>({
     { scope: "worker" },
   ],
   app: [
-    async ({ fakeAnthropic, oidcIssuer }, use, workerInfo) => {
+    async ({ fakeAnthropic, oidcIssuer, guests }, use, workerInfo) => {
       const mode = (workerInfo.project.metadata as { mode: Mode }).mode;
       const env: Record<string, string> = {
         ...(fakeAnthropic ? { ANTHROPIC_API_KEY: "test-key", ANTHROPIC_BASE_URL: fakeAnthropic.url } : {}),
         ...oidcIssuer?.env,
+        ...(guests ? {} : { AUTH_GUEST: "off" }),
       };
       const app = await startApp(mode, env);
       await use(app);

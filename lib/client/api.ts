@@ -45,6 +45,8 @@ export interface SessionUser {
   name: string;
   email?: string | null;
   guest: boolean;
+  /** Nobody is signed in (guests are off): only an account's sign-in is offered. */
+  signedOut?: boolean;
 }
 
 export interface AuthProvider {
