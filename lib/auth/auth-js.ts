@@ -11,7 +11,14 @@ import { userFromCookies } from "./session-cookie";
 export const SESSION_MAX_AGE_SECONDS = 30 * 24 * 3600;
 
 // What a client's own cookie or sign-in attempt brings about: a warning, not the server's error.
-const ORDINARY_AUTH_ERRORS = new Set(["JWTSessionError", "CredentialsSignin", "MissingCSRF", "InvalidCheck"]);
+// OAuthCallbackError: the provider sent the person back with an error (they declined, say).
+const ORDINARY_AUTH_ERRORS = new Set([
+  "JWTSessionError",
+  "CredentialsSignin",
+  "MissingCSRF",
+  "InvalidCheck",
+  "OAuthCallbackError",
+]);
 
 export function guestName(): string {
   return `Guest ${Math.floor(1000 + Math.random() * 9000)}`;
