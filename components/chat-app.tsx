@@ -11,12 +11,13 @@ import { useMenu } from "@/hooks/use-menu";
 import { useModels } from "@/hooks/use-models";
 import { useSearchJump } from "@/hooks/use-search-jump";
 import { useWorkerWatch } from "@/hooks/use-worker-watch";
-import { ApiError, api } from "@/lib/client/api";
+import { ApiError, api, type SessionUser } from "@/lib/client/api";
 import { visibleBranch } from "@/lib/client/branches";
 import { ChatStore, runningSessionIds } from "@/lib/client/chat-store";
 import { sessionIdFromPath } from "@/lib/client/navigate";
 import { openTabChannel, type TabMessage } from "@/lib/client/tab-channel";
 import type { ReplyEvent } from "@/lib/contract";
+import { Account } from "./account";
 import { ChatHeader } from "./chat-header";
 import { ChatNotFound, ChatSkeleton, NewChatIntro } from "./chat-placeholders";
 import { ChatSearch } from "./chat-search";
@@ -41,6 +42,7 @@ export function ChatApp({ children, maxAttempts = null }: { children: ReactNode;
   const store = useMemo(() => new ChatStore(), []);
   const state = useSyncExternalStore(store.subscribe, store.getSnapshot, store.getSnapshot);
   const [userId, setUserId] = useState<string | null>(null);
+  const [user, setUser] = useState<SessionUser | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   // Chats the server answered 404 for: not this person's, or deleted.
   const [missing, setMissing] = useState<ReadonlySet<string>>(() => new Set());
@@ -77,11 +79,28 @@ export function ChatApp({ children, maxAttempts = null }: { children: ReactNode;
     if (remembered) setUserId(remembered);
     (async () => {
       const session = await api.currentSession();
-      const id = session?.user?.id ?? (await api.signInAsGuest()).user.id;
-      window.localStorage.setItem(LAST_USER_KEY, id);
-      if (!cancelled) setUserId(id);
-    })().catch(() => {
-      if (!remembered) setNotice("Could not sign in. Reload to try again.");
+      const known = session?.user?.id
+        ? {
+            id: session.user.id,
+            name: session.user.name ?? "",
+            email: session.user.email,
+            guest: session.user.guest !== false,
+          }
+        : (await api.signInAsGuest()).user;
+      window.localStorage.setItem(LAST_USER_KEY, known.id);
+      // Someone else was signed in here (a guest who has just signed in to an account: its chats
+      // moved there): their cache goes, once the hook has closed it for the new user's.
+      if (remembered && remembered !== known.id) indexedDB.deleteDatabase(`backchannel-${remembered}`);
+      if (!cancelled) {
+        setUserId(known.id);
+        setUser(known);
+      }
+    })().catch((error: unknown) => {
+      // Guests off (404): nobody is signed in until they sign in with an account.
+      if (error instanceof ApiError && error.status === 404) {
+        if (!cancelled) setUser({ id: "", name: "", guest: true, signedOut: true });
+        setNotice("Sign in to start chatting.");
+      } else if (!remembered) setNotice("Could not sign in. Reload to try again.");
     });
     if (process.env.NODE_ENV === "production" && "serviceWorker" in navigator) {
       navigator.serviceWorker.register("/sw.js").catch(() => {});
@@ -177,6 +196,25 @@ export function ChatApp({ children, maxAttempts = null }: { children: ReactNode;
   useEffect(() => {
     document.title = openSessionId && chatTitle && !unknownChat ? chatTitle : "Backchannel";
   }, [openSessionId, chatTitle, unknownChat]);
+  // Sign-out ends the session, then drops this user's cache (closed first, or the delete would
+  // wait for it) and reloads: the stream closes with the page, which comes back signed out.
+  const signOut = useCallback(async () => {
+    try {
+      await api.signOut();
+    } catch {
+      setNotice("Could not sign out. Try again.");
+      return;
+    }
+    if (userId) {
+      cache?.close();
+      await new Promise<void>((resolve) => {
+        const request = indexedDB.deleteDatabase(`backchannel-${userId}`);
+        request.onsuccess = request.onerror = request.onblocked = () => resolve();
+      });
+    }
+    window.localStorage.removeItem(LAST_USER_KEY);
+    window.location.assign("/");
+  }, [userId, cache]);
   // A new chat starts with typing: the caret goes to the composer once the new-chat view renders.
   const focusComposer = useRef(false);
   const [, rerender] = useState(0);
@@ -224,6 +262,7 @@ export function ChatApp({ children, maxAttempts = null }: { children: ReactNode;
           onRename={actions.rename}
           onDelete={actions.remove}
           search={search}
+          account={<Account user={user} onSignOut={() => void signOut()} />}
         />
         {menu.open ? <div className="backdrop" aria-hidden="true" onClick={menu.close} /> : null}
         <main className="chat">

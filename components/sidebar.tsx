@@ -20,6 +20,8 @@ interface Props {
   onDelete: (session: SessionSummary) => void;
   /** The search box, under "+ New chat". */
   search?: ReactNode;
+  /** Sign in, or the signed-in account and Sign out, at the foot. */
+  account?: ReactNode;
 }
 
 export function Sidebar({
@@ -32,6 +34,7 @@ export function Sidebar({
   onRename,
   onDelete,
   search,
+  account,
 }: Props) {
   const go = (event: MouseEvent<HTMLAnchorElement>) => {
     if (event.metaKey || event.ctrlKey || event.shiftKey || event.button !== 0) return;
@@ -87,6 +90,7 @@ export function Sidebar({
           </ul>
         </section>
       ))}
+      {account}
     </nav>
   );
 }

@@ -1,6 +1,7 @@
 import { test as base, expect, type Page } from "@playwright/test";
 import { type Mode, type RunningApp, startApp } from "../tests/support/app";
 import { type FakeAnthropic, startFakeAnthropic } from "../tests/support/fake-anthropic";
+import { type OidcIssuer, startOidcIssuer } from "../tests/support/oidc-issuer";
 
 export const normalize = (text: string) => text.replace(/\s+/g, " ").trim();
 
@@ -27,6 +28,11 @@ interface WorkerFixtures {
    */
   provider: "mock" | "anthropic";
   fakeAnthropic: FakeAnthropic | null;
+  /** Sign-in with accounts: a local OpenID issuer the app is configured with (`test.use({ accounts: true })`). */
+  accounts: boolean;
+  /** Guest sign-in on (default) or off (`test.use({ guests: false })`: AUTH_GUEST=off). */
+  guests: boolean;
+  oidcIssuer: OidcIssuer | null;
   app: RunningApp;
 }
 
@@ -41,12 +47,24 @@ export const test = base.extend<{ chat: ChatPage }, WorkerFixtures>({
     },
     { scope: "worker" },
   ],
+  accounts: [false, { scope: "worker", option: true }],
+  guests: [true, { scope: "worker", option: true }],
+  oidcIssuer: [
+    async ({ accounts }, use) => {
+      const issuer = accounts ? await startOidcIssuer() : null;
+      await use(issuer);
+      await issuer?.close();
+    },
+    { scope: "worker" },
+  ],
   app: [
-    async ({ fakeAnthropic }, use, workerInfo) => {
+    async ({ fakeAnthropic, oidcIssuer, guests }, use, workerInfo) => {
       const mode = (workerInfo.project.metadata as { mode: Mode }).mode;
-      const env: Record<string, string> = fakeAnthropic
-        ? { ANTHROPIC_API_KEY: "test-key", ANTHROPIC_BASE_URL: fakeAnthropic.url }
-        : {};
+      const env: Record<string, string> = {
+        ...(fakeAnthropic ? { ANTHROPIC_API_KEY: "test-key", ANTHROPIC_BASE_URL: fakeAnthropic.url } : {}),
+        ...oidcIssuer?.env,
+        ...(guests ? {} : { AUTH_GUEST: "off" }),
+      };
       const app = await startApp(mode, env);
       await use(app);
       await app.stop();

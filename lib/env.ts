@@ -34,6 +34,16 @@ const envSchema = z.object({
   LLM_PROVIDER: z.preprocess(emptyIsUnset, z.enum(["mock", "anthropic"]).optional()),
   AUTH_SECRET: optionalString,
   AUTH_GUEST: z.preprocess(emptyIsUnset, z.enum(["on", "off"]).default("on")),
+  // Sign-in providers, each on when its variables are set (lib/auth/providers.ts).
+  AUTH_GITHUB_ID: optionalString,
+  AUTH_GITHUB_SECRET: optionalString,
+  AUTH_GOOGLE_ID: optionalString,
+  AUTH_GOOGLE_SECRET: optionalString,
+  AUTH_OIDC_ISSUER: z.preprocess(emptyIsUnset, z.url({ protocol: /^https?$/ }).optional()),
+  AUTH_OIDC_ID: optionalString,
+  AUTH_OIDC_SECRET: optionalString,
+  // The OpenID issuer's name on the sign-in button.
+  AUTH_OIDC_NAME: z.preprocess(emptyIsUnset, z.string().default("OpenID")),
   METRICS_TOKEN: optionalString,
   MAX_MESSAGE_CHARS: intWithDefault(32_000, 1),
   RATE_LIMIT_SENDS_PER_MINUTE: intWithDefault(30, 1),

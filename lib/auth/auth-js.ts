@@ -1,23 +1,44 @@
 import "server-only";
 import NextAuth from "next-auth";
 import Credentials from "next-auth/providers/credentials";
-import { createGuestUser } from "../db/queries";
+import { createGuestUser, signInAccount } from "../db/queries";
 import { env } from "../env";
 import { log } from "../log";
+import { accountProviders } from "./providers";
 import { authSecret } from "./secret";
+import { userFromCookies } from "./session-cookie";
 
 export const SESSION_MAX_AGE_SECONDS = 30 * 24 * 3600;
 
 // What a client's own cookie or sign-in attempt brings about: a warning, not the server's error.
-const ORDINARY_AUTH_ERRORS = new Set(["JWTSessionError", "CredentialsSignin", "MissingCSRF", "InvalidCheck"]);
+// OAuthCallbackError: the provider sent the person back with an error (they declined, say).
+const ORDINARY_AUTH_ERRORS = new Set([
+  "JWTSessionError",
+  "CredentialsSignin",
+  "MissingCSRF",
+  "InvalidCheck",
+  "OAuthCallbackError",
+]);
 
 export function guestName(): string {
   return `Guest ${Math.floor(1000 + Math.random() * 9000)}`;
 }
 
-// Auth.js with JWT sessions (no next/headers here: the pages/api guest callback imports it too): a guest provider now; OAuth providers slot in beside it.
-// Configured lazily so nothing reads the environment at build time.
-export const { handlers } = NextAuth(() => ({
+/** The cookies of a request (a NextRequest, or the plain Request the guest callback hands on). */
+function cookieReader(request: Request | undefined): (name: string) => string | undefined {
+  const jar = new Map<string, string>();
+  for (const part of request?.headers.get("cookie")?.split(";") ?? []) {
+    const at = part.indexOf("=");
+    if (at > 0) jar.set(part.slice(0, at).trim(), decodeURIComponent(part.slice(at + 1).trim()));
+  }
+  return (name) => jar.get(name);
+}
+
+// Auth.js with JWT sessions (no next/headers here: the pages/api guest callback imports it too):
+// guests, and the account providers the environment turns on (lib/auth/providers.ts).
+// Configured lazily (per request) so nothing reads the environment at build time, and so an
+// account's sign-in sees the guest session the browser had: that guest's chats move to the account.
+export const { handlers } = NextAuth((request) => ({
   secret: authSecret(),
   trustHost: true,
   // Auth.js's errors by their `type` (the class names are minified in a build: "U", "P"), through
@@ -45,19 +66,36 @@ export const { handlers } = NextAuth(() => ({
         return { id: user.id, name: user.name };
       },
     }),
+    ...accountProviders(env()),
   ],
   callbacks: {
-    jwt: ({ token, user }) => {
-      if (user?.id) {
-        token.sub = user.id;
-        token.name = user.name;
-        token.guest = true;
+    jwt: async ({ token, user, account }) => {
+      if (!user) return token;
+      if (!account || account.provider === "guest") {
+        if (user.id) {
+          token.sub = user.id;
+          token.name = user.name;
+          token.guest = true;
+        }
+        return token;
       }
-      return token;
+      // An account signs in: its own user (made on its first sign-in), the browser's guest merged in.
+      const guest = await userFromCookies(cookieReader(request));
+      const signedIn = await signInAccount(
+        {
+          provider: account.provider,
+          providerAccountId: account.providerAccountId,
+          name: user.name || user.email || account.provider,
+          email: user.email ?? null,
+        },
+        guest?.id ?? null,
+      );
+      if (guest && guest.id !== signedIn.id) log.info("guest signed in to an account", { provider: account.provider });
+      return { sub: signedIn.id, name: signedIn.name, email: signedIn.email, guest: false };
     },
     session: ({ session, token }) => {
       if (token.sub) session.user.id = token.sub;
-      return session;
+      return { ...session, user: { ...session.user, guest: token.guest !== false } };
     },
   },
 }));

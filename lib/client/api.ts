@@ -39,9 +39,48 @@ async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
   return body as T;
 }
 
+/** Who is signed in: a guest, or an account (with its provider's email, when it gave one). */
+export interface SessionUser {
+  id: string;
+  name: string;
+  email?: string | null;
+  guest: boolean;
+  /** Nobody is signed in (guests are off): only an account's sign-in is offered. */
+  signedOut?: boolean;
+}
+
+export interface AuthProvider {
+  id: string;
+  name: string;
+  type: string;
+}
+
+/** POSTs an Auth.js action (sign-in, sign-out) with its CSRF token; the URL it would redirect to. */
+async function authAction(path: string, fields: Record<string, string>): Promise<string> {
+  const { csrfToken } = await call<{ csrfToken: string }>("/api/auth/csrf");
+  // X-Auth-Return-Redirect: Auth.js answers with the URL instead of redirecting, so the browser
+  // goes to the provider by navigation (a form's redirect to another origin is refused by the
+  // CSP's form-action 'self').
+  const { url } = await call<{ url: string }>(path, {
+    method: "POST",
+    headers: { "content-type": "application/x-www-form-urlencoded", "X-Auth-Return-Redirect": "1" },
+    body: new URLSearchParams({ ...fields, csrfToken }).toString(),
+  });
+  return url;
+}
+
 export const api = {
-  signInAsGuest: () => call<{ user: { id: string; name: string } }>("/api/auth/guest", { method: "POST" }),
-  currentSession: () => call<{ user?: { id?: string; name?: string } } | null>("/api/auth/session"),
+  signInAsGuest: () => call<{ user: SessionUser }>("/api/auth/guest", { method: "POST" }),
+  currentSession: () => call<{ user?: Partial<SessionUser> } | null>("/api/auth/session"),
+  /** The account providers the server has on (guests are not one: they need no sign-in). */
+  accountProviders: async () =>
+    Object.values((await call<Record<string, AuthProvider> | null>("/api/auth/providers")) ?? {}).filter(
+      (provider) => provider.id !== "guest",
+    ),
+  /** Where the browser goes to sign in with `provider`; it comes back to `returnTo`. */
+  signInUrl: (provider: string, returnTo: string) =>
+    authAction(`/api/auth/signin/${encodeURIComponent(provider)}`, { callbackUrl: returnTo }),
+  signOut: () => authAction("/api/auth/signout", { callbackUrl: "/" }),
   listSessions: () => call<{ sessions: SessionSummary[]; nextCursor: string | null }>("/api/chat/sessions?limit=100"),
   listMessages: (sessionId: string) =>
     call<{ messages: StoredMessage[]; activeLeafId: string | null }>(`/api/chat/sessions/${sessionId}/messages`),

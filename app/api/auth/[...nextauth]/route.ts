@@ -1,17 +1,35 @@
-// GET|POST /api/auth/* — Auth.js (session, sign-out, provider callbacks), behind the contract's
-// rules: a callback URL Auth.js would refuse is a 400 here (Auth.js itself answers 500), and an
-// error answer of Auth.js is the contract's JSON error (its own bodies are HTML pages or
+// GET|POST /api/auth/* — Auth.js (session, sign-in, sign-out, provider callbacks), behind the
+// contract's rules: a callback URL Auth.js would refuse is a 400 here (Auth.js itself answers 500),
+// and an error answer of Auth.js is the contract's JSON error (its own bodies are HTML pages or
 // `{message}`); its 200 pages and redirects are passed on as they are.
 import type { NextRequest } from "next/server";
 import { handlers } from "@/lib/auth";
 import { authJsRefusal, checkCallbackUrls } from "@/lib/auth/auth-js-guard";
 import { withRequest } from "@/lib/http/handler";
 
+// Auth.js builds its URLs (a provider's callback URL, the redirects) from the request's URL. A
+// NextRequest's URL is not the one asked for: Next names 127.0.0.1 "localhost", and a callback
+// there would arrive without the cookies set on 127.0.0.1. With trustHost, the origin is the one
+// the request names: X-Forwarded-Host/-Proto behind a proxy, else Host. AUTH_URL, when set, wins
+// (Auth.js reads it from the NextRequest itself, so that one is handed on as it is).
+function asRequested(request: NextRequest): NextRequest {
+  const host = request.headers.get("x-forwarded-host") ?? request.headers.get("host");
+  if (process.env.AUTH_URL || !host) return request;
+  const proto = request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim() ?? request.nextUrl.protocol;
+  const url = new URL(`${request.nextUrl.pathname}${request.nextUrl.search}`, `${proto.replace(/:$/, "")}://${host}`);
+  const init: RequestInit & { duplex?: "half" } = { method: request.method, headers: request.headers };
+  if (request.method !== "GET" && request.method !== "HEAD") {
+    init.body = request.body;
+    init.duplex = "half";
+  }
+  return new Request(url, init) as NextRequest;
+}
+
 function guarded(handler: (request: NextRequest) => Promise<Response>) {
   return withRequest<{ nextauth: string[] }>(async ({ request, params }) => {
     const next = request as NextRequest;
     checkCallbackUrls(next.nextUrl.searchParams, (name) => next.cookies.get(name)?.value);
-    const response = await handler(next);
+    const response = await handler(asRequested(next));
     if (response.status < 400) return new Response(response.body, response);
     await response.body?.cancel();
     throw authJsRefusal(response.status, params.nextauth?.[0] === "error");

@@ -1,0 +1,13 @@
+import { expect, type Page } from "@playwright/test";
+
+/** Signs in through the local issuer's login and consent forms, as a person would. */
+export async function signIn(page: Page, login: string) {
+  const account = page.getByRole("region", { name: "Account" });
+  await account.getByText("Sign in", { exact: true }).click();
+  await account.getByRole("button", { name: "Sign in with Test ID" }).click();
+  await page.locator('input[name="login"]').fill(login);
+  await page.locator('input[name="password"]').fill("any password");
+  await page.getByRole("button", { name: "Sign-in" }).click();
+  await page.getByRole("button", { name: "Continue" }).click();
+  await expect(account.getByRole("button", { name: "Sign out" })).toBeVisible();
+}
