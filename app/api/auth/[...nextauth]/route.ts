@@ -6,6 +6,7 @@ import type { NextRequest } from "next/server";
 import { handlers } from "@/lib/auth";
 import { authJsRefusal, checkCallbackUrls } from "@/lib/auth/auth-js-guard";
 import { withRequest } from "@/lib/http/handler";
+import { requestHost } from "@/lib/http/request-ids";
 
 // Auth.js builds its URLs (a provider's callback URL, the redirects) from the request's URL. A
 // NextRequest's URL is not the one asked for: Next names 127.0.0.1 "localhost", and a callback
@@ -13,10 +14,13 @@ import { withRequest } from "@/lib/http/handler";
 // the request names: X-Forwarded-Host/-Proto behind a proxy, else Host. AUTH_URL, when set, wins
 // (Auth.js reads it from the NextRequest itself, so that one is handed on as it is).
 function asRequested(request: NextRequest): NextRequest {
-  const host = request.headers.get("x-forwarded-host") ?? request.headers.get("host");
+  const host = requestHost((name) => request.headers.get(name));
   if (process.env.AUTH_URL || !host) return request;
-  const proto = request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim() ?? request.nextUrl.protocol;
-  const url = new URL(`${request.nextUrl.pathname}${request.nextUrl.search}`, `${proto.replace(/:$/, "")}://${host}`);
+  const forwarded = request.headers.get("x-forwarded-proto")?.split(",")[0]?.trim().replace(/:$/, "");
+  const proto = forwarded === "http" || forwarded === "https" ? forwarded : request.nextUrl.protocol.replace(/:$/, "");
+  // A Host no URL can hold (a client's own making): Auth.js gets the request as Next parsed it.
+  if (!URL.canParse(`${proto}://${host}`)) return request;
+  const url = new URL(`${request.nextUrl.pathname}${request.nextUrl.search}`, `${proto}://${host}`);
   const init: RequestInit & { duplex?: "half" } = { method: request.method, headers: request.headers };
   if (request.method !== "GET" && request.method !== "HEAD") {
     init.body = request.body;
