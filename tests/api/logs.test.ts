@@ -3,6 +3,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Mode, type RunningApp, startApp } from "../support/app";
 import { ApiClient, isEnd } from "../support/client";
+import { holdTableLock } from "../support/table-lock";
 
 // What the web process and the worker write, at LOG_LEVEL=info with every statement over
 // SLOW_QUERY_MS=0: JSON lines only, each naming the request's or job's ids, never a message's
@@ -121,21 +122,7 @@ describe.each(modes)("log lines (%s mode)", (mode) => {
 
     it("log a send that fails on a locked table without its content", async () => {
       const admin = postgres(app.env.DATABASE_URL ?? "", { max: 1, onnotice: () => {} });
-      let release: () => void = () => {};
-      const released = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      let locked: () => void = () => {};
-      const lockTaken = new Promise<void>((resolve) => {
-        locked = resolve;
-      });
-      const holding = admin.begin(async (sql) => {
-        await sql`lock table messages in access exclusive mode`;
-        locked();
-        await released;
-      });
-      holding.catch(() => {});
-      await lockTaken;
+      const release = await holdTableLock(admin, "messages");
       const correlationId = randomUUID();
       try {
         const refused = await client.json("/api/chat/messages", {
@@ -145,8 +132,7 @@ describe.each(modes)("log lines (%s mode)", (mode) => {
         });
         expect(refused.status).toBe(503);
       } finally {
-        release();
-        await holding;
+        await release();
         await admin.end();
       }
       const failed = await waitForLine(

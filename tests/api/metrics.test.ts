@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningApp, startApp } from "../support/app";
 import { ApiClient } from "../support/client";
-import { sample, scrape } from "../support/prometheus";
+import { expectOneFinishedReply, oneReplyDone, sample, scrapeWhen } from "../support/prometheus";
 
 // The embedded mode runs the worker in the web process: /api/metrics serves the worker's series
 // (queue wait, model, replies) along with the web's (readers, events, delivery, the queue).
@@ -24,20 +24,8 @@ describe("/api/metrics in the embedded mode", () => {
     const sent = await client.send("/mock tokens=30 tps=30\nmeasure me here");
     const { events } = await client.readSse(sent.streamUrl, { lastEventId: `${sent.assistantMessageId}:0:0` });
     expect(events.at(-1)?.event).toBe("done");
-    let text = "";
-    const deadline = Date.now() + 10_000;
-    do {
-      text = (await scrape(`${app.baseUrl}/api/metrics`, TOKEN)).text;
-    } while (sample(text, 'backchannel_replies_total{status="done"}') !== 1 && Date.now() < deadline);
-
-    expect(sample(text, 'backchannel_replies_total{status="done"}')).toBe(1);
-    expect(sample(text, 'backchannel_model_tokens_total{direction="output"}')).toBeGreaterThan(0);
-    expect(sample(text, "backchannel_queue_wait_seconds_count")).toBe(1);
-    expect(sample(text, "backchannel_model_first_token_seconds_count")).toBe(1);
-    expect(sample(text, 'backchannel_model_call_seconds_count{outcome="completed"}')).toBe(1);
-    expect(sample(text, "backchannel_worker_running_replies")).toBe(0);
-    expect(sample(text, 'backchannel_queue_jobs{state="waiting"}')).toBe(0);
-    expect(sample(text, "backchannel_queue_oldest_waiting_seconds")).toBe(0);
+    const text = await scrapeWhen(`${app.baseUrl}/api/metrics`, TOKEN, oneReplyDone);
+    expectOneFinishedReply(text);
     expect(sample(text, "backchannel_sse_delivery_seconds_count")).toBeGreaterThan(0);
     expect(sample(text, 'backchannel_sse_delivery_seconds_bucket{le="+Inf"}')).toBe(
       sample(text, "backchannel_sse_delivery_seconds_count"),

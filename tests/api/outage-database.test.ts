@@ -3,6 +3,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningApp, startApp } from "../support/app";
 import { ApiClient } from "../support/client";
+import { holdTableLock } from "../support/table-lock";
 
 // A stalled database answers as an outage: while another session holds an ACCESS EXCLUSIVE lock
 // on `messages`, a send gives up after DB_LOCK_TIMEOUT_MS with 503 database_unavailable (never a
@@ -33,22 +34,8 @@ describe("a lock on the messages table (redis mode, Postgres)", () => {
   });
 
   it("answers a send with 503 within the lock timeout and reports the database in /api/health", async () => {
-    let release: () => void = () => {};
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked: () => void = () => {};
-    const lockTaken = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
     // The lock is held until the test lets it go (the brief's 10 s lock, without waiting 10 s).
-    const holding = admin.begin(async (sql) => {
-      await sql`lock table messages in access exclusive mode`;
-      locked();
-      await released;
-    });
-    holding.catch(() => {});
-    await lockTaken;
+    const release = await holdTableLock(admin, "messages");
 
     const clientMessageId = randomUUID();
     const send = { method: "POST", body: JSON.stringify({ content: "during the lock", clientMessageId }) };
@@ -70,8 +57,7 @@ describe("a lock on the messages table (redis mode, Postgres)", () => {
       expect(health).toMatchObject({ status: 503, body: { ok: false, db: "error" } });
       console.info(`during the lock: send 503 in ${sendMs} ms, health 503 in ${healthMs} ms`);
     } finally {
-      release();
-      await holding;
+      await release();
     }
 
     const health = await client.json<Record<string, unknown>>("/api/health");

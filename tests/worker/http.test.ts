@@ -2,8 +2,9 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type RunningApp, startApp } from "../support/app";
 import { ApiClient } from "../support/client";
-import { sample, scrape } from "../support/prometheus";
+import { expectOneFinishedReply, oneReplyDone, sample, scrape, scrapeWhen } from "../support/prometheus";
 import { type OwnRedis, startOwnRedis } from "../support/redis-server";
+import { holdTableLock } from "../support/table-lock";
 
 // The standalone worker's HTTP server (WORKER_HTTP_PORT): /healthz as the platform's health check
 // sees it, /metrics after one reply, and Bull Board behind METRICS_TOKEN. The worker runs on a
@@ -36,15 +37,6 @@ async function healthUntil(app: RunningApp, ok: (status: number) => boolean, tim
 }
 
 /** The worker's /metrics once `ready` holds of it (a counter goes up just after the reply's end is published). */
-async function workerMetricsWhen(app: RunningApp, ready: (text: string) => boolean): Promise<string> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const { text } = await scrape(`${app.workerUrl}/metrics`, TOKEN);
-    if (ready(text) || Date.now() > deadline) return text;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-}
-
 describe("the worker's HTTP server (redis mode, its own Redis)", () => {
   let redis: OwnRedis;
   let app: RunningApp;
@@ -74,20 +66,13 @@ describe("the worker's HTTP server (redis mode, its own Redis)", () => {
     const { events } = await client.readSse(sent.streamUrl, { lastEventId: `${sent.assistantMessageId}:0:0` });
     expect(events.at(-1)?.event).toBe("done");
 
-    const text = await workerMetricsWhen(app, (t) => sample(t, 'backchannel_replies_total{status="done"}') === 1);
-    expect(sample(text, 'backchannel_replies_total{status="done"}')).toBe(1);
-    expect(sample(text, 'backchannel_model_tokens_total{direction="output"}')).toBeGreaterThan(0);
+    const text = await scrapeWhen(`${app.workerUrl}/metrics`, TOKEN, oneReplyDone);
+    expectOneFinishedReply(text);
     expect(sample(text, 'backchannel_model_tokens_total{direction="input"}')).toBeGreaterThan(0);
-    expect(sample(text, "backchannel_queue_wait_seconds_count")).toBe(1);
-    expect(sample(text, "backchannel_model_first_token_seconds_count")).toBe(1);
-    expect(sample(text, 'backchannel_model_call_seconds_count{outcome="completed"}')).toBe(1);
     expect(sample(text, "backchannel_reply_takeovers_total")).toBe(0);
-    expect(sample(text, "backchannel_worker_running_replies")).toBe(0);
     expect(text).toMatch(/^# TYPE backchannel_reply_retries_total counter$/m);
     expect(text).toMatch(/^# TYPE backchannel_reply_continuations_total counter$/m);
-    // The queue, read at the scrape: nothing waits now.
-    expect(sample(text, 'backchannel_queue_jobs{state="waiting"}')).toBe(0);
-    expect(sample(text, "backchannel_queue_oldest_waiting_seconds")).toBe(0);
+    // The queue, read at the scrape (nothing waits now, as checked above), could be read.
     expect(sample(text, "backchannel_queue_readable")).toBe(1);
     // The process's own (default) metrics.
     expect(text).toMatch(/^backchannel_process_cpu_seconds_total /m);
@@ -135,29 +120,14 @@ describe("the worker's HTTP server (redis mode, its own Redis)", () => {
   });
 
   it("answers /healthz 503 while Postgres does not answer, and 200 again after", async () => {
-    let release: () => void = () => {};
-    const released = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    let locked: () => void = () => {};
-    const lockTaken = new Promise<void>((resolve) => {
-      locked = resolve;
-    });
     // The probe reads a row of `messages`: a lock on it stalls the probe as an outage would.
-    const holding = admin.begin(async (sql) => {
-      await sql`lock table messages in access exclusive mode`;
-      locked();
-      await released;
-    });
-    holding.catch(() => {});
-    await lockTaken;
+    const release = await holdTableLock(admin, "messages");
     try {
       const down = await healthUntil(app, (status) => status === 503);
       expect(down.body).toMatchObject({ ok: false, db: "error", redis: "ok", worker: "running" });
       expect(down.body.reason).toMatch(/Postgres/);
     } finally {
-      release();
-      await holding.catch(() => {});
+      await release();
     }
     await healthUntil(app, (status) => status === 200);
   });
