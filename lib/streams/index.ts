@@ -1,7 +1,7 @@
 import "server-only";
 import { env } from "../env";
+import { commandPort } from "../redis/command-port";
 import { redisConnection } from "../redis/connections";
-import { processRole } from "../runtime";
 import { MemoryChunkStore } from "./memory";
 import { RedisChunkStore } from "./redis";
 import type { ChunkStore } from "./types";
@@ -14,11 +14,8 @@ async function openStore(): Promise<ChunkStore> {
   const { REDIS_URL, STREAM_TTL_SECONDS } = env();
   const options = { ttlSeconds: STREAM_TTL_SECONDS, runningTtlSeconds: 24 * 3600 };
   if (!REDIS_URL) return new MemoryChunkStore(options);
-  const [client, subscriber] = await Promise.all([
-    redisConnection(REDIS_URL, processRole() === "worker" ? "worker" : "command"),
-    redisConnection(REDIS_URL, "subscriber"),
-  ]);
-  return new RedisChunkStore(client, subscriber, options);
+  const [port, subscriber] = await Promise.all([commandPort(), redisConnection(REDIS_URL, "subscriber")]);
+  return new RedisChunkStore(port, subscriber, options);
 }
 
 /** The chunk store of this process: memory in the embedded mode, Redis when REDIS_URL is set. */

@@ -166,3 +166,10 @@ local attempt = redis.call('HGET', KEYS[1], 'attempt')
 if attempt then redis.call('HDEL', KEYS[3], ARGV[1] .. ':' .. attempt) end
 redis.call('DEL', KEYS[1], KEYS[2])
 return 1`;
+
+/**
+ * KEYS: hash, list. ARGV: the first list index to return. The hash's fields, the list's length and
+ * its items from that index, read at one moment.
+ */
+export const READ_SCRIPT = `
+return {redis.call('HGETALL', KEYS[1]), redis.call('LLEN', KEYS[2]), redis.call('LRANGE', KEYS[2], ARGV[1], -1)}`;

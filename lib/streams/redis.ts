@@ -1,10 +1,12 @@
-import type { Redis, Result } from "ioredis";
+import type { Redis } from "ioredis";
+import type { RedisPort } from "../redis/port";
 import { channelName, eventChannelOf, redisChannelOf } from "./events";
 import {
   APPEND_FIELDS,
   APPEND_SCRIPT,
   CREATE_SCRIPT,
   FINISH_SCRIPT,
+  READ_SCRIPT,
   REMOVE_SCRIPT,
   START_SCRIPT,
   STOP_SCRIPT,
@@ -29,22 +31,6 @@ import type {
   TerminalEvent,
 } from "./types";
 
-declare module "ioredis" {
-  interface RedisCommander<Context> {
-    bcCreate(hash: string, ...args: (string | number)[]): Result<number, Context>;
-    bcStart(
-      hash: string,
-      list: string,
-      running: string,
-      ...args: (string | number)[]
-    ): Result<Array<string | number> | null, Context>;
-    bcAppend(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Result<number[], Context>;
-    bcFinish(hash: string, list: string, running: string, ...args: (string | number)[]): Result<string | null, Context>;
-    bcRemove(hash: string, list: string, running: string, messageId: string): Result<number, Context>;
-    bcStop(hash: string, list: string, running: string, messageId: string): Result<string[] | null, Context>;
-  }
-}
-
 export const replyHashKey = (ref: ReplyRef) => `chat:reply:${ref.sessionId}:${ref.messageId}`;
 export const replyListKey = (ref: ReplyRef) => `chat:stream:${ref.sessionId}:${ref.messageId}`;
 /** "<messageId>:<attempt>" of every generating reply's current attempt → the start of its chunk lines. */
@@ -53,17 +39,6 @@ export const RUNNING_KEY = "chat:running";
 const ALIVE_KEY = "chat:alive";
 /** Replies per append script call; a flush of more is several calls on one round trip. */
 const APPEND_BATCH = 200;
-
-function defineScripts(client: Redis) {
-  if (typeof client.bcAppend === "function") return;
-  client.defineCommand("bcCreate", { numberOfKeys: 1, lua: CREATE_SCRIPT });
-  client.defineCommand("bcStart", { numberOfKeys: 3, lua: START_SCRIPT });
-  // The key count varies with the batch: it is the command's first argument.
-  client.defineCommand("bcAppend", { lua: APPEND_SCRIPT });
-  client.defineCommand("bcFinish", { numberOfKeys: 3, lua: FINISH_SCRIPT });
-  client.defineCommand("bcStop", { numberOfKeys: 3, lua: STOP_SCRIPT });
-  client.defineCommand("bcRemove", { numberOfKeys: 3, lua: REMOVE_SCRIPT });
-}
 
 function outcomeFields(outcome: FinishOutcome): string {
   const fields =
@@ -84,42 +59,43 @@ export class RedisChunkStore implements ChunkStore {
   readonly kind = "redis";
   private readonly subscriber: SharedSubscriber;
 
+  /**
+   * `port`: how commands reach Redis (a TCP connection, or Upstash's REST API for the web app);
+   * `subscriberClient`: the process's pub/sub connection, always TCP.
+   */
   constructor(
-    private readonly client: Redis,
+    private readonly port: RedisPort,
     subscriberClient: Redis,
     private readonly options: ChunkStoreOptions,
   ) {
-    defineScripts(client);
     this.subscriber = new SharedSubscriber(subscriberClient);
   }
 
   async create(init: ReplyInit): Promise<void> {
     const { sessionId, messageId, userId, correlationId } = init;
-    await this.client.bcCreate(
-      replyHashKey(init),
-      sessionId,
-      messageId,
-      userId,
-      correlationId,
-      this.options.runningTtlSeconds,
+    await this.port.run(
+      CREATE_SCRIPT,
+      [replyHashKey(init)],
+      [sessionId, messageId, userId, correlationId, this.options.runningTtlSeconds],
     );
   }
 
   async startAttempt(reply: ReplyInit, attempt: number, start: AttemptStart = {}): Promise<StartedAttempt | null> {
-    const result = await this.client.bcStart(
-      replyHashKey(reply),
-      replyListKey(reply),
-      RUNNING_KEY,
-      reply.sessionId,
-      reply.messageId,
-      attempt,
-      Date.now(),
-      this.options.runningTtlSeconds,
-      reply.userId,
-      reply.correlationId,
-      start.reason ?? "",
-      ...(start.checkpoint ?? []).map((text) => JSON.stringify(text)),
-    );
+    const result = (await this.port.run(
+      START_SCRIPT,
+      [replyHashKey(reply), replyListKey(reply), RUNNING_KEY],
+      [
+        reply.sessionId,
+        reply.messageId,
+        attempt,
+        Date.now(),
+        this.options.runningTtlSeconds,
+        reply.userId,
+        reply.correlationId,
+        start.reason ?? "",
+        ...(start.checkpoint ?? []).map((text) => JSON.stringify(text)),
+      ],
+    )) as Array<string | number> | null;
     if (!result) return null;
     const [continued, reason, ...items] = result;
     return {
@@ -146,29 +122,27 @@ export class RedisChunkStore implements ChunkStore {
       }
       if (args.length !== 1 + slice.length * APPEND_FIELDS) throw new Error("append: argument layout drifted");
       // Issued together, the calls share one round trip; each reply is in one call, so order holds.
-      calls.push(this.client.bcAppend(keys.length, ...keys, ...args));
+      calls.push(this.port.run(APPEND_SCRIPT, keys, args) as Promise<number[]>);
     }
     const results = (await Promise.all(calls)).flat();
     return results.map((seq) => (seq > 0 ? seq : null));
   }
 
   async stop(ref: ReplyRef): Promise<StoredChunk[] | null> {
-    const items = await this.client.bcStop(replyHashKey(ref), replyListKey(ref), RUNNING_KEY, ref.messageId);
+    const items = (await this.port.run(
+      STOP_SCRIPT,
+      [replyHashKey(ref), replyListKey(ref), RUNNING_KEY],
+      [ref.messageId],
+    )) as string[] | null;
     return items ? items.map((item, index) => parseChunk(String(item), index + 1)) : null;
   }
 
   async finish(ref: ReplyRef, attempt: number | null, outcome: FinishOutcome): Promise<TerminalEvent | null> {
-    const json = await this.client.bcFinish(
-      replyHashKey(ref),
-      replyListKey(ref),
-      RUNNING_KEY,
-      ref.sessionId,
-      ref.messageId,
-      attempt ?? "",
-      outcome.status,
-      outcomeFields(outcome),
-      this.options.ttlSeconds,
-    );
+    const json = (await this.port.run(
+      FINISH_SCRIPT,
+      [replyHashKey(ref), replyListKey(ref), RUNNING_KEY],
+      [ref.sessionId, ref.messageId, attempt ?? "", outcome.status, outcomeFields(outcome), this.options.ttlSeconds],
+    )) as string | null;
     return json ? (JSON.parse(json) as TerminalEvent) : null;
   }
 
@@ -180,23 +154,21 @@ export class RedisChunkStore implements ChunkStore {
     const start = Math.max(0, afterSeq);
     const stop = uptoSeq === undefined ? -1 : uptoSeq - 1;
     if (uptoSeq !== undefined && stop < start) return [];
-    const items = await this.client.lrange(replyListKey(ref), start, stop);
+    const items = (await this.port.command("LRANGE", replyListKey(ref), start, stop)) as string[];
     return items.map((item, index) => parseChunk(item, start + index + 1));
   }
 
   async readReply(ref: ReplyRef, afterSeq: number): Promise<{ state: ReplyState; chunks: StoredChunk[] } | null> {
     const start = Math.max(0, afterSeq);
-    // One transaction: the chunk count and the chunks always belong to the attempt read with them
+    // One script: the chunk count and the chunks always belong to the attempt read with them
     // (a new attempt empties the list and bumps the attempt in one script).
-    const results = await this.client
-      .multi()
-      .hgetall(replyHashKey(ref))
-      .llen(replyListKey(ref))
-      .lrange(replyListKey(ref), start, -1)
-      .exec();
-    const hash = (results?.[0]?.[1] ?? {}) as Record<string, string>;
-    const length = Number(results?.[1]?.[1] ?? 0);
-    const items = (results?.[2]?.[1] ?? []) as string[];
+    const [fields, length, items] = (await this.port.run(
+      READ_SCRIPT,
+      [replyHashKey(ref), replyListKey(ref)],
+      [start],
+    )) as [string[], number, string[]];
+    const hash: Record<string, string> = {};
+    for (let i = 0; i + 1 < fields.length; i += 2) hash[fields[i] as string] = fields[i + 1] as string;
     if (!hash.status || !hash.userId || !hash.correlationId) return null;
     const state: ReplyState = {
       sessionId: ref.sessionId,
@@ -224,11 +196,11 @@ export class RedisChunkStore implements ChunkStore {
    * persistence, a failover to an empty replica). One command per call.
    */
   async checkLoss(): Promise<boolean> {
-    return (await this.client.set(ALIVE_KEY, String(Date.now()), "NX")) === "OK";
+    return (await this.port.command("SET", ALIVE_KEY, String(Date.now()), "NX")) === "OK";
   }
 
   async remove(ref: ReplyRef): Promise<void> {
-    await this.client.bcRemove(replyHashKey(ref), replyListKey(ref), RUNNING_KEY, ref.messageId);
+    await this.port.run(REMOVE_SCRIPT, [replyHashKey(ref), replyListKey(ref), RUNNING_KEY], [ref.messageId]);
   }
 
   async close(): Promise<void> {}

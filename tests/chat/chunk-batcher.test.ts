@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
+import { tcpPort } from "../../lib/redis/port";
 import { MemoryChunkStore } from "../../lib/streams/memory";
 import { RedisChunkStore } from "../../lib/streams/redis";
 import type { ChunkStore, ReplyInit } from "../../lib/streams/types";
@@ -12,7 +13,7 @@ const client = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
 const subscriber = new Redis(TEST_REDIS_URL);
 const stores: Array<[string, ChunkStore]> = [
   ["memory", new MemoryChunkStore(options)],
-  ["redis", new RedisChunkStore(client, subscriber, options)],
+  ["redis", new RedisChunkStore(tcpPort(client), subscriber, options)],
 ];
 
 afterAll(async () => {

@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
+import { type RedisPort, restPort, tcpPort } from "../../lib/redis/port";
 import { eventChannelOf, userListenerName } from "../../lib/streams/events";
 import { MemoryChunkStore } from "../../lib/streams/memory";
 import { RedisChunkStore, RUNNING_KEY } from "../../lib/streams/redis";
@@ -8,25 +9,34 @@ import { SharedSubscriber } from "../../lib/streams/redis-subscriber";
 import type { ChunkStore, StreamEvent } from "../../lib/streams/types";
 import { readReplyUntilEnd } from "../support/reader";
 import { TEST_REDIS_URL } from "../support/services";
+import { startUpstashRest } from "../support/upstash-rest";
 
 const options = { ttlSeconds: 1, runningTtlSeconds: 60 };
 const redisClients: Redis[] = [];
 
-const subscriberName = `contract-sub-${randomUUID()}`;
+// The same Redis behind Upstash's REST protocol: the web app's commands over HTTP (its pub/sub stays TCP).
+const upstash = await startUpstashRest(TEST_REDIS_URL);
+const subscriberNames = new WeakMap<ChunkStore, string>();
 
-function newRedisStore(): ChunkStore {
+/** A Redis store whose commands go over TCP (ioredis), or over REST (`@upstash/redis`). */
+function newRedisStore(transport: "tcp" | "rest" = "tcp"): ChunkStore {
   const client = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+  const subscriberName = `contract-sub-${randomUUID()}`;
   const subscriber = new Redis(TEST_REDIS_URL, { connectionName: subscriberName });
   redisClients.push(client, subscriber);
-  return new RedisChunkStore(client, subscriber, options);
+  const port: RedisPort = transport === "tcp" ? tcpPort(client) : restPort(upstash, 3_000);
+  const store = new RedisChunkStore(port, subscriber, options);
+  subscriberNames.set(store, subscriberName);
+  return store;
 }
 
 afterAll(async () => {
   await Promise.all(redisClients.map((client) => client.quit()));
+  await upstash.close();
 });
 
-/** Channels the stores' subscriber connection is subscribed to, as Redis counts them. */
-async function subscribedChannels(name = subscriberName): Promise<number> {
+/** Channels a subscriber connection (by its name) is subscribed to, as Redis counts them. */
+async function subscribedChannels(name: string): Promise<number> {
   const clients = (await redisClients[0]?.client("LIST")) as string;
   const line = clients.split("\n").find((entry) => entry.includes(`name=${name}`));
   return Number(/ sub=(\d+) /.exec(line ?? "")?.[1]);
@@ -34,7 +44,8 @@ async function subscribedChannels(name = subscriberName): Promise<number> {
 
 const implementations: Array<[string, () => ChunkStore]> = [
   ["memory", () => new MemoryChunkStore(options)],
-  ["redis", newRedisStore],
+  ["redis", () => newRedisStore("tcp")],
+  ["redis over Upstash REST", () => newRedisStore("rest")],
 ];
 
 function newReply() {
@@ -285,7 +296,8 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
   it("serves many readers of one reply from one subscription", async () => {
     const reply = newReply();
     // Channels of earlier tests may still be subscribed (a channel nobody needs lingers a while).
-    const before = await subscribedChannels();
+    const subscriberName = subscriberNames.get(store) ?? "";
+    const before = await subscribedChannels(subscriberName);
     const counts = new Array<number>(300).fill(0);
     const subs = counts.map((_, i) =>
       store.subscribe(
@@ -299,7 +311,8 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
     );
     await Promise.all(subs.map((s) => s.ready));
     // At most one more Redis subscription in all: the reply's user's shard channel.
-    if (store instanceof RedisChunkStore) expect((await subscribedChannels()) - before).toBeLessThanOrEqual(1);
+    if (store instanceof RedisChunkStore)
+      expect((await subscribedChannels(subscriberName)) - before).toBeLessThanOrEqual(1);
     await store.create(reply);
     await store.startAttempt(reply, 1);
     for (let i = 0; i < 10; i++) await store.append(reply, 1, "t", i);
