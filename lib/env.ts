@@ -102,6 +102,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.preprocess(emptyIsUnset, z.enum(["debug", "info", "warn", "error", "silent"]).default("info")),
 });
 
+/** Every variable this app reads (the README's table documents each). */
+export const ENV_VARIABLES = Object.keys(envSchema.shape);
+
 export type Env = z.infer<typeof envSchema> & {
   mode: "embedded" | "redis";
   llmProvider: "mock" | "anthropic";
