@@ -21,7 +21,10 @@ interface Paced {
   sent: number;
   tps: number;
   startedAt: number;
+  /** Set by the signal's abort: a field read per tick, where `signal.aborted` is a checked getter. */
+  aborted: boolean;
   signal: AbortSignal;
+  onAbort: () => void;
   onText: (text: string) => void;
   settle: (error: unknown) => void;
 }
@@ -30,7 +33,8 @@ const paced = new Set<Paced>();
 let clock: NodeJS.Timeout | null = null;
 
 function tickAll(): void {
-  for (const reply of paced) step(reply);
+  const now = performance.now();
+  for (const reply of paced) step(reply, now);
   if (paced.size === 0 && clock) {
     clearInterval(clock);
     clock = null;
@@ -38,9 +42,9 @@ function tickAll(): void {
 }
 
 /** Sends what is due of `reply`; true once it has ended (sent everything, aborted, or failed). */
-function step(reply: Paced): boolean {
-  if (reply.signal.aborted) return end(reply, cancelled());
-  const elapsedMs = performance.now() - reply.startedAt;
+function step(reply: Paced, now: number): boolean {
+  if (reply.aborted) return end(reply, cancelled());
+  const elapsedMs = now - reply.startedAt;
   // The +1 makes the first token due at once, so `ttft` really is the time to the first token.
   const due = Math.min(reply.total, 1 + Math.floor((elapsedMs * reply.tps) / 1000));
   if (due > reply.sent) {
@@ -58,6 +62,7 @@ function step(reply: Paced): boolean {
 
 function end(reply: Paced, error: unknown): true {
   paced.delete(reply);
+  reply.signal.removeEventListener("abort", reply.onAbort);
   reply.settle(error);
   return true;
 }
@@ -72,20 +77,24 @@ function sendTokens(
 ): Promise<number> {
   if (tps === 0) return sendUnpaced(tokens, total, signal, onText);
   return new Promise<number>((resolve, reject) => {
+    if (total === 0) return signal.aborted ? reject(cancelled()) : resolve(0);
+    const startedAt = performance.now();
     const reply: Paced = {
       tokens,
       total,
       sent: 0,
       tps,
-      startedAt: performance.now(),
+      startedAt,
+      aborted: signal.aborted,
       signal,
+      onAbort: () => {
+        reply.aborted = true;
+      },
       onText,
       settle: (error) => (error === null ? resolve(reply.sent) : reject(error)),
     };
-    if (total === 0 || step(reply)) {
-      if (total === 0) reply.settle(signal.aborted ? cancelled() : null);
-      return;
-    }
+    signal.addEventListener("abort", reply.onAbort, { once: true });
+    if (step(reply, startedAt)) return;
     paced.add(reply);
     clock ??= setInterval(tickAll, TICK_MS);
   });
