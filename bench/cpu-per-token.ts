@@ -40,6 +40,8 @@ interface Measured {
   perThousand: Record<string, number>;
   seconds: number;
   p99: number;
+  /** Tokens per chunk delivered while every reply streamed: fewer, larger chunks cost less per token downstream. */
+  tokensPerChunk: number;
   /** Redis's own time per command per 1,000 tokens (ms), the largest first. */
   redisCommands: string;
 }
@@ -91,7 +93,9 @@ async function measure(system: System, pids: Record<string, number | undefined>)
     .join(", ");
   const summary = summarize(result.samples);
   if (!result.complete) console.log("  problems:", result.problems);
-  return { perThousand, seconds: Math.round(seconds * 10) / 10, p99: summary.p99, redisCommands };
+  const tokensPerChunk =
+    result.samples.length > 0 ? Math.round(((thousands * 1000) / result.samples.length) * 100) / 100 : 0;
+  return { perThousand, seconds: Math.round(seconds * 10) / 10, p99: summary.p99, tokensPerChunk, redisCommands };
 }
 
 const peers: Array<Awaited<ReturnType<typeof startPeer>>> = [];
@@ -119,7 +123,7 @@ try {
     for (const { name, system, pids } of round % 2 ? running : [...running].reverse()) {
       const m = await measure(system, pids);
       console.log(
-        `round ${round} ${name}: ${replies} replies, ${m.seconds} s all streaming, p99 ${m.p99} ms; CPU ms per 1000 tokens ${JSON.stringify(m.perThousand)}${m.redisCommands ? `; Redis ms per 1000 tokens by command: ${m.redisCommands}` : ""}`,
+        `round ${round} ${name}: ${replies} replies, ${m.seconds} s all streaming, p99 ${m.p99} ms, ${m.tokensPerChunk} tokens per chunk; CPU ms per 1000 tokens ${JSON.stringify(m.perThousand)}${m.redisCommands ? `; Redis ms per 1000 tokens by command: ${m.redisCommands}` : ""}`,
       );
     }
   }
