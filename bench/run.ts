@@ -1,20 +1,22 @@
 // npm run bench [-- --full]: how fast Backchannel is on this machine, side by side with a bare
-// Node SSE server (the floor) and the npm package resumable-stream, in one run. This process is
+// Node SSE server (the floor; for the send rows also the durable floor, which commits a send to
+// Postgres and Redis before its 202) and the npm package resumable-stream, in one run. This process is
 // the load: it starts every server as a child process and drives each only through HTTP/SSE.
 // Quick profile: under 4 minutes (the takeover's 3 kills take about one); full: about 20 on a busy
 // machine (19.9 min at load average 4 to 7), and it rewrites docs/benchmarks.md.
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { Redis } from "ioredis";
 import { type RunningApp, startApp } from "../tests/support/app";
-import { TEST_REDIS_URL } from "../tests/support/services";
+import { TEST_POSTGRES_URL, TEST_REDIS_URL } from "../tests/support/services";
 import { APP_ENV, PRODUCTION_TIMINGS } from "./app-env";
 import { chartSvg, type Panel } from "./chart";
 import { keptSectionsOf } from "./kept-sections";
 import { latestLockCost, lockCostLines } from "./lock-cost-report";
+import { type Peer, type PeerKind, startPeer as startSharedPeer, stopPeer } from "./peers/start";
 import {
   commandCount,
   cpuSeconds,
@@ -116,39 +118,14 @@ function record(scenario: string, system: string, samples: number[], note?: stri
 
 // ---------------------------------------------------------------- the peer servers
 
-interface Peer {
-  system: System;
-  child: ChildProcess;
-}
-
-async function startPeer(kind: "floor" | "resumable"): Promise<Peer> {
-  const child = spawn(process.execPath, ["--import", "tsx", "bench/peers/server.ts"], {
-    env: { ...process.env, PEER_KIND: kind, PORT: "0", REDIS_URL, FLUSH_MS: String(FLUSH_MS) },
-    stdio: ["ignore", "pipe", "inherit"],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = "";
-    child.stdout?.on("data", (chunk: Buffer) => {
-      out += chunk.toString();
-      const match = /listening (\d+)/.exec(out);
-      if (match) resolve(Number(match[1]));
-    });
-    child.once("exit", (code) => reject(new Error(`${kind} server exited with ${code}`)));
-  });
-  return { system: { kind, baseUrl: `http://127.0.0.1:${port}` }, child };
-}
-
-function stopPeer(peer: Peer): Promise<void> {
-  return new Promise((resolve) => {
-    if (peer.child.exitCode !== null) return resolve();
-    peer.child.once("exit", () => resolve());
-    peer.child.kill("SIGTERM");
-  });
-}
+const startPeer = (kind: PeerKind) =>
+  startSharedPeer(kind, { REDIS_URL, FLUSH_MS: String(FLUSH_MS), DATABASE_URL: TEST_POSTGRES_URL });
 
 // ---------------------------------------------------------------- scenarios, per system
 
 const names: Record<string, string> = { app: "Backchannel", floor: "floor", resumable: "resumable-stream" };
+/** The floor whose sends are durable (bench/peers/server.ts, PEER_KIND=durable): send rows only. */
+const DURABLE = "durable floor";
 
 /** CPU per send at 50 concurrent senders (each send with its 1-token reply), ms, by process. */
 interface SendCpu {
@@ -310,6 +287,8 @@ try {
   log(`profile ${profile}; starting the floor, resumable-stream and Backchannel (Redis mode, separate worker)`);
   const floor = await startPeer("floor");
   peers.push(floor);
+  const durable = levelsOnly ? null : await startPeer("durable");
+  if (durable) peers.push(durable);
   const resumable = await startPeer("resumable");
   peers.push(resumable);
   app = await startApp("redis", APP_ENV);
@@ -319,6 +298,16 @@ try {
   if (!levelsOnly) {
     const floorPid = floor.child.pid;
     await sendScenarios(floor.system, "floor", { floor: () => (floorPid ? [floorPid] : []) });
+    if (durable) {
+      const durablePid = durable.child.pid;
+      await sendScenarios(durable.system, DURABLE, {
+        [DURABLE]: () => (durablePid ? [durablePid] : []),
+        postgres: () => pidsNamed("postgres"),
+        redis: () => (redisPid ? [redisPid] : []),
+      });
+      // Its streams are the floor's: it has served its rows.
+      await stopPeer(durable);
+    }
     const appPids = app.pids();
     await sendScenarios(appSystem, "Backchannel", {
       web: () => (appPids.web ? [appPids.web] : []),
@@ -412,6 +401,9 @@ for (const level of P.levels) {
 }
 ratio("send → first chunk", "send → first chunk (zero-delay model)", "floor", "p50", 3);
 ratio("send → 202 at 50 senders", "send → 202, 50 concurrent senders", "floor", "p50", 3);
+ratio("send → 202, 1 sender", "send → 202, 1 sender", DURABLE, "p50", null);
+ratio("send → 202 at 50 senders", "send → 202, 50 concurrent senders", DURABLE, "p50", null);
+ratio("send → 202 at 50 senders", "send → 202, 50 concurrent senders", DURABLE, "p99", null);
 ratio("resume", resumeRow, "floor", "p50", 2);
 ratio("resume", resumeRow, "floor", "p99", 2);
 ratio("resume", resumeRow, "resumable-stream", "p50", 0.5);
@@ -467,7 +459,8 @@ const cpuLines = [
     ];
   }),
 ];
-// What each send costs the machine, next to the floor's POST (which stores nothing and queues nothing).
+// What each send costs the machine, next to the floor's POST (which stores nothing and queues
+// nothing) and the durable floor's (two rows in one transaction, one Redis write).
 const sendCpuLines = [
   "| system | CPU ms per send, by process | total ms |",
   "|---|---|--:|",
@@ -492,7 +485,12 @@ const machine = {
   loadAverage: { start: Math.round(loadAtStart * 100) / 100, end: Math.round((os.loadavg()[0] ?? 0) * 100) / 100 },
 };
 const date = new Date().toISOString().slice(0, 19).replace(/:/g, "-");
-const colours: Record<string, string> = { Backchannel: "#1f6feb", floor: "#2da44e", "resumable-stream": "#cf222e" };
+const colours: Record<string, string> = {
+  Backchannel: "#1f6feb",
+  floor: "#2da44e",
+  [DURABLE]: "#8250df",
+  "resumable-stream": "#cf222e",
+};
 const seriesOf = (system: string, scenarioOf: (x: number) => string, xs: number[]) => ({
   name: system,
   colour: colours[system] ?? "#888",
@@ -549,7 +547,7 @@ if (full && !levelsOnly) {
     `The latest full run of \`npm run bench -- --full\` (${date}, ${((Date.now() - startedAt) / 60000).toFixed(1)} min, at ${measuredCommit()}).`,
     `Machine: ${machine.cpus} × ${machine.cpu}, ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.os}; Redis and Postgres on the same machine, everything on loopback; 1-minute load average ${machine.loadAverage.start} at the start, ${machine.loadAverage.end} at the end (${machine.cpus} cores; other work on the machine counts in it).`,
     "",
-    "Backchannel runs in its Redis mode (web app and a separate worker process, Postgres, the mock model) and, for a few rows, in its embedded mode. The floor is a bare Node SSE server (bench/peers/server.ts, in memory). resumable-stream is the npm package (its ioredis entry, same Redis) behind the same kind of SSE server. All three get the same chunk sizes and rates (tokens gathered for 50 ms, then written as one chunk) and are read by the same load process (bench/http.ts). Delivery is measured from the chunk's `ts` (written by the worker or producer) to its arrival at the SSE reader.",
+    "Backchannel runs in its Redis mode (web app and a separate worker process, Postgres, the mock model) and, for a few rows, in its embedded mode. The floor is a bare Node SSE server (bench/peers/server.ts, in memory). The durable floor (send rows only) is the same server with a send made durable before its 202, as the app's is: the message and its reply committed to Postgres in one transaction and one Redis write. resumable-stream is the npm package (its ioredis entry, same Redis) behind the same kind of SSE server. All three get the same chunk sizes and rates (tokens gathered for 50 ms, then written as one chunk) and are read by the same load process (bench/http.ts). Delivery is measured from the chunk's `ts` (written by the worker or producer) to its arrival at the SSE reader.",
     "",
     `The app runs with its production defaults (bench/app-env.ts: ${Object.entries(PRODUCTION_TIMINGS)
       .map(([name, value]) => `${name} ${value}`)

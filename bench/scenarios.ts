@@ -180,7 +180,15 @@ interface ReplyTrack {
  */
 export async function delivery(
   system: System,
-  options: { replies: number; readersPerReply: number; tokens: number; tps: number; onRunning?: () => void },
+  options: {
+    replies: number;
+    readersPerReply: number;
+    tokens: number;
+    tps: number;
+    onRunning?: () => void;
+    /** The first reply has ended at its reader: until now, every reply was streaming. */
+    onFirstEnd?: () => void;
+  },
 ): Promise<DeliveryResult> {
   const { replies, readersPerReply, tokens, tps } = options;
   // Two flat number arrays, not an array of pairs: a million small arrays would make this process
@@ -192,6 +200,8 @@ export async function delivery(
   const readers: SseReader[] = [];
   const ends: Promise<void>[] = [];
   let resets = 0;
+  let running = false;
+  let anyEnded = false;
 
   const follow = (url: string, headers: Record<string, string>, matches: (data: Record<string, unknown>) => number) => {
     let last = 0;
@@ -221,6 +231,10 @@ export async function delivery(
         lastSeqExpected = Number(data.seq);
         if (lastSeqExpected !== last) problems.push(`ended at ${last} of ${lastSeqExpected}`);
         track.endAt = Math.max(track.endAt, at);
+        if (running && !anyEnded) {
+          anyEnded = true;
+          options.onFirstEnd?.();
+        }
         finished();
         return true;
       }
@@ -275,6 +289,7 @@ export async function delivery(
     await Promise.all(readers.map((reader) => reader.opened));
   }
   options.onRunning?.();
+  running = true;
   await Promise.all(ends);
   for (const reader of readers) reader.close();
 

@@ -1,14 +1,21 @@
-// npx tsx bench/peers/check.ts — starts bench/peers/server.ts once per kind (PEER_KIND=floor and
-// resumable) and checks its HTTP/SSE interface with real requests. Prints PASS/FAIL lines; exits
-// non-zero when anything failed. Needs Redis at REDIS_URL (default redis://127.0.0.1:6379).
+// npx tsx bench/peers/check.ts — starts bench/peers/server.ts once per kind (PEER_KIND=floor,
+// durable and resumable) and checks its HTTP/SSE interface with real requests. Prints PASS/FAIL lines; exits
+// non-zero when anything failed. Needs Redis at REDIS_URL (default redis://127.0.0.1:6379) and, for durable, Postgres at
+// DATABASE_URL (default postgres://postgres@127.0.0.1:5432/test).
 import { type ChildProcess, spawn } from "node:child_process";
 import { once } from "node:events";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
+import { Redis } from "ioredis";
+import postgres from "postgres";
 import { mockReplyTokens } from "../../lib/llm/mock-text";
 
-type Kind = "floor" | "resumable";
-const KINDS: Kind[] = (process.env.PEER_KINDS?.split(",") as Kind[] | undefined) ?? ["floor", "resumable"];
+type Kind = "floor" | "durable" | "resumable";
+const KINDS: Kind[] = (process.env.PEER_KINDS?.split(",") as Kind[] | undefined) ?? ["floor", "durable", "resumable"];
+/** The durable floor streams as the floor does. */
+const floorLike = (kind: Kind) => kind !== "resumable";
+const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
+const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 /** The fixed prompt server.ts feeds mockReplyTokens. */
 const PROMPT = "bench";
 const SERVER = fileURLToPath(new URL("./server.ts", import.meta.url));
@@ -202,6 +209,8 @@ async function checkKind(peer: Peer): Promise<void> {
   const label = (text: string) => `${kind}: ${text}`;
   const streamUrl = (id: string, query = "") => `${base}/replies/${id}/stream${query}`;
 
+  if (kind === "durable") await checkDurable(peer);
+
   const health = await fetch(`${base}/health`);
   report(health.status === 200 && (await health.text()) === "ok", label("GET /health → 200 ok"));
 
@@ -237,7 +246,7 @@ async function checkKind(peer: Peer): Promise<void> {
   // A finished reply: floor replays it, resumable-stream has nothing to resume
   {
     const result = await read(streamUrl(first.id));
-    if (kind === "floor") {
+    if (floorLike(kind)) {
       const problem = checkReply(parseFrames(result.raw), expectedText(120));
       report(result.status === 200 && problem === null, label("finished reply replays from memory"), problem ?? "");
     } else {
@@ -249,7 +258,7 @@ async function checkKind(peer: Peer): Promise<void> {
   {
     const { id } = await post(peer, 500, 0);
     const result = await read(streamUrl(id));
-    if (kind === "floor") {
+    if (floorLike(kind)) {
       const frames = parseFrames(result.raw);
       const problem = checkReply(frames, expectedText(500));
       report(
@@ -302,7 +311,7 @@ async function checkKind(peer: Peer): Promise<void> {
     let combined: Frame[];
     let part2: ReadResult;
     let query: string;
-    if (kind === "floor") {
+    if (floorLike(kind)) {
       // Keep only complete frames; `after` is the last seq we have.
       const after = chunkCount(parseFrames(kept));
       query = `?after=${after}`;
@@ -340,7 +349,7 @@ async function checkKind(peer: Peer): Promise<void> {
   }
 
   // (5) /events
-  if (kind === "floor") {
+  if (floorLike(kind)) {
     const ids: string[] = [];
     const allDone = (raw: string) =>
       ids.length === 2 &&
@@ -378,6 +387,34 @@ async function checkKind(peer: Peer): Promise<void> {
     await res.text();
     report(res.status === 404, label("GET /events → 404"), String(res.status));
   }
+}
+
+/** Each 202 of the durable floor follows its two committed rows and its Redis write. */
+async function checkDurable(peer: Peer): Promise<void> {
+  const sql = postgres(DATABASE_URL, { max: 1, onnotice: () => {} });
+  const redis = new Redis(REDIS_URL);
+  try {
+    const { status, id } = await post(peer, 5, 0);
+    const rows = await sql<Array<{ role: string; status: string; run: string }>>`
+      select role, status, run from bench_durable.messages
+      where id = ${id} or id = (select reply_to from bench_durable.messages where id = ${id})
+      order by role desc`;
+    report(
+      status === 202 && rows.map((row) => `${row.role} ${row.status}`).join(", ") === "user done, assistant queued",
+      label(peer.kind, "POST → 202 after the message and its reply are committed"),
+      JSON.stringify(rows),
+    );
+    const run = rows[0]?.run ?? "";
+    const marks = await redis.keys(`bench-durable-${run}:${id}`);
+    report(marks.length === 1, label(peer.kind, "…and after one Redis write for the reply"), marks.join(", "));
+  } finally {
+    await sql.end({ timeout: 1 });
+    redis.disconnect();
+  }
+}
+
+function label(kind: Kind, text: string): string {
+  return `${kind}: ${text}`;
 }
 
 const peers: Peer[] = [];

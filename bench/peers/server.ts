@@ -1,13 +1,17 @@
-// A bare node:http SSE server the benchmark compares the app against. Two kinds, chosen by PEER_KIND:
+// A bare node:http SSE server the benchmark compares the app against. Three kinds, chosen by PEER_KIND:
 //
 // - floor: replies live in memory and are fanned out to connected readers directly (no Redis, no
 //   DB, no auth): about the most this machine can do over HTTP/SSE. Each chunk's SSE text is framed
 //   once and the same string is written to every reader.
+// - durable: the floor, but a send is durable before its 202, as the app's is: it commits the two
+//   rows of a send (the message and its reply) to Postgres in one transaction (DATABASE_URL, its
+//   own schema `bench_durable`, rows removed at shutdown) and makes one Redis write (the reply's
+//   queued mark, SET … EX), then answers. Its replies stream from memory as the floor's do.
 // - resumable: the same HTTP interface, but every reply goes through the npm package
 //   `resumable-stream` (ioredis entry): the producer is `createNewResumableStream`, every reader
 //   (first connect, late joiner or reconnect) is `resumeExistingStream(id, chars)`.
 //
-// Start: PEER_KIND=floor|resumable PORT=0 node --import tsx bench/peers/server.ts
+// Start: PEER_KIND=floor|durable|resumable PORT=0 node --import tsx bench/peers/server.ts
 // It prints exactly one line `listening <port>` on stdout once it accepts connections.
 //
 // What resumable-stream@2.2.13 does (read from node_modules/resumable-stream/dist/runtime.js):
@@ -49,18 +53,20 @@ import { once } from "node:events";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Redis } from "ioredis";
+import postgres from "postgres";
 import { createResumableStreamContext, type ResumableStreamContext } from "resumable-stream/ioredis";
 import { mockReplyTokens } from "../../lib/llm/mock-text";
 
-type Kind = "floor" | "resumable";
+type Kind = "floor" | "durable" | "resumable";
 
 const KIND = (process.env.PEER_KIND ?? "floor") as Kind;
-if (KIND !== "floor" && KIND !== "resumable") {
-  console.error(`PEER_KIND must be "floor" or "resumable", not ${JSON.stringify(process.env.PEER_KIND)}`);
+if (KIND !== "floor" && KIND !== "durable" && KIND !== "resumable") {
+  console.error(`PEER_KIND must be "floor", "durable" or "resumable", not ${JSON.stringify(process.env.PEER_KIND)}`);
   process.exit(2);
 }
 const PORT = Number(process.env.PORT ?? 0);
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const DATABASE_URL = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const FLUSH_MS = positiveNumber(process.env.FLUSH_MS, 50);
 const FLUSH_MAX_CHARS = positiveNumber(process.env.FLUSH_MAX_CHARS, 512);
 
@@ -256,7 +262,9 @@ function countParam(url: URL, name: string): number {
 interface Peer {
   /** Resolves when the peer can take requests. */
   ready: Promise<void>;
-  create(tokens: number, tps: number): string;
+  /** Makes a send durable before its 202 (durable only); `id` is the reply's. */
+  store?(id: string): Promise<void>;
+  create(tokens: number, tps: number, id?: string): string;
   stream(id: string, url: URL, req: IncomingMessage, res: ServerResponse): Promise<void> | void;
   events(req: IncomingMessage, res: ServerResponse): void;
   close(): Promise<void>;
@@ -276,8 +284,7 @@ function createFloorPeer(): Peer {
   return {
     ready: Promise.resolve(),
 
-    create(tokens, tps) {
-      const id = randomUUID();
+    create(tokens, tps, id = randomUUID()) {
       const reply: FloorReply = { frames: [], end: null, readers: new Set() };
       replies.set(id, reply);
       startProduction(tokens, tps, {
@@ -327,6 +334,59 @@ function createFloorPeer(): Peer {
     async close() {
       for (const reply of replies.values()) for (const reader of reply.readers) reader.destroy();
       for (const reader of eventReaders) reader.destroy();
+    },
+  };
+}
+
+/**
+ * The floor with a durable send: the message row and its reply row committed in one transaction
+ * (one statement, one round trip, as few as a send can have), then one Redis write, then the 202.
+ */
+function createDurablePeer(): Peer {
+  const floor = createFloorPeer();
+  // As many connections as the app's pool (lib/db/client.ts).
+  const sql = postgres(DATABASE_URL, { max: 10, onnotice: () => {} });
+  const redis = new Redis(REDIS_URL);
+  redis.on("error", (error: unknown) => console.error("redis:", error));
+  const run = `${process.pid}-${Date.now()}`;
+  const keyPrefix = `bench-durable-${run}`;
+  const ready = (async () => {
+    // Several runs may start at once: a concurrent CREATE can fail on the catalog; the second try sees it.
+    for (let tries = 0; ; tries++) {
+      try {
+        await sql`create schema if not exists bench_durable`;
+        await sql`create table if not exists bench_durable.messages (
+          id uuid primary key,
+          reply_to uuid,
+          run text not null,
+          role text not null,
+          content text not null,
+          status text not null,
+          created_at timestamptz not null default now()
+        )`;
+        break;
+      } catch (error) {
+        if (tries >= 2) throw error;
+      }
+    }
+    if (redis.status !== "ready") await once(redis, "ready");
+  })();
+  return {
+    ...floor,
+    ready,
+    async store(id) {
+      const messageId = randomUUID();
+      await sql`insert into bench_durable.messages (id, reply_to, run, role, content, status) values
+        (${messageId}, null, ${run}, 'user', 'bench', 'done'),
+        (${id}, ${messageId}, ${run}, 'assistant', '', 'queued')`;
+      await redis.set(`${keyPrefix}:${id}`, "queued", "EX", 3600);
+    },
+    async close() {
+      await floor.close();
+      try {
+        await sql`delete from bench_durable.messages where run = ${run}`;
+      } catch {}
+      await Promise.allSettled([sql.end({ timeout: 1 }), redis.quit()]);
     },
   };
 }
@@ -458,7 +518,7 @@ function createResumablePeer(): Peer {
 // ---------------------------------------------------------------------------------------------
 // Server
 
-const peer = KIND === "floor" ? createFloorPeer() : createResumablePeer();
+const peer = KIND === "floor" ? createFloorPeer() : KIND === "durable" ? createDurablePeer() : createResumablePeer();
 const STREAM_PATH = /^\/replies\/([^/]+)\/stream$/;
 
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -467,7 +527,10 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
   if (req.method === "POST" && pathname === "/replies") {
     const parsed = parseReplyRequest(await readBody(req));
     if (typeof parsed === "string") return sendJson(res, 400, { error: "bad_request", message: parsed });
-    return sendJson(res, 202, { id: peer.create(parsed.tokens, parsed.tps) });
+    if (!peer.store) return sendJson(res, 202, { id: peer.create(parsed.tokens, parsed.tps) });
+    const id = randomUUID();
+    await peer.store(id);
+    return sendJson(res, 202, { id: peer.create(parsed.tokens, parsed.tps, id) });
   }
   if (req.method === "GET") {
     const match = STREAM_PATH.exec(pathname);

@@ -10,20 +10,20 @@ import { getChunkStore } from "../streams/index";
 import { sseDeliveryTracker } from "../tracing/index";
 import type { Cursor } from "./cursor";
 import {
-  eventBytes,
-  eventChunk,
   eventFrame,
   HEARTBEAT_FRAME,
   OPEN_FRAME,
   reconnectFrame,
   SSE_HEADERS,
+  sharedChunk,
+  sharedFrame,
   type WireEvent,
 } from "./sse";
 import { ReplyStream, type StreamTarget } from "./stream";
 import { getStreamSlots } from "./stream-slots";
 
 // The SSE responses are written straight to Node's response (pages/api routes): a live event for
-// one reader is one write of bytes built once for every reader (to the socket itself on a plain
+// one reader is one write of text built once for every reader (to the socket itself on a plain
 // chunked response, see chunkedSocketOf). An App Router Response body costs a web ReadableStream
 // piped into a WritableStream per connection, several promises per chunk per reader; at 1,000
 // readers that was about a third of the web process's CPU (docs/benchmarks.md).
@@ -73,7 +73,7 @@ export async function streamReplies(
   // each reader and defer it to a writev on the next tick.
   let direct: Socket | null = null;
 
-  /** A comment or control frame (a string), or an event, whose bytes are built once for every reader. */
+  /** A comment or control frame (a string), or an event, whose frame is built once for every reader. */
   const write = (item: string | WireEvent) => {
     if (closed) return;
     if (held) held.push(typeof item === "string" ? item : eventFrame(item));
@@ -87,9 +87,9 @@ export async function streamReplies(
       close();
       res.destroy();
     } else if (typeof item === "string") res.write(item);
-    else if (!direct) res.write(eventBytes(item));
+    else if (!direct) res.write(sharedFrame(item));
     // A client that half-closed: the server ended the socket, and res says `close` a moment later.
-    else if (direct.writable) direct.write(eventChunk(item));
+    else if (direct.writable) direct.write(sharedChunk(item));
     else close();
   };
   /** Writes the replay's frames built so far. */

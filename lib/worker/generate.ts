@@ -189,14 +189,20 @@ async function callModel(
     const request = { messages: turns, signal, attempt, continueFrom, model: call.model, system: call.system };
     const calledAt = Date.now();
     let firstText = true;
-    for await (const event of deps.llm.stream(request)) {
-      if (event.type === "text") {
-        if (firstText) {
-          firstText = false;
-          m.firstToken.observe((Date.now() - calledAt) / 1000);
-        }
-        buffer.push(event.text);
-      } else usage = { inputTokens: event.inputTokens, outputTokens: event.outputTokens };
+    const onText = (text: string) => {
+      if (firstText) {
+        firstText = false;
+        m.firstToken.observe((Date.now() - calledAt) / 1000);
+      }
+      buffer.push(text);
+    };
+    // Pushed when the provider can (no promise per event); read through its iterator otherwise.
+    if (deps.llm.streamText) usage = await deps.llm.streamText(request, onText);
+    else {
+      for await (const event of deps.llm.stream(request)) {
+        if (event.type === "text") onText(event.text);
+        else usage = { inputTokens: event.inputTokens, outputTokens: event.outputTokens };
+      }
     }
     await buffer.flush();
     if (running.reason) return { kind: "stopped", reason: running.reason };

@@ -8,4 +8,15 @@ describe("the sections a full bench run keeps in docs/benchmarks.md", () => {
     expect(keptSections(`# Benchmarks\n\n${section}\n`)).toEqual([section, ""]);
     expect(keptSections("# Benchmarks\n\n## CPU per send\n")).toEqual([]);
   });
+
+  it("keeps the CPU per token section too, in the order of KEPT_HEADINGS", () => {
+    const cached = "## Opening a cached chat in the browser\n\ncached";
+    const cpu = "## CPU per delivered token\n\n| process | ms |";
+    expect(keptSections(`# Benchmarks\n\n${cpu}\n\n## CPU per send\n\nx\n\n${cached}\n`)).toEqual([
+      cached,
+      "",
+      cpu,
+      "",
+    ]);
+  });
 });

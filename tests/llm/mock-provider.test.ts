@@ -104,6 +104,68 @@ describe("mock provider", () => {
     expect(outcomes.every((outcome) => outcome.usage[0]?.outputTokens === 60)).toBe(true);
     expect(performance.now() - startedAt).toBeLessThan(2000);
   });
+
+  describe("streamText (the text pushed, as the worker reads it)", () => {
+    const input = (content: string, signal = new AbortController().signal) => ({
+      messages: [{ role: "user" as const, content }],
+      signal,
+      attempt: 1,
+    });
+    const streamText = (content: string, onText: (text: string) => void, signal?: AbortSignal) => {
+      if (!provider.streamText) throw new Error("the mock pushes its text");
+      return provider.streamText(input(content, signal), onText);
+    };
+
+    it("pushes the same events and usage as the iterator, paced and unpaced", async () => {
+      for (const prompt of ["/mock tokens=40 tps=2000 ttft=0\nSame", "/mock tokens=70 tps=0\nSame"]) {
+        const pushed: string[] = [];
+        const usage = await streamText(prompt, (text) => pushed.push(text));
+        const read = await run(provider, prompt);
+        expect(pushed.join("")).toBe(read.text);
+        expect(pushed.join("")).toBe(mockReplyText(prompt, 40 + (prompt.includes("tps=0") ? 30 : 0)));
+        expect(usage).toEqual({ inputTokens: read.usage[0]?.inputTokens, outputTokens: read.usage[0]?.outputTokens });
+      }
+    });
+
+    it("ends with the error an onText throws, and sends nothing after it", async () => {
+      const failure = new Error("store gone");
+      let calls = 0;
+      const ended = streamText("/mock tokens=200 tps=5000 ttft=0\nThrow", () => {
+        calls++;
+        if (calls === 2) throw failure;
+      });
+      await expect(ended).rejects.toBe(failure);
+      const after = calls;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(calls).toBe(after);
+    });
+
+    it("throws cancelled once its signal aborts, keeping what it sent", async () => {
+      const controller = new AbortController();
+      const pushed: string[] = [];
+      const ended = streamText(
+        "/mock tokens=2000 tps=50 ttft=0\nStop me",
+        (text) => {
+          pushed.push(text);
+          if (pushed.length === 2) controller.abort();
+        },
+        controller.signal,
+      );
+      await expect(ended).rejects.toMatchObject({ code: "cancelled", retryable: false });
+      expect(pushed.length).toBe(2);
+    });
+
+    it("fails mid-reply with fail=once and continues the kept text on attempt 2", async () => {
+      const prompt = "/mock tokens=40 tps=0 fail=once\nHalf";
+      const pushed: string[] = [];
+      await expect(streamText(prompt, (text) => pushed.push(text))).rejects.toMatchObject({ code: "model_error" });
+      if (!provider.streamText) throw new Error("the mock pushes its text");
+      const rest: string[] = [];
+      const kept = pushed.join("");
+      await provider.streamText({ ...input(prompt), attempt: 2, continueFrom: kept }, (text) => rest.push(text));
+      expect(kept + rest.join("")).toBe(mockReplyText(prompt, 40));
+    });
+  });
 });
 
 describe("parseMockKnobs", () => {
