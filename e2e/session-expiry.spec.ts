@@ -95,3 +95,28 @@ test("a guest's waiting send and running reply carry over to the account it sign
   // The reply that was running under the guest reaches the signed-in tab whole.
   await expectComplete(chat, sessionId, running);
 });
+
+test("a guest whose session ended may start again as a new guest, keeping the draft", async ({ chat, app }) => {
+  const sessionId = await chat.startChat("/mock tokens=12 tps=200\nA question of a guest whose session ends");
+  await expect(chat.assistant()).toHaveAttribute("data-status", "completed");
+  const before = await chat.page.evaluate(() => window.localStorage.getItem("backchannel:last-user"));
+  await chat.page.context().clearCookies();
+  await chat.send("/mock tokens=12 tps=200\nSent after the guest's session ended");
+  const alert = chat.page.getByRole("alert").filter({ hasText: "Your guest session has ended." });
+  await expect(alert).toBeVisible();
+  await expect(alert.getByRole("button", { name: "Sign in with Test ID" })).toBeVisible();
+  const draft = "A draft a new guest carries on with";
+  await chat.composer.fill(draft);
+
+  await alert.getByRole("button", { name: "Continue as a new guest" }).click();
+  await expect(chat.page).toHaveURL(`${app.baseUrl}/`);
+  await expect(chat.page.locator('[data-connection="connected"]')).toBeVisible();
+  await expect(alert).toHaveCount(0);
+  await expect(chat.composer).toHaveValue(draft);
+  await expect
+    .poll(() => chat.page.evaluate(() => window.localStorage.getItem("backchannel:last-user")))
+    .not.toBe(before);
+  // The old guest's chat cannot be reached: the waiting send is given up, and said so.
+  await expect(chat.page.getByRole("alert").filter({ hasText: "could not be sent" })).toBeVisible();
+  await expect(chat.page.locator(`[data-session-id="${sessionId}"]`)).toHaveCount(0);
+});

@@ -136,7 +136,7 @@ export function useChatActions(
         // Refused for good (e.g. the chat was deleted): drop it and say so.
         await cache.removeFromOutbox(entry.clientMessageId);
         if (entry.sessionId) store.addMessages(entry.sessionId, [], [`pending:${entry.clientMessageId}`]);
-        reportError(`A message written offline could not be sent: ${error.message}`);
+        reportError(`A message that was waiting to be sent could not be sent: ${error.message}`);
       }
     }
   }, [cache, deliver, store, reportError]);
