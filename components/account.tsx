@@ -9,6 +9,11 @@ interface Props {
   onSignOut: () => void;
 }
 
+/** Goes to `provider`'s sign-in, to come back to this page; rejects when it could not start. */
+export async function goToSignIn(provider: string): Promise<void> {
+  window.location.assign(await api.signInUrl(provider, window.location.href));
+}
+
 /** The sidebar's foot: "Sign in" with each configured provider, or the account and "Sign out". */
 export function Account({ user, onSignOut }: Props) {
   const [providers, setProviders] = useState<AuthProvider[]>([]);
@@ -39,10 +44,7 @@ export function Account({ user, onSignOut }: Props) {
   if (providers.length === 0) return null;
   const signIn = (id: string) => {
     setBusy(true);
-    api.signInUrl(id, window.location.href).then(
-      (url) => window.location.assign(url),
-      () => setBusy(false),
-    );
+    goToSignIn(id).catch(() => setBusy(false));
   };
   return (
     <section className="account" aria-label="Account">

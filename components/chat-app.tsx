@@ -11,7 +11,8 @@ import { useMenu } from "@/hooks/use-menu";
 import { useModels } from "@/hooks/use-models";
 import { useSearchJump } from "@/hooks/use-search-jump";
 import { useWorkerWatch } from "@/hooks/use-worker-watch";
-import { ApiError, api, type SessionUser } from "@/lib/client/api";
+import { ChatCache } from "@/lib/cache/chat-cache";
+import { ApiError, api, onSessionExpired, type SessionUser } from "@/lib/client/api";
 import { visibleBranch } from "@/lib/client/branches";
 import { ChatStore, runningSessionIds } from "@/lib/client/chat-store";
 import { sessionIdFromPath } from "@/lib/client/navigate";
@@ -22,9 +23,10 @@ import { ChatHeader } from "./chat-header";
 import { ChatNotFound, ChatSkeleton, NewChatIntro } from "./chat-placeholders";
 import { ChatSearch } from "./chat-search";
 import { ChatSettings } from "./chat-settings";
-import { Composer } from "./composer";
+import { Composer, DRAFT_KEY } from "./composer";
 import { MessageList } from "./message-list";
 import { MaxAttemptsContext } from "./reply-settings";
+import { SessionExpired } from "./session-expired";
 import { Sidebar } from "./sidebar";
 
 const LAST_USER_KEY = "backchannel:last-user";
@@ -89,8 +91,12 @@ export function ChatApp({ children, maxAttempts = null }: { children: ReactNode;
         : (await api.signInAsGuest()).user;
       window.localStorage.setItem(LAST_USER_KEY, known.id);
       // Someone else was signed in here (a guest who has just signed in to an account: its chats
-      // moved there): their cache goes, once the hook has closed it for the new user's.
-      if (remembered && remembered !== known.id) indexedDB.deleteDatabase(`backchannel-${remembered}`);
+      // moved there): the sends waiting in their outbox move to the new user's (they go out once
+      // its stream connects), then their cache goes, once the hook has closed it for the new user's.
+      if (remembered && remembered !== known.id) {
+        await ChatCache.moveOutbox(remembered, known.id).catch(() => {});
+        indexedDB.deleteDatabase(`backchannel-${remembered}`);
+      }
       if (!cancelled) {
         setUserId(known.id);
         setUser(known);
@@ -109,6 +115,27 @@ export function ChatApp({ children, maxAttempts = null }: { children: ReactNode;
       cancelled = true;
     };
   }, []);
+
+  // The session ended under this page (a 401 from the API or the stream): said, and sign-in
+  // offered; the draft and the outbox wait. A 401 is checked against the session first: one
+  // answered to a request made before this page's session was confirmed is not an expiry.
+  const [expired, setExpired] = useState(false);
+  const userRef = useRef(user);
+  userRef.current = user;
+  const checkExpiry = useCallback(() => {
+    const shown = userRef.current;
+    if (!shown || shown.signedOut) return;
+    api.currentSession().then(
+      (session) => {
+        if (session?.user?.id !== shown.id) setExpired(true);
+      },
+      () => {},
+    );
+  }, []);
+  useEffect(() => onSessionExpired(checkExpiry), [checkExpiry]);
+  useEffect(() => {
+    if (expired) store.setConnection("expired");
+  }, [expired, store]);
 
   // The cache fills the store first, so the stream resumes every running reply from its cursor.
   const { cache, ready, readChat } = useChatCache(userId, store, openSessionId);
@@ -146,7 +173,10 @@ export function ChatApp({ children, maxAttempts = null }: { children: ReactNode;
       if (event.type === "done" || event.type === "error" || (event.type === "status" && event.status !== "generating"))
         refreshSessions();
     },
-    onState: (connection, attempt) => store.setConnection(connection, attempt),
+    onState: (connection, attempt) => {
+      store.setConnection(connection, attempt);
+      if (connection === "expired") checkExpiry();
+    },
     onConnected: () => {
       refreshSessions();
       if (store.openSessionId) loadMessages(store.openSessionId);
@@ -213,6 +243,7 @@ export function ChatApp({ children, maxAttempts = null }: { children: ReactNode;
       });
     }
     window.localStorage.removeItem(LAST_USER_KEY);
+    window.sessionStorage.removeItem(DRAFT_KEY);
     window.location.assign("/");
   }, [userId, cache]);
   // A new chat starts with typing: the caret goes to the composer once the new-chat view renders.
@@ -279,6 +310,9 @@ export function ChatApp({ children, maxAttempts = null }: { children: ReactNode;
               )
             }
           />
+          {expired && user ? (
+            <SessionExpired guest={user.guest} onNewGuest={() => window.location.assign("/")} />
+          ) : null}
           {notice ? (
             <div className="notice" role="alert">
               {notice}

@@ -14,6 +14,8 @@ interface Props {
 }
 
 const MODEL_KEY = "backchannel:model";
+/** The draft, kept in this tab's sessionStorage: it outlives a sign-in's trip to the provider and back. */
+export const DRAFT_KEY = "backchannel:draft";
 
 /**
  * Enter sends, Shift+Enter breaks the line. A running reply never blocks sending. The box empties
@@ -33,6 +35,18 @@ export function Composer({ onSend, disabled, models, textareaRef }: Props) {
     window.localStorage.setItem(MODEL_KEY, id);
   };
   const chosen = model && models.some((m) => m.id === model) ? model : undefined;
+  // Read once mounted (the server renders an empty box), then written with every change.
+  const [restored, setRestored] = useState(false);
+  useEffect(() => {
+    const kept = window.sessionStorage.getItem(DRAFT_KEY);
+    if (kept) setDraft((typed) => typed || kept);
+    setRestored(true);
+  }, []);
+  useEffect(() => {
+    if (!restored) return;
+    if (draft) window.sessionStorage.setItem(DRAFT_KEY, draft);
+    else window.sessionStorage.removeItem(DRAFT_KEY);
+  }, [draft, restored]);
   const submit = async (event?: FormEvent) => {
     event?.preventDefault();
     if (!draft.trim() || disabled) return;

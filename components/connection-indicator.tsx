@@ -7,7 +7,7 @@ const LABELS: Record<ConnectionState, string> = {
   connected: "Connected",
   reconnecting: "Reconnecting",
   offline: "Offline — reading from cache",
-  expired: "Your session expired — reload to sign in again",
+  expired: "Session expired — sign in again",
   paused: "Paused while this chat is open in other tabs — click to resume",
 };
 

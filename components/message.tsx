@@ -86,7 +86,11 @@ export const Message = memo(function Message({ message, waitsForWorker, version,
       ) : null}
       {message.status === "cancelled" ? <div className="note">Stopped</div> : null}
       {message.role === "user" && message.status === "queued" ? (
-        <div className="note">Waiting for the network — it is sent once you are back online.</div>
+        <div className="note">
+          {message.waitsFor === "sign-in"
+            ? "Waiting for you to sign in — it is sent once you have."
+            : "Waiting for the network — it is sent once you are back online."}
+        </div>
       ) : null}
       {message.status === "error" ? (
         <div className="error" role="alert">

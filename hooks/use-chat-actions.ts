@@ -93,11 +93,13 @@ export function useChatActions(
         ...(systemPrompt && !sessionId ? { systemPrompt } : {}),
       };
       const pendingId = `pending:${entry.clientMessageId}`;
-      const toOutbox = async () => {
-        // No network: keep the message, marked as waiting, and send it (once) when it returns.
+      const toOutbox = async (waitsFor: "network" | "sign-in" = "network") => {
+        // No network, or no session (it expired): keep the message, marked as waiting, and send it
+        // (once) when the network returns or the person has signed in again.
         if (!sessionId || !cache) return false;
         await cache.addToOutbox(entry);
-        store.addMessages(sessionId, [localMessage(pendingId, sessionId, "user", content, "queued")], [pendingId]);
+        const waiting = { ...localMessage(pendingId, sessionId, "user", content, "queued"), waitsFor };
+        store.addMessages(sessionId, [waiting], [pendingId]);
         return true;
       };
       if (!navigator.onLine && (await toOutbox())) return { sent: true };
@@ -111,6 +113,7 @@ export function useChatActions(
         return { sent: true };
       } catch (error) {
         if (!(error instanceof ApiError) && (await toOutbox())) return { sent: true };
+        if (error instanceof ApiError && error.status === 401 && (await toOutbox("sign-in"))) return { sent: true };
         if (sessionId) store.addMessages(sessionId, [], [pendingId]);
         return { sent: false, reason: refusalSentence(error) };
       }
@@ -118,7 +121,10 @@ export function useChatActions(
     [store, cache, deliver, openSessionId],
   );
 
-  /** Sends what waited in the outbox, oldest first; stops at the first network failure. */
+  /**
+   * Sends what waited in the outbox, oldest first; stops at the first network failure, and at a
+   * 401 (the session expired: the sends wait for the next sign-in).
+   */
   const flushOutbox = useCallback(async () => {
     if (!cache) return;
     for (const entry of await cache.getOutbox()) {
@@ -126,11 +132,11 @@ export function useChatActions(
         await deliver(entry);
         await cache.removeFromOutbox(entry.clientMessageId);
       } catch (error) {
-        if (!(error instanceof ApiError)) return;
+        if (!(error instanceof ApiError) || error.status === 401) return;
         // Refused for good (e.g. the chat was deleted): drop it and say so.
         await cache.removeFromOutbox(entry.clientMessageId);
         if (entry.sessionId) store.addMessages(entry.sessionId, [], [`pending:${entry.clientMessageId}`]);
-        reportError(`A message written offline could not be sent: ${error.message}`);
+        reportError(`A message that was waiting to be sent could not be sent: ${error.message}`);
       }
     }
   }, [cache, deliver, store, reportError]);

@@ -40,6 +40,9 @@ const envSchema = z.object({
   LLM_PROVIDER: z.preprocess(emptyIsUnset, z.enum(["mock", "anthropic"]).optional()),
   AUTH_SECRET: optionalString,
   AUTH_GUEST: z.preprocess(emptyIsUnset, z.enum(["on", "off"]).default("on")),
+  // A session's life (guests' and accounts'): every use of the API more than a day (or a quarter
+  // of the life, when that is less) after its cookie was issued renews it for this long again.
+  AUTH_SESSION_MAX_AGE_SECONDS: intWithDefault(30 * 24 * 3600, 4),
   // Sign-in providers, each on when its variables are set (lib/auth/providers.ts).
   AUTH_GITHUB_ID: optionalString,
   AUTH_GITHUB_SECRET: optionalString,

@@ -6,9 +6,7 @@ import { env } from "../env";
 import { log } from "../log";
 import { accountProviders } from "./providers";
 import { authSecret } from "./secret";
-import { userFromCookies } from "./session-cookie";
-
-export const SESSION_MAX_AGE_SECONDS = 30 * 24 * 3600;
+import { sessionMaxAgeSeconds, userFromCookies } from "./session-cookie";
 
 // What a client's own cookie or sign-in attempt brings about: a warning, not the server's error.
 // OAuthCallbackError: the provider sent the person back with an error (they declined, say).
@@ -53,7 +51,9 @@ export const { handlers } = NextAuth((request) => ({
     warn: (code) => log.warn("auth warning", { code }),
     debug: () => {},
   },
-  session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_SECONDS },
+  // Auth.js renews the cookie at every GET /api/auth/session; our API routes renew it too
+  // (lib/auth/session-cookie.ts), so a session in use never runs out.
+  session: { strategy: "jwt", maxAge: sessionMaxAgeSeconds() },
   providers: [
     Credentials({
       id: "guest",

@@ -1,9 +1,10 @@
 import "server-only";
 import { encode } from "next-auth/jwt";
 import { createGuestUser } from "../db/queries";
-import { guestName, SESSION_MAX_AGE_SECONDS } from "./auth-js";
+import { guestName } from "./auth-js";
 import { admitGuestSignup } from "./guest-limit";
 import { authSecret } from "./secret";
+import { sessionMaxAgeSeconds } from "./session-cookie";
 
 export interface GuestSession {
   user: { id: string; name: string; guest: true };
@@ -24,15 +25,16 @@ export async function createGuestSession({
 }): Promise<GuestSession> {
   await admitGuestSignup(address);
   const user = await createGuestUser({ name: guestName() });
+  const maxAge = sessionMaxAgeSeconds();
   const name = `${secure ? "__Secure-" : ""}authjs.session-token`;
   const value = await encode({
     token: { sub: user.id, name: user.name, guest: true },
     secret: authSecret(),
     salt: name,
-    maxAge: SESSION_MAX_AGE_SECONDS,
+    maxAge,
   });
   return {
     user: { id: user.id, name: user.name, guest: true },
-    cookie: { name, value, secure, maxAge: SESSION_MAX_AGE_SECONDS },
+    cookie: { name, value, secure, maxAge },
   };
 }

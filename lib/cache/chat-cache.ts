@@ -75,6 +75,28 @@ export class ChatCache {
     return new ChatCache(db);
   }
 
+  /**
+   * Moves the sends waiting in `fromUserId`'s outbox to `toUserId`'s (a guest signed in to an
+   * account: its chats, and so its waiting sends, are the account's now).
+   */
+  static async moveOutbox(fromUserId: string, toUserId: string): Promise<number> {
+    const from = await ChatCache.open(fromUserId);
+    try {
+      const waiting = await from.getOutbox();
+      if (waiting.length === 0) return 0;
+      const to = await ChatCache.open(toUserId);
+      try {
+        for (const entry of waiting) await to.addToOutbox(entry);
+      } finally {
+        to.close();
+      }
+      for (const entry of waiting) await from.removeFromOutbox(entry.clientMessageId);
+      return waiting.length;
+    } finally {
+      from.close();
+    }
+  }
+
   close(): void {
     this.db.close();
   }

@@ -18,6 +18,22 @@ export class ApiError extends Error {
   }
 }
 
+const expiryListeners = new Set<() => void>();
+
+/**
+ * Calls `listener` whenever the API answers 401 to a chat call: the session ended (it expired, or
+ * was signed out elsewhere). The unsubscribe function.
+ */
+export function onSessionExpired(listener: () => void): () => void {
+  expiryListeners.add(listener);
+  return () => expiryListeners.delete(listener);
+}
+
+/** Tells the listeners the session has ended (the stream's 401 says so too). */
+export function sessionExpired(): void {
+  for (const listener of expiryListeners) listener();
+}
+
 async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
   const response = await fetch(path, {
     ...init,
@@ -29,6 +45,7 @@ async function call<T>(path: string, init: RequestInit = {}): Promise<T> {
   if (!response.ok) {
     const error = (body as ApiErrorBody | null)?.error;
     const retryAfter = response.headers.get("retry-after");
+    if (response.status === 401 && path.startsWith("/api/chat/")) sessionExpired();
     throw new ApiError(
       response.status,
       error?.code ?? "http_error",

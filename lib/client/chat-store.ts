@@ -24,6 +24,8 @@ export interface ClientMessage {
   seq: number;
   createdAt: string;
   error?: { code: string; message: string; retryable: boolean };
+  /** A send waiting in the outbox: for the network to return, or for the person to sign in again. */
+  waitsFor?: "network" | "sign-in";
   /** Why the running attempt is not the first: the bubble says so while the reply is written. */
   retry?: { reason: AttemptReason; attempt: number };
 }
@@ -213,7 +215,8 @@ export class ChatStore {
     const shown = visibleBranch(list, this.state.leaves[sessionId]).filter((m) => kept.includes(m));
     let end = tree ? (shown.at(-1)?.id ?? null) : undefined;
     const appended = added.map((m) => {
-      const known = byId.get(m.id) ?? m;
+      // A message given in `replacingIds` is replaced by the one added (a send now waiting in the outbox).
+      const known = replacingIds.includes(m.id) ? m : (byId.get(m.id) ?? m);
       const parentId = m.parentId !== undefined ? m.parentId : (known.parentId ?? end);
       end = tree ? m.id : undefined;
       return parentId === undefined ? known : { ...known, parentId };

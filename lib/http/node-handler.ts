@@ -1,6 +1,6 @@
 import "server-only";
 import type { NextApiRequest, NextApiResponse } from "next";
-import { type SignedInUser, userFromCookies } from "../auth/session-cookie";
+import { renewedCookieHeader, type SignedInUser, sessionFromCookies } from "../auth/session-cookie";
 import { env } from "../env";
 import { AppError } from "../errors";
 import { addLogContext, withLogContext } from "../log";
@@ -53,7 +53,7 @@ export function withNodeRequest(methods: readonly string[], handler: (context: N
   };
 }
 
-/** withNodeRequest, and the request must carry a valid session (401 before anything else), then the path ids. */
+/** withNodeRequest, and the request must carry a valid session (401 before anything else, renewed when due), then the path ids. */
 export function withNodeUser(
   pathParams: readonly string[],
   handler: (context: NodeContext) => Promise<void>,
@@ -61,10 +61,13 @@ export function withNodeUser(
   methods: readonly string[] = ["GET"],
 ) {
   return withNodeRequest(methods, async (context) => {
-    const { req } = context;
-    const user = await userFromCookies((name) => req.cookies[name]);
-    if (!user) throw new AppError(401, "unauthorized", "Please sign in.");
+    const { req, res } = context;
+    const session = await sessionFromCookies((name) => req.cookies[name]);
+    if (!session) throw new AppError(401, "unauthorized", "Please sign in.");
+    const { user } = session;
     addLogContext({ userId: user.id });
+    // A session in use is renewed: its cookie issued again, on whatever this route answers.
+    if (session.renewed) res.setHeader("Set-Cookie", renewedCookieHeader(session.renewed));
     const params: Record<string, string> = {};
     for (const name of pathParams) {
       const value = req.query[name];

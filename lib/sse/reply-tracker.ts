@@ -17,6 +17,12 @@ export interface TrackedReply {
   seq: number;
   ended: boolean;
   lastEventAt: number;
+  /**
+   * The user id the store publishes the reply's events under, when the store said (catchUp): the
+   * asker's when it was sent. A guest who signs in to an account mid-reply gave the reply to the
+   * account, but the worker goes on publishing it under the guest's id.
+   */
+  publishedAs?: string;
 }
 
 export type Emit = (event: WireEvent) => void;
@@ -58,6 +64,7 @@ export async function catchUp(
     readAfter = needed;
   }
   const base = { sessionId: reply.sessionId, messageId: reply.messageId, correlationId: state.correlationId };
+  reply.publishedAs = state.userId;
   let after = 0;
   if (!from) {
     if (!state.final) emit(statusEventOf(state));

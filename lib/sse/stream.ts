@@ -65,6 +65,8 @@ export class ReplyStream {
   private readonly replies = new Map<string, TrackedReply>();
   private chain: Promise<void> = Promise.resolve();
   private subscription: Subscription | null = null;
+  /** Subscriptions under the user ids that replies this stream follows are published as (see `listenAs`). */
+  private readonly aliases = new Map<string, Subscription>();
   private closed = false;
   /** Steps queued on the chain and not yet finished (the replay counts as one). */
   private pending = 0;
@@ -187,6 +189,37 @@ export class ReplyStream {
     if (this.replies.has(row.id)) return;
     const reply = this.track(row, { attempt: cursor?.attempt ?? 0, seq: cursor?.seq ?? 0 });
     await catchUp(this.options.store, reply, cursor, this.emit, () => this.loadRow(row.id), firstRead);
+    if (!reply.ended && reply.publishedAs && reply.publishedAs !== this.options.target.userId)
+      this.listenAs(reply.publishedAs);
+  }
+
+  /**
+   * Also listens to the events published under `userId`: a reply this stream follows (the
+   * database says it is this user's) goes out under another user's id, a guest's that signed in to
+   * this account while the reply was written. Only the replies followed are taken from there; what
+   * came out before the subscription was ready is read from the store.
+   */
+  private listenAs(userId: string) {
+    if (this.aliases.has(userId) || this.closed) return;
+    const { target, store } = this.options;
+    const channel =
+      target.kind === "session"
+        ? { kind: "session" as const, sessionId: target.sessionId, userId }
+        : { kind: "user" as const, userId };
+    const subscription = store.subscribe(channel, {
+      onEvent: (event) => {
+        if (this.replies.get(event.messageId)?.publishedAs === userId) this.onEvent(event);
+      },
+      onResync: () => this.enqueue(() => this.resync(0)),
+    });
+    this.aliases.set(userId, subscription);
+    log.info("stream follows replies published under a merged guest", { ...this.logContext });
+    this.enqueue(async () => {
+      await subscription.ready;
+      for (const reply of this.replies.values())
+        if (!reply.ended && reply.publishedAs === userId) await this.catchUpFromHere(reply);
+      this.checkAllEnded();
+    });
   }
 
   private async onLive(event: StreamEvent) {
@@ -266,5 +299,6 @@ export class ReplyStream {
   close(): void {
     this.closed = true;
     this.subscription?.close();
+    for (const subscription of this.aliases.values()) subscription.close();
   }
 }

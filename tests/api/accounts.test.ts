@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Mode, type RunningApp, startApp } from "../support/app";
-import { ApiClient } from "../support/client";
+import { ApiClient, isEnd, textOf } from "../support/client";
 import { accountEmail, accountName, type OidcIssuer, signInWithIssuer, startOidcIssuer } from "../support/oidc-issuer";
 
 interface SessionList {
@@ -15,7 +15,8 @@ describe.each(modes)("accounts through an OpenID issuer (%s mode)", (mode) => {
 
   beforeAll(async () => {
     issuer = await startOidcIssuer();
-    app = await startApp(mode, issuer.env);
+    // No heartbeat within a test: its resync would bring a reply the stream missed live, and hide that.
+    app = await startApp(mode, { ...issuer.env, SSE_HEARTBEAT_MS: "600000" });
   }, 120_000);
   afterAll(async () => {
     await app?.stop();
@@ -63,6 +64,32 @@ describe.each(modes)("accounts through an OpenID issuer (%s mode)", (mode) => {
     const seen = (await again.json<SessionList>("/api/chat/sessions")).body.sessions.map((s) => s.id);
     expect(seen.sort()).toEqual([ownChat.sessionId, guestChat.sessionId].sort());
   });
+
+  it("streams a reply that was being written when its guest signed in, live to its end", async () => {
+    const login = `mid-reply-${mode}-${Date.now()}`;
+    const guest = await ApiClient.guest(app.baseUrl);
+    const sent = await guest.send("/mock tokens=300 tps=30\nA reply running while its guest signs in");
+    const reply = sent.assistantMessageId;
+    // Under way before the sign-in: its first chunk is out.
+    await guest.readSse(`/api/chat/stream/${sent.sessionId}`, {
+      until: (event) => event.event === "chunk" && event.data.messageId === reply,
+    });
+    const account = ApiClient.withCookie(app.baseUrl, await signInWithIssuer(app.baseUrl, login, guest.cookie));
+    // Both of the account's streams, opened with no cursor, send it from its start to its end.
+    const [all, one] = await Promise.all([
+      account.readSse("/api/chat/stream", { until: isEnd(reply), timeoutMs: 60_000 }),
+      account.readSse(`/api/chat/stream/${sent.sessionId}`, { until: isEnd(reply), timeoutMs: 60_000 }),
+    ]);
+    const stored = await account.json<{ status: string; content: string }>(
+      `/api/chat/status/${sent.sessionId}/${reply}`,
+    );
+    expect(stored.body.status).toBe("completed");
+    for (const { status, events } of [all, one]) {
+      expect(status).toBe(200);
+      expect(events.filter((e) => e.data.messageId === reply).at(-1)?.event).toBe("done");
+      expect(textOf(events, reply)).toBe(stored.body.content);
+    }
+  }, 90_000);
 });
 
 describe("account providers from the environment", () => {
