@@ -9,9 +9,9 @@
 // handshake to both cold paths). The commands are the app's: READ_SCRIPT (a replay's read of a
 // reply) by EVALSHA, and the send's two (the rate-limit script and CREATE_SCRIPT) issued together.
 import { execFile } from "node:child_process";
-import { promisify } from "node:util";
 import { randomUUID } from "node:crypto";
 import { createServer, connect as netConnect, type Server } from "node:net";
+import { promisify } from "node:util";
 import { Redis } from "ioredis";
 import { type RedisPort, restPort, tcpPort } from "../lib/redis/port";
 import { CREATE_SCRIPT, READ_SCRIPT } from "../lib/streams/redis-scripts";
@@ -22,7 +22,10 @@ const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const HIT_SCRIPT = `local c = redis.call("INCR", KEYS[1]) redis.call("PEXPIRE", KEYS[1], ARGV[1], "NX") return {c, redis.call("PTTL", KEYS[1])}`;
 
 /** A TCP proxy to `port` that delays every chunk `delayMs` each way; counts the connections it took. */
-async function delayProxy(port: number, delayMs: number): Promise<{ port: number; connections: () => number; server: Server }> {
+async function delayProxy(
+  port: number,
+  delayMs: number,
+): Promise<{ port: number; connections: () => number; server: Server }> {
   let connections = 0;
   const server = createServer((downstream) => {
     connections++;
@@ -108,7 +111,11 @@ async function main() {
     const port = ports[transport];
     await port.run(READ_SCRIPT, ["restbench:none", "restbench:none:list"], [0]); // loads the script, opens the socket
     await sendLike(port, "warmup")();
-    row("replay read (READ_SCRIPT), warm", transport, await timeEach(samples, () => port.run(READ_SCRIPT, ["restbench:none", "restbench:none:list"], [0])));
+    row(
+      "replay read (READ_SCRIPT), warm",
+      transport,
+      await timeEach(samples, () => port.run(READ_SCRIPT, ["restbench:none", "restbench:none:list"], [0])),
+    );
     row("send's two commands together, warm", transport, await timeEach(samples, sendLike(port, randomUUID())));
     // 50 callers at once, as 50 requests of one instance: TCP pipelines them on its one connection;
     // REST batches what is issued in one tick into one /pipeline request.
@@ -131,7 +138,8 @@ async function main() {
   }
   for (const transport of ["tcp", "rest"] as const) {
     const times: number[] = [];
-    for (let i = 0; i < 12; i++) times.push(await coldSample(transport, transport === "tcp" ? tcpUrl : restUrl, rest.token));
+    for (let i = 0; i < 12; i++)
+      times.push(await coldSample(transport, transport === "tcp" ? tcpUrl : restUrl, rest.token));
     row("cold process: client made → first answer", transport, times);
   }
   console.log(`REST vs TCP, ${delayMs} ms added each way (${new Date().toISOString()}, Node ${process.version})\n`);
