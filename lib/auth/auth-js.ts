@@ -10,14 +10,18 @@ import { userFromCookies } from "./session-cookie";
 
 export const SESSION_MAX_AGE_SECONDS = 30 * 24 * 3600;
 
-// What a client's own cookie or sign-in attempt brings about: a warning, not the server's error.
-// OAuthCallbackError: the provider sent the person back with an error (they declined, say).
+// What a client's own cookie, request or sign-in attempt brings about: a warning, not the server's
+// error. OAuthCallbackError: the provider sent the person back with an error (they declined, say).
+// UnknownAction: a path or method Auth.js has no action for. SyntaxError: a body that says it is
+// JSON and is not (Auth.js parses the body before anything else, and answers 400).
 const ORDINARY_AUTH_ERRORS = new Set([
   "JWTSessionError",
   "CredentialsSignin",
   "MissingCSRF",
   "InvalidCheck",
   "OAuthCallbackError",
+  "UnknownAction",
+  "SyntaxError",
 ]);
 
 export function guestName(): string {
@@ -54,6 +58,9 @@ export const { handlers } = NextAuth((request) => ({
     debug: () => {},
   },
   session: { strategy: "jwt", maxAge: SESSION_MAX_AGE_SECONDS },
+  // A failed sign-in lands a browser on a page it can read (app/auth/error/page.tsx), not on the
+  // API's JSON: Auth.js redirects its errors, and its own /api/auth/error, there.
+  pages: { error: "/auth/error" },
   providers: [
     Credentials({
       id: "guest",
