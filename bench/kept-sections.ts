@@ -1,9 +1,9 @@
 // Sections of docs/benchmarks.md that other benches' figures fill by hand (bench/cached-chat.ts
-// runs in a browser, not in this run): `npm run bench -- --full` rewrites the file around them and
-// keeps each of these as it was.
+// runs in a browser, bench/replay-memory.ts measures one process's memory: neither is in this
+// run): `npm run bench -- --full` rewrites the file around them and keeps each of these as it was.
 import { readFileSync } from "node:fs";
 
-export const KEPT_HEADINGS = ["## Opening a cached chat in the browser"];
+export const KEPT_HEADINGS = ["## Opening a cached chat in the browser", "## A replay's memory"];
 
 /** The kept sections of `doc`, each from its heading to the next `## ` heading, each followed by a blank line. */
 export function keptSections(doc: string): string[] {
