@@ -1,5 +1,6 @@
 // Sections of docs/benchmarks.md that other benches' figures fill by hand (bench/cached-chat.ts
-// runs in a browser, bench/cpu-per-token.ts runs the delivery load alone, not in this run): `npm
+// runs in a browser, bench/cpu-per-token.ts runs the delivery load alone, bench/replay-memory.ts
+// measures one process's memory: none is in this run): `npm
 // run bench -- --full` rewrites the file around them and keeps each of these as it was.
 import { readFileSync } from "node:fs";
 
@@ -7,6 +8,7 @@ export const KEPT_HEADINGS = [
   "## Opening a cached chat in the browser",
   "## What a page's CSP nonce costs",
   "## CPU per delivered token",
+  "## A replay's memory",
 ];
 
 /** The kept sections of `doc`, each from its heading to the next `## ` heading, each followed by a blank line. */

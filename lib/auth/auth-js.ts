@@ -8,14 +8,18 @@ import { accountProviders } from "./providers";
 import { authSecret } from "./secret";
 import { sessionMaxAgeSeconds, userFromCookies } from "./session-cookie";
 
-// What a client's own cookie or sign-in attempt brings about: a warning, not the server's error.
-// OAuthCallbackError: the provider sent the person back with an error (they declined, say).
+// What a client's own cookie, request or sign-in attempt brings about: a warning, not the server's
+// error. OAuthCallbackError: the provider sent the person back with an error (they declined, say).
+// UnknownAction: a path or method Auth.js has no action for. SyntaxError: a body that says it is
+// JSON and is not (Auth.js parses the body before anything else, and answers 400).
 const ORDINARY_AUTH_ERRORS = new Set([
   "JWTSessionError",
   "CredentialsSignin",
   "MissingCSRF",
   "InvalidCheck",
   "OAuthCallbackError",
+  "UnknownAction",
+  "SyntaxError",
 ]);
 
 export function guestName(): string {
@@ -54,6 +58,9 @@ export const { handlers } = NextAuth((request) => ({
   // Auth.js renews the cookie at every GET /api/auth/session; our API routes renew it too
   // (lib/auth/session-cookie.ts), so a session in use never runs out.
   session: { strategy: "jwt", maxAge: sessionMaxAgeSeconds() },
+  // A failed sign-in lands a browser on a page it can read (app/auth/error/page.tsx), not on the
+  // API's JSON: Auth.js redirects its errors, and its own /api/auth/error, there.
+  pages: { error: "/auth/error" },
   providers: [
     Credentials({
       id: "guest",

@@ -14,6 +14,11 @@ export interface RedisPort {
   readonly transport: "tcp" | "rest";
   /** Runs a Lua script: EVALSHA, and EVAL once when this Redis does not know the script yet. */
   run(script: string, keys: readonly string[], args: readonly RedisArg[]): Promise<unknown>;
+  /**
+   * `run` whose bulk replies stay bytes (Buffers) where the transport reads bytes (TCP): no string
+   * of a whole reply item is made. Over REST they are the strings `run` gives.
+   */
+  runBytes(script: string, keys: readonly string[], args: readonly RedisArg[]): Promise<unknown>;
   /** One plain command (not HGETALL or another whose ioredis reply is reshaped). */
   command(name: string, ...args: RedisArg[]): Promise<unknown>;
 }
@@ -60,6 +65,9 @@ function restFailure(error: unknown): Error {
 
 /** A port over an ioredis connection: a Redis, or a Cluster (it routes a script by its first key). */
 export function tcpPort(client: Redis | Cluster): RedisPort {
+  // ioredis has a Buffer variant of every command, but its types leave these two out; callBuffer
+  // is no way round it: under auto-pipelining it drops the command's name.
+  const bytes = client as unknown as Record<"evalshaBuffer" | "evalBuffer", (...args: RedisArg[]) => Promise<unknown>>;
   return {
     transport: "tcp",
     async run(script, keys, args) {
@@ -68,6 +76,14 @@ export function tcpPort(client: Redis | Cluster): RedisPort {
       } catch (error) {
         if (!isNoScript(error)) throw error;
         return await client.eval(script, keys.length, ...keys, ...args);
+      }
+    },
+    async runBytes(script, keys, args) {
+      try {
+        return await bytes.evalshaBuffer(sha1Of(script), keys.length, ...keys, ...args);
+      } catch (error) {
+        if (!isNoScript(error)) throw error;
+        return await bytes.evalBuffer(script, keys.length, ...keys, ...args);
       }
     },
     command: (name, ...args) => client.call(name, ...args),
@@ -93,7 +109,7 @@ export function restPort({ url, token }: RestCredentials, timeoutMs: number): Re
     retry: { retries: 1, backoff: () => 20 },
     signal: () => AbortSignal.timeout(timeoutMs),
   });
-  return {
+  const port: RedisPort = {
     transport: "rest",
     async run(script, keys, args) {
       const values = args.map(String);
@@ -106,9 +122,11 @@ export function restPort({ url, token }: RestCredentials, timeoutMs: number): Re
         });
       }
     },
+    runBytes: (script, keys, args) => port.run(script, keys, args),
     command: (name, ...args) =>
       client.exec([name, ...args.map(String)]).catch((error: unknown) => {
         throw restFailure(error);
       }),
   };
+  return port;
 }

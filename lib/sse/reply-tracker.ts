@@ -33,9 +33,19 @@ function placeable(from: Position, state: ReplyState): boolean {
   return from.attempt < state.attempt && state.continued && from.seq <= state.kept;
 }
 
+/** A replay reads a reply's chunks this many at a time, writing each slice before it reads the next. */
+export const REPLAY_SLICE = 128;
+
+/** Whether a cursor at `from` gets the whole text so far (it cannot be placed in the store's chunks). */
+function needsSnapshot(from: Position | null, state: ReplyState): boolean {
+  return from !== null && !placeable(from, state) && !(from.attempt < state.attempt && !state.continued);
+}
+
 /**
  * Brings a reply up to date from the store: what follows `from` (a cursor, or what this connection
  * already sent), then the end if it ended. With no cursor the reply is sent from its first event.
+ * With `pace` (a replay), the chunks are read REPLAY_SLICE at a time and `pace` is awaited between
+ * slices (false: stop, the connection is gone): a long reply is never read whole.
  */
 export async function catchUp(
   store: ChunkStore,
@@ -43,25 +53,34 @@ export async function catchUp(
   from: Position | null,
   emit: Emit,
   row: () => Promise<MessageRow | null>,
-  /** The store's read after `from.seq`, when the caller started it already. */
+  /** The store's read after `from.seq`, when the caller started it already (a slice when paced). */
   firstRead?: Promise<Awaited<ReturnType<ChunkStore["readReply"]>>>,
+  pace?: () => Promise<boolean>,
 ): Promise<void> {
   const ref = { sessionId: reply.sessionId, messageId: reply.messageId };
   // The common cases (no cursor, or one the store can place) are one read. A cursor of another
   // attempt, or one ahead of the store, needs the attempt from its start: a second read.
   let readAfter = from?.seq ?? 0;
+  let limit = pace ? REPLAY_SLICE : undefined;
   let state: ReplyState;
   let chunks: StoredChunk[];
   for (let tries = 0; ; tries++) {
     if (tries === 5) throw new Error("the reply kept starting new attempts while it was read");
-    const read = await (tries === 0 && firstRead ? firstRead : store.readReply(ref, readAfter));
+    const read = await (tries === 0 && firstRead ? firstRead : store.readReply(ref, readAfter, limit));
     if (!read) return catchUpFromDatabase(reply, from, emit, await row());
     const needed = from !== null && placeable(from, read.state) ? from.seq : 0;
-    if (needed === readAfter) {
-      ({ state, chunks } = read);
-      break;
+    if (needed !== readAfter) {
+      readAfter = needed;
+      continue;
     }
-    readAfter = needed;
+    // A snapshot is the whole text so far: read whole (a rare case, a cursor the store cannot place).
+    const whole = (read.chunks.at(-1)?.seq ?? readAfter) >= read.state.seq;
+    if (limit !== undefined && !whole && needsSnapshot(from, read.state)) {
+      limit = undefined;
+      continue;
+    }
+    ({ state, chunks } = read);
+    break;
   }
   const base = { sessionId: reply.sessionId, messageId: reply.messageId, correlationId: state.correlationId };
   reply.publishedAs = state.userId;
@@ -85,11 +104,21 @@ export async function catchUp(
   }
   reply.attempt = state.attempt;
   reply.seq = after;
-  for (const chunk of chunks) {
-    emit({ ...base, type: "chunk", attempt: state.attempt, ...chunk });
-    reply.seq = chunk.seq;
+  for (;;) {
+    for (const chunk of chunks) {
+      emit({ ...base, type: "chunk", attempt: state.attempt, ...chunk });
+      reply.seq = chunk.seq;
+    }
+    if (!pace || chunks.length === 0 || reply.seq >= state.seq) break;
+    // The rest of a long reply, a slice at a time once the client has taken the last one.
+    if (!(await pace())) return;
+    const next = await store.readReply(ref, reply.seq, REPLAY_SLICE);
+    // A new attempt started (or the reply went away) since the first slice: the live events that
+    // announced it are queued behind the replay and bring the reply up to date from here.
+    if (!next || next.state.attempt !== state.attempt) return;
+    ({ state, chunks } = next);
   }
-  if (state.final) endWith(reply, state.final, emit);
+  if (state.final && (!pace || reply.seq >= state.seq)) endWith(reply, state.final, emit);
 }
 
 async function catchUpFromDatabase(reply: TrackedReply, from: Position | null, emit: Emit, row: MessageRow | null) {

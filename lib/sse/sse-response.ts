@@ -233,7 +233,7 @@ export async function streamReplies(
 /** A replay's frames go out in writes of about this size (and at the end of each reply). */
 const REPLAY_WRITE_BYTES = 64 * 1024;
 /** A replay waits while this much is queued for a client that has not read it yet. */
-const REPLAY_HIGH_WATER_BYTES = 256 * 1024;
+const REPLAY_HIGH_WATER_BYTES = 64 * 1024;
 /** A client that reads nothing of its replay for this long is let go (it comes back with its cursors). */
 const REPLAY_STALL_MS = 30_000;
 

@@ -11,7 +11,7 @@ import type { MessageRow } from "../db/schema";
 import { currentLogContext, describeError, log } from "../log";
 import type { ChunkStore, StreamEvent, Subscription } from "../streams/types";
 import type { Cursor } from "./cursor";
-import { catchUp, type Emit, liveStep, type Position, type TrackedReply } from "./reply-tracker";
+import { catchUp, type Emit, liveStep, type Position, REPLAY_SLICE, type TrackedReply } from "./reply-tracker";
 
 type StoreRead = Awaited<ReturnType<ChunkStore["readReply"]>>;
 type ReplyRow = Pick<MessageRow, "id" | "sessionId" | "correlationId">;
@@ -36,20 +36,23 @@ export interface ReplayHooks {
    * follow): the response can start. Before it, a failure (404) has sent nothing.
    */
   onLookedUp?: () => void;
-  /** Awaited after each reply of the replay: the replay waits while the client is behind. */
+  /** Awaited after each slice of the replay: the replay waits while the client is behind. */
   pace?: () => Promise<void>;
 }
 
-/** Replies of replays read and written at once in this process (each a read of its whole text). */
+/** Slices of replays read and written at once in this process (each up to REPLAY_SLICE chunks). */
 const REPLAY_PARALLEL = 4;
 let replaying = 0;
 const replayQueue: Array<() => void> = [];
 
-/** Waits for one of the process's replay turns; returns its release. */
+/** Waits for one of the process's replay turns; returns its release (which may be called again). */
 async function replayTurn(): Promise<() => void> {
   if (replaying >= REPLAY_PARALLEL) await new Promise<void>((resolve) => replayQueue.push(resolve));
   else replaying++;
+  let released = false;
   return () => {
+    if (released) return;
+    released = true;
     const next = replayQueue.shift();
     if (next) next();
     else replaying--;
@@ -99,13 +102,22 @@ export class ReplyStream {
       const initial = rows.filter((row) => !this.skipEnded(row));
       if (initial.length === 0 && target.kind === "session") return false;
       hooks.onLookedUp?.();
-      // One reply at a time, each written before the next is read: what a connection holds of its
-      // replay is one reply's text and what its socket has not taken yet, however many it names.
+      // A slice of one reply at a time, each written before the next is read: what a connection
+      // holds of its replay is one slice and what its socket has not taken yet, however many
+      // replies it names and however long they are. The process's turn is given up while the
+      // replay waits for its client, so a client that does not read holds up no other.
       for (const row of initial) {
         if (this.closed) break;
-        const release = await replayTurn();
+        let release = await replayTurn();
+        const pace = async () => {
+          release();
+          await hooks.pace?.();
+          release = await replayTurn();
+          return !this.closed;
+        };
         try {
-          await this.follow(row, cursors.get(row.id) ?? null, row.id === early?.messageId ? early.read : undefined);
+          const firstRead = row.id === early?.messageId ? early.read : undefined;
+          await this.follow(row, cursors.get(row.id) ?? null, firstRead, pace);
         } finally {
           release();
         }
@@ -166,7 +178,7 @@ export class ReplyStream {
     const [cursor] = cursors.values();
     if (target.kind !== "session" || !cursor || cursor.ended) return null;
     const ref = { sessionId: target.sessionId, messageId: cursor.messageId };
-    const read = ready.then(() => store.readReply(ref, cursor.seq));
+    const read = ready.then(() => store.readReply(ref, cursor.seq, REPLAY_SLICE));
     read.catch(() => {}); // observed here; a failure surfaces where the read is used
     return { messageId: cursor.messageId, read };
   }
@@ -185,10 +197,15 @@ export class ReplyStream {
     return true;
   }
 
-  private async follow(row: ReplyRow, cursor: Cursor | null, firstRead?: Promise<StoreRead>) {
+  private async follow(
+    row: ReplyRow,
+    cursor: Cursor | null,
+    firstRead?: Promise<StoreRead>,
+    pace?: () => Promise<boolean>,
+  ) {
     if (this.replies.has(row.id)) return;
     const reply = this.track(row, { attempt: cursor?.attempt ?? 0, seq: cursor?.seq ?? 0 });
-    await catchUp(this.options.store, reply, cursor, this.emit, () => this.loadRow(row.id), firstRead);
+    await catchUp(this.options.store, reply, cursor, this.emit, () => this.loadRow(row.id), firstRead, pace);
     if (!reply.ended && reply.publishedAs && reply.publishedAs !== this.options.target.userId)
       this.listenAs(reply.publishedAs);
   }

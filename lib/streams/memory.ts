@@ -151,9 +151,16 @@ export class MemoryChunkStore implements ChunkStore {
     return reply.chunks.slice(Math.max(0, afterSeq), uptoSeq);
   }
 
-  async readReply(ref: ReplyRef, afterSeq: number): Promise<{ state: ReplyState; chunks: StoredChunk[] } | null> {
+  async readReply(
+    ref: ReplyRef,
+    afterSeq: number,
+    limit?: number,
+  ): Promise<{ state: ReplyState; chunks: StoredChunk[] } | null> {
     const reply = this.live(ref);
-    return reply ? { state: { ...reply.state }, chunks: reply.chunks.slice(Math.max(0, afterSeq)) } : null;
+    if (!reply) return null;
+    const start = Math.max(0, afterSeq);
+    const end = limit === undefined ? undefined : start + Math.max(1, limit);
+    return { state: { ...reply.state }, chunks: reply.chunks.slice(start, end) };
   }
 
   subscribe(channel: Channel, handlers: SubscribeHandlers): Subscription {

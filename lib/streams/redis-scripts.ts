@@ -168,8 +168,8 @@ redis.call('DEL', KEYS[1], KEYS[2])
 return 1`;
 
 /**
- * KEYS: hash, list. ARGV: the first list index to return. The hash's fields, the list's length and
- * its items from that index, read at one moment.
+ * KEYS: hash, list. ARGV: the first list index to return, and the last (-1 or none: to the end).
+ * The hash's fields, the list's length and its items in that range, read at one moment.
  */
 export const READ_SCRIPT = `
-return {redis.call('HGETALL', KEYS[1]), redis.call('LLEN', KEYS[2]), redis.call('LRANGE', KEYS[2], ARGV[1], -1)}`;
+return {redis.call('HGETALL', KEYS[1]), redis.call('LLEN', KEYS[2]), redis.call('LRANGE', KEYS[2], ARGV[1], ARGV[2] or -1)}`;

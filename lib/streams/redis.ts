@@ -50,6 +50,16 @@ function outcomeFields(outcome: FinishOutcome): string {
   return JSON.stringify(fields).slice(1, -1);
 }
 
+/**
+ * A list item as the TCP port reads it, bytes: its text is decoded once. (As strings, a replay's
+ * items were a second copy of every chunk, and most of them outlived V8's young generation.)
+ */
+function parseChunkBytes(item: Buffer | string, seq: number): StoredChunk {
+  if (typeof item === "string") return parseChunk(item, seq);
+  const colon = item.indexOf(58); // ":"
+  return { seq, ts: Number(item.toString("latin1", 0, colon)), text: JSON.parse(item.toString("utf8", colon + 1)) };
+}
+
 function parseChunk(item: string, seq: number): StoredChunk {
   const colon = item.indexOf(":");
   return { seq, ts: Number(item.slice(0, colon)), text: JSON.parse(item.slice(colon + 1)) as string };
@@ -158,17 +168,22 @@ export class RedisChunkStore implements ChunkStore {
     return items.map((item, index) => parseChunk(item, start + index + 1));
   }
 
-  async readReply(ref: ReplyRef, afterSeq: number): Promise<{ state: ReplyState; chunks: StoredChunk[] } | null> {
+  async readReply(
+    ref: ReplyRef,
+    afterSeq: number,
+    limit?: number,
+  ): Promise<{ state: ReplyState; chunks: StoredChunk[] } | null> {
     const start = Math.max(0, afterSeq);
+    const last = limit === undefined ? -1 : start + Math.max(1, limit) - 1;
     // One script: the chunk count and the chunks always belong to the attempt read with them
     // (a new attempt empties the list and bumps the attempt in one script).
-    const [fields, length, items] = (await this.port.run(
+    const [fields, length, items] = (await this.port.runBytes(
       READ_SCRIPT,
       [replyHashKey(ref), replyListKey(ref)],
-      [start],
-    )) as [string[], number, string[]];
+      [start, last],
+    )) as [Array<Buffer | string>, number, Array<Buffer | string>];
     const hash: Record<string, string> = {};
-    for (let i = 0; i + 1 < fields.length; i += 2) hash[fields[i] as string] = fields[i + 1] as string;
+    for (let i = 0; i + 1 < fields.length; i += 2) hash[String(fields[i])] = String(fields[i + 1]);
     if (!hash.status || !hash.userId || !hash.correlationId) return null;
     const state: ReplyState = {
       sessionId: ref.sessionId,
@@ -177,14 +192,14 @@ export class RedisChunkStore implements ChunkStore {
       correlationId: hash.correlationId,
       status: hash.status as ReplyStatus,
       attempt: Number(hash.attempt ?? 0),
-      seq: length,
+      seq: Number(length),
       startedAt: Number(hash.startedAt ?? 0),
       continued: hash.continued === "1",
       kept: Number(hash.kept ?? 0),
       reason: hash.reason ? (hash.reason as AttemptReason) : null,
       final: hash.final ? (JSON.parse(hash.final) as TerminalEvent) : null,
     };
-    return { state, chunks: items.map((item, index) => parseChunk(item, start + index + 1)) };
+    return { state, chunks: items.map((item, index) => parseChunkBytes(item, start + index + 1)) };
   }
 
   subscribe(channel: Channel, handlers: SubscribeHandlers): Subscription {

@@ -108,9 +108,14 @@ export interface ChunkStore {
   readChunks(ref: ReplyRef, afterSeq: number, uptoSeq?: number): Promise<StoredChunk[]>;
   /**
    * The reply's state and its current attempt's chunks with seq > afterSeq, read at one moment
-   * (one round trip): the chunks always belong to the attempt the state names. Null when unknown.
+   * (one round trip): the chunks always belong to the attempt the state names; at most `limit` of
+   * them when given (a replay reads a long reply in slices). Null when unknown.
    */
-  readReply(ref: ReplyRef, afterSeq: number): Promise<{ state: ReplyState; chunks: StoredChunk[] } | null>;
+  readReply(
+    ref: ReplyRef,
+    afterSeq: number,
+    limit?: number,
+  ): Promise<{ state: ReplyState; chunks: StoredChunk[] } | null>;
   subscribe(channel: Channel, handlers: SubscribeHandlers): Subscription;
   /**
    * True when the store has lost its data since the last call (a Redis restarted empty), and on

@@ -97,6 +97,31 @@ describe.each(modes)("security headers (%s mode)", (mode) => {
     expect(response.headers.get("content-security-policy")).toBeNull();
   });
 
+  it("shows a failed sign-in as a page a browser can read, under the pages' nonce policy", async () => {
+    const redirect = await client.fetch("/api/auth/error?error=OAuthCallbackError", { redirect: "manual" });
+    expect(redirect.status).toBe(302);
+    const location = new URL(redirect.headers.get("location") ?? "", client.baseUrl);
+    expect(location.pathname + location.search).toBe("/auth/error?error=OAuthCallbackError");
+    await redirect.body?.cancel();
+    const page = await client.fetch(location.pathname + location.search);
+    expect(page.status).toBe(200);
+    expect(page.headers.get("content-type")).toMatch(/^text\/html/);
+    expectDocumentHeaders(page);
+    expect(
+      directives(page)
+        .get("script-src")
+        ?.some((source) => source.startsWith("'nonce-")),
+    ).toBe(true);
+    const html = await page.text();
+    expect(html).toContain("Sign-in failed");
+    expect(html).toContain("The provider did not finish the sign-in");
+    // A code it does not know gets the general sentence, and the query is not shown as markup.
+    const unknown = await (await client.fetch("/auth/error?error=%3Cb%3Emade-up")).text();
+    expect(unknown).toContain("Signing in did not work.");
+    expect(unknown).not.toContain("<b>made-up");
+    expect(unknown).not.toContain('data-auth-error="');
+  });
+
   it("sends Auth.js's own pages a policy with no script, and its answers no-store", async () => {
     for (const path of ["/api/auth/signin", "/api/auth/providers", "/api/auth/session"]) {
       const response = await client.fetch(path);

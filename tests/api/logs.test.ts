@@ -92,6 +92,34 @@ describe.each(modes)("log lines (%s mode)", (mode) => {
     expect(app.output().join("\n")).not.toContain(secret);
   });
 
+  it("log what a client's own request makes Auth.js refuse as a warning, not an error", async () => {
+    const before = logLines(app).length;
+    // A body that says it is JSON and is not, and a sign-out whose CSRF token is not the cookie's.
+    const badJson = await fetch(`${app.baseUrl}/api/auth/signin/guest`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: app.baseUrl },
+      body: "{not json",
+    });
+    expect(badJson.status).toBe(400);
+    const badCsrf = await fetch(`${app.baseUrl}/api/auth/signout`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: app.baseUrl },
+      body: "csrfToken=forged",
+      redirect: "manual",
+    });
+    await badCsrf.body?.cancel();
+    const unknown = await fetch(`${app.baseUrl}/api/auth/no-such-action`);
+    await unknown.body?.cancel();
+    const ofAuth = () =>
+      logLines(app)
+        .slice(before)
+        .filter((line) => String(line.msg).startsWith("auth "));
+    await expect
+      .poll(() => ofAuth().map((line) => line.error))
+      .toEqual(["SyntaxError", "MissingCSRF", "UnknownAction"]);
+    for (const line of ofAuth()) expect(line).toMatchObject({ level: "warn", msg: "auth rejected a request" });
+  });
+
   // The app's Postgres is reachable from here in the Redis mode only (PGlite lives inside the app;
   // tests/db/query-logs.test.ts describes its failed statements).
   if (mode === "redis") {

@@ -196,6 +196,27 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
     await fresh.close();
   });
 
+  it("reads at most `limit` chunks when given one, with the state of the whole reply", async () => {
+    const reply = newReply();
+    await store.create(reply);
+    await store.startAttempt(reply, 1);
+    for (const [i, text] of ["a", "b", "c", "d", 'é\n"e"'].entries()) await store.append(reply, 1, text, i + 1);
+    const texts = (read: Awaited<ReturnType<ChunkStore["readReply"]>>) => read?.chunks.map((c) => [c.seq, c.text]);
+    expect(texts(await store.readReply(reply, 0, 2))).toEqual([
+      [1, "a"],
+      [2, "b"],
+    ]);
+    const slice = await store.readReply(reply, 2, 2);
+    expect(slice?.state).toMatchObject({ attempt: 1, seq: 5 });
+    expect(texts(slice)).toEqual([
+      [3, "c"],
+      [4, "d"],
+    ]);
+    expect(texts(await store.readReply(reply, 4, 2))).toEqual([[5, 'é\n"e"']]);
+    expect(texts(await store.readReply(reply, 5, 2))).toEqual([]);
+    expect((await store.readReply(reply, 4, 2))?.chunks[0]?.ts).toBe(5);
+  });
+
   it("reads a reply's state with the chunks of the attempt it names, from a given seq", async () => {
     const reply = newReply();
     expect(await store.readReply(reply, 0)).toBeNull();

@@ -32,6 +32,8 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 // Node itself, not npx: a signal must reach the real process (SIGKILL of npx would orphan it).
 export const TSX = ["--conditions=react-server", "--import", "tsx"];
 export const NEXT_BIN = path.join(ROOT, "node_modules/next/dist/bin/next");
+/** Node flags for a process whose memory a test measures: SIGUSR2 runs a full garbage collection. */
+export const GC_ON_SIGNAL = ["--expose-gc", "--require", path.join(ROOT, "tests/support/gc-on-signal.cjs")];
 // Extra Node flags for the web and worker processes, e.g. APP_NODE_ARGS="--cpu-prof --cpu-prof-dir=/tmp/prof"
 // to profile them under the benchmark (Node refuses --cpu-prof in NODE_OPTIONS).
 const APP_NODE_ARGS = (process.env.APP_NODE_ARGS ?? "").split(" ").filter(Boolean);
@@ -175,7 +177,8 @@ export const BASE_ENV = {
 export async function startApp(
   mode: Mode,
   extraEnv: Record<string, string> = {},
-  options: { waitUntilHealthy?: boolean } = {},
+  /** `webNodeArgs`: extra Node flags for the web process alone (e.g. GC_ON_SIGNAL). */
+  options: { waitUntilHealthy?: boolean; webNodeArgs?: string[] } = {},
 ): Promise<RunningApp> {
   const port = await freePort();
   const baseUrl = `http://127.0.0.1:${port}`;
@@ -197,7 +200,7 @@ export async function startApp(
   }
   const web = launch(
     process.execPath,
-    [...APP_NODE_ARGS, NEXT_BIN, "start", "-p", String(port), "-H", "127.0.0.1"],
+    [...APP_NODE_ARGS, ...(options.webNodeArgs ?? []), NEXT_BIN, "start", "-p", String(port), "-H", "127.0.0.1"],
     env,
     `web:${mode}`,
   );
