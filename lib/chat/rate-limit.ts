@@ -87,10 +87,8 @@ const cache = globalThis as unknown as { __backchannelRateLimiter?: RateLimiter 
 
 export function getRateLimiter(): RateLimiter {
   if (!cache.__backchannelRateLimiter) {
-    const { REDIS_URL, BULLMQ_PREFIX } = env();
-    cache.__backchannelRateLimiter = REDIS_URL
-      ? new RedisRateLimiter(REDIS_URL, BULLMQ_PREFIX)
-      : new MemoryRateLimiter();
+    const { redis, BULLMQ_PREFIX } = env();
+    cache.__backchannelRateLimiter = redis ? new RedisRateLimiter(redis, BULLMQ_PREFIX) : new MemoryRateLimiter();
   }
   return cache.__backchannelRateLimiter;
 }

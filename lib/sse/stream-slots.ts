@@ -1,9 +1,8 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
 import { env } from "../env";
 import { describeError, log } from "../log";
-import { redisConnection } from "../redis/connections";
+import { type RedisClient, redisConnection } from "../redis/connections";
 
 // At most MAX_SSE_PER_USER open streams per user. A new stream always gets in: the user's oldest
 // streams past the limit are told `reconnect` `superseded` and closed, so a person's fresh tab
@@ -63,8 +62,8 @@ class RedisStreamSlots implements StreamSlots {
   private readonly ready: Promise<unknown>;
 
   constructor(
-    private readonly command: Redis,
-    subscriber: Redis,
+    private readonly command: RedisClient,
+    subscriber: RedisClient,
     private readonly max: number,
     /** Longer than any stream lives: MAX_SSE_SECONDS and then some. */
     private readonly lifetimeMs: number,
@@ -103,14 +102,14 @@ class RedisStreamSlots implements StreamSlots {
 
 const cache = globalThis as unknown as { __backchannelStreamSlots?: Promise<StreamSlots> };
 
-/** The stream slots of this deployment: in Redis when REDIS_URL is set, else this process's. */
+/** The stream slots of this deployment: in Redis when REDIS_URL (or REDIS_CLUSTER_NODES) is set, else this process's. */
 export function getStreamSlots(): Promise<StreamSlots> {
   cache.__backchannelStreamSlots ??= (async (): Promise<StreamSlots> => {
-    const { REDIS_URL, MAX_SSE_PER_USER, MAX_SSE_SECONDS } = env();
-    if (!REDIS_URL) return new MemoryStreamSlots(MAX_SSE_PER_USER);
+    const { redis, MAX_SSE_PER_USER, MAX_SSE_SECONDS } = env();
+    if (!redis) return new MemoryStreamSlots(MAX_SSE_PER_USER);
     const [command, subscriber] = await Promise.all([
-      redisConnection(REDIS_URL, "command"),
-      redisConnection(REDIS_URL, "subscriber"),
+      redisConnection(redis, "command"),
+      redisConnection(redis, "subscriber"),
     ]);
     return new RedisStreamSlots(command, subscriber, MAX_SSE_PER_USER, (MAX_SSE_SECONDS + 60) * 1000);
   })().catch((error: unknown) => {

@@ -1,5 +1,14 @@
-import type { Redis, Result } from "ioredis";
-import { channelName, eventChannelOf, redisChannelOf } from "./events";
+import type { Cluster, Redis, Result } from "ioredis";
+import {
+  CONTROL_CHANNEL,
+  channelName,
+  EVENT_SHARDS,
+  eventChannelOf,
+  groupChannelOf,
+  groupOfSession,
+  groupTagOf,
+  redisChannelOf,
+} from "./events";
 import {
   APPEND_FIELDS,
   APPEND_SCRIPT,
@@ -8,6 +17,7 @@ import {
   REMOVE_SCRIPT,
   START_SCRIPT,
   STOP_SCRIPT,
+  scriptFor,
 } from "./redis-scripts";
 import { SharedSubscriber } from "./redis-subscriber";
 import type {
@@ -54,15 +64,69 @@ const ALIVE_KEY = "chat:alive";
 /** Replies per append script call; a flush of more is several calls on one round trip. */
 const APPEND_BATCH = 200;
 
-function defineScripts(client: Redis) {
+/**
+ * Where a reply's keys and events are. On one Redis: the keys above, and a channel per user shard.
+ * On a Redis Cluster every key a script touches shares the slot of the reply's group (events.ts):
+ * `{chat-<n>}:reply:…`, `{chat-<n>}:stream:…`, the group's own running hash `{chat-<n>}:running`
+ * and loss marker `{chat-<n>}:alive`, and the sharded channel `{chat-<n>}:events`.
+ */
+export interface KeyLayout {
+  clustered: boolean;
+  hash(ref: ReplyRef): string;
+  list(ref: ReplyRef): string;
+  running(ref: ReplyRef): string;
+  /** The channel a reply's events are published on. */
+  channel(reply: ReplyInit): string;
+  /** The channels a listener needs. */
+  channelsOf(channel: Channel): string[];
+  /** The loss markers: one, or one per slot group (each group's master can lose its data alone). */
+  alive: string[];
+  /** Which append items may share a script call: the same value, the same slot. */
+  batchOf(ref: ReplyRef): string;
+}
+
+export const SINGLE_LAYOUT: KeyLayout = {
+  clustered: false,
+  hash: replyHashKey,
+  list: replyListKey,
+  running: () => RUNNING_KEY,
+  channel: (reply) => eventChannelOf(reply.userId),
+  channelsOf: (channel) => [redisChannelOf(channel)],
+  alive: [ALIVE_KEY],
+  batchOf: () => "",
+};
+
+const tagOf = (ref: ReplyRef) => groupTagOf(groupOfSession(ref.sessionId));
+const ALL_GROUP_CHANNELS = Array.from({ length: EVENT_SHARDS }, (_, group) => groupChannelOf(group));
+
+export const CLUSTER_LAYOUT: KeyLayout = {
+  clustered: true,
+  hash: (ref) => `${tagOf(ref)}:reply:${ref.sessionId}:${ref.messageId}`,
+  list: (ref) => `${tagOf(ref)}:stream:${ref.sessionId}:${ref.messageId}`,
+  running: (ref) => `${tagOf(ref)}:running`,
+  channel: (reply) => groupChannelOf(groupOfSession(reply.sessionId)),
+  channelsOf: (channel) =>
+    channel.kind === "control"
+      ? [CONTROL_CHANNEL]
+      : channel.kind === "session"
+        ? [groupChannelOf(groupOfSession(channel.sessionId))]
+        : ALL_GROUP_CHANNELS,
+  alive: Array.from({ length: EVENT_SHARDS }, (_, group) => `${groupTagOf(group)}:alive`),
+  batchOf: tagOf,
+};
+
+type Client = Redis | Cluster;
+
+function defineScripts(client: Client, clustered: boolean) {
   if (typeof client.bcAppend === "function") return;
-  client.defineCommand("bcCreate", { numberOfKeys: 1, lua: CREATE_SCRIPT });
-  client.defineCommand("bcStart", { numberOfKeys: 3, lua: START_SCRIPT });
+  const lua = (script: string) => scriptFor(script, clustered);
+  client.defineCommand("bcCreate", { numberOfKeys: 1, lua: lua(CREATE_SCRIPT) });
+  client.defineCommand("bcStart", { numberOfKeys: 3, lua: lua(START_SCRIPT) });
   // The key count varies with the batch: it is the command's first argument.
-  client.defineCommand("bcAppend", { lua: APPEND_SCRIPT });
-  client.defineCommand("bcFinish", { numberOfKeys: 3, lua: FINISH_SCRIPT });
-  client.defineCommand("bcStop", { numberOfKeys: 3, lua: STOP_SCRIPT });
-  client.defineCommand("bcRemove", { numberOfKeys: 3, lua: REMOVE_SCRIPT });
+  client.defineCommand("bcAppend", { lua: lua(APPEND_SCRIPT) });
+  client.defineCommand("bcFinish", { numberOfKeys: 3, lua: lua(FINISH_SCRIPT) });
+  client.defineCommand("bcStop", { numberOfKeys: 3, lua: lua(STOP_SCRIPT) });
+  client.defineCommand("bcRemove", { numberOfKeys: 3, lua: lua(REMOVE_SCRIPT) });
 }
 
 function outcomeFields(outcome: FinishOutcome): string {
@@ -83,20 +147,23 @@ function parseChunk(item: string, seq: number): StoredChunk {
 export class RedisChunkStore implements ChunkStore {
   readonly kind = "redis";
   private readonly subscriber: SharedSubscriber;
+  /** The key layout: a cluster client's, or one Redis's. */
+  readonly layout: KeyLayout;
 
   constructor(
-    private readonly client: Redis,
-    subscriberClient: Redis,
+    private readonly client: Client,
+    subscriberClient: Client,
     private readonly options: ChunkStoreOptions,
   ) {
-    defineScripts(client);
-    this.subscriber = new SharedSubscriber(subscriberClient);
+    this.layout = client.isCluster ? CLUSTER_LAYOUT : SINGLE_LAYOUT;
+    defineScripts(client, this.layout.clustered);
+    this.subscriber = new SharedSubscriber(subscriberClient, undefined, this.layout.clustered);
   }
 
   async create(init: ReplyInit): Promise<void> {
     const { sessionId, messageId, userId, correlationId } = init;
     await this.client.bcCreate(
-      replyHashKey(init),
+      this.layout.hash(init),
       sessionId,
       messageId,
       userId,
@@ -107,9 +174,9 @@ export class RedisChunkStore implements ChunkStore {
 
   async startAttempt(reply: ReplyInit, attempt: number, start: AttemptStart = {}): Promise<StartedAttempt | null> {
     const result = await this.client.bcStart(
-      replyHashKey(reply),
-      replyListKey(reply),
-      RUNNING_KEY,
+      this.layout.hash(reply),
+      this.layout.list(reply),
+      this.layout.running(reply),
       reply.sessionId,
       reply.messageId,
       attempt,
@@ -135,33 +202,56 @@ export class RedisChunkStore implements ChunkStore {
   }
 
   async appendMany(items: readonly AppendItem[]): Promise<Array<number | null>> {
-    const calls: Promise<number[]>[] = [];
-    for (let start = 0; start < items.length; start += APPEND_BATCH) {
-      const slice = items.slice(start, start + APPEND_BATCH);
-      const keys: string[] = [RUNNING_KEY];
-      const args: (string | number)[] = [this.options.runningTtlSeconds];
-      for (const { reply, attempt, text, ts } of slice) {
-        keys.push(replyListKey(reply));
-        args.push(eventChannelOf(reply.userId), `${reply.messageId}:${attempt}`, JSON.stringify(text), ts);
+    const { layout } = this;
+    // Items of one slot (all of them on one Redis) go in the same calls, in order.
+    const batches = new Map<string, number[]>();
+    items.forEach((item, index) => {
+      const key = layout.batchOf(item.reply);
+      const batch = batches.get(key);
+      if (batch) batch.push(index);
+      else batches.set(key, [index]);
+    });
+    const calls: Array<Promise<void>> = [];
+    const out: Array<number | null> = new Array(items.length).fill(null);
+    for (const indexes of batches.values()) {
+      for (let start = 0; start < indexes.length; start += APPEND_BATCH) {
+        const slice = indexes.slice(start, start + APPEND_BATCH);
+        const first = items[slice[0] ?? 0];
+        if (!first) continue;
+        const keys: string[] = [layout.running(first.reply)];
+        const args: (string | number)[] = [this.options.runningTtlSeconds];
+        for (const index of slice) {
+          const { reply, attempt, text, ts } = items[index] as AppendItem;
+          keys.push(layout.list(reply));
+          args.push(layout.channel(reply), `${reply.messageId}:${attempt}`, JSON.stringify(text), ts);
+        }
+        if (args.length !== 1 + slice.length * APPEND_FIELDS) throw new Error("append: argument layout drifted");
+        // Issued together, the calls share one round trip (per node, on a cluster); each reply is
+        // in one call, so order holds.
+        calls.push(
+          this.client.bcAppend(keys.length, ...keys, ...args).then((seqs) => {
+            seqs.forEach((seq, i) => {
+              out[slice[i] as number] = seq > 0 ? seq : null;
+            });
+          }),
+        );
       }
-      if (args.length !== 1 + slice.length * APPEND_FIELDS) throw new Error("append: argument layout drifted");
-      // Issued together, the calls share one round trip; each reply is in one call, so order holds.
-      calls.push(this.client.bcAppend(keys.length, ...keys, ...args));
     }
-    const results = (await Promise.all(calls)).flat();
-    return results.map((seq) => (seq > 0 ? seq : null));
+    await Promise.all(calls);
+    return out;
   }
 
   async stop(ref: ReplyRef): Promise<StoredChunk[] | null> {
-    const items = await this.client.bcStop(replyHashKey(ref), replyListKey(ref), RUNNING_KEY, ref.messageId);
+    const { layout } = this;
+    const items = await this.client.bcStop(layout.hash(ref), layout.list(ref), layout.running(ref), ref.messageId);
     return items ? items.map((item, index) => parseChunk(String(item), index + 1)) : null;
   }
 
   async finish(ref: ReplyRef, attempt: number | null, outcome: FinishOutcome): Promise<TerminalEvent | null> {
     const json = await this.client.bcFinish(
-      replyHashKey(ref),
-      replyListKey(ref),
-      RUNNING_KEY,
+      this.layout.hash(ref),
+      this.layout.list(ref),
+      this.layout.running(ref),
       ref.sessionId,
       ref.messageId,
       attempt ?? "",
@@ -180,7 +270,7 @@ export class RedisChunkStore implements ChunkStore {
     const start = Math.max(0, afterSeq);
     const stop = uptoSeq === undefined ? -1 : uptoSeq - 1;
     if (uptoSeq !== undefined && stop < start) return [];
-    const items = await this.client.lrange(replyListKey(ref), start, stop);
+    const items = await this.client.lrange(this.layout.list(ref), start, stop);
     return items.map((item, index) => parseChunk(item, start + index + 1));
   }
 
@@ -190,9 +280,9 @@ export class RedisChunkStore implements ChunkStore {
     // (a new attempt empties the list and bumps the attempt in one script).
     const results = await this.client
       .multi()
-      .hgetall(replyHashKey(ref))
-      .llen(replyListKey(ref))
-      .lrange(replyListKey(ref), start, -1)
+      .hgetall(this.layout.hash(ref))
+      .llen(this.layout.list(ref))
+      .lrange(this.layout.list(ref), start, -1)
       .exec();
     const hash = (results?.[0]?.[1] ?? {}) as Record<string, string>;
     const length = Number(results?.[1]?.[1] ?? 0);
@@ -216,19 +306,23 @@ export class RedisChunkStore implements ChunkStore {
   }
 
   subscribe(channel: Channel, handlers: SubscribeHandlers): Subscription {
-    return this.subscriber.subscribe(channelName(channel), redisChannelOf(channel), handlers);
+    return this.subscriber.subscribe(channelName(channel), this.layout.channelsOf(channel), handlers);
   }
 
   /**
    * A marker key with no expiry: when it is gone, Redis lost its data (a restart without
-   * persistence, a failover to an empty replica). One command per call.
+   * persistence, a failover to an empty replica). One command per call; on a cluster one per slot
+   * group, since each master can lose its data alone (issued together: one round trip per node).
    */
   async checkLoss(): Promise<boolean> {
-    return (await this.client.set(ALIVE_KEY, String(Date.now()), "NX")) === "OK";
+    const now = String(Date.now());
+    const set = await Promise.all(this.layout.alive.map((key) => this.client.set(key, now, "NX")));
+    return set.some((answer) => answer === "OK");
   }
 
   async remove(ref: ReplyRef): Promise<void> {
-    await this.client.bcRemove(replyHashKey(ref), replyListKey(ref), RUNNING_KEY, ref.messageId);
+    const { layout } = this;
+    await this.client.bcRemove(layout.hash(ref), layout.list(ref), layout.running(ref), ref.messageId);
   }
 
   async close(): Promise<void> {}
