@@ -40,11 +40,13 @@ export function newRedisClient(
 ): RedisClient {
   const nodes = clusterNodesOf(target);
   if (!nodes) return new Redis(target, options);
-  const { enableOfflineQueue, enableAutoPipelining, ...redisOptions } = options;
+  // No auto-pipelining on a cluster: ioredis picks an auto-pipeline's node by the command's first
+  // argument, which for EVAL is the script and for the append script the key count, and a
+  // pipeline with keys of another node fails. Commands issued together still leave together.
+  const { enableOfflineQueue, enableAutoPipelining: _, ...redisOptions } = options;
   return new Cluster(nodes, {
     redisOptions,
     ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
-    ...(enableAutoPipelining === undefined ? {} : { enableAutoPipelining }),
     // Reads go to masters: a reply's list is read right after it is written.
     scaleReads: "master",
     ...cluster,

@@ -2,6 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { Cluster } from "ioredis";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
+import { newRedisClient } from "../../lib/redis/connections";
 import { EVENT_SHARDS, eventChannelOf, groupOfSession, userListenerName } from "../../lib/streams/events";
 import { MemoryChunkStore } from "../../lib/streams/memory";
 import { CLUSTER_LAYOUT, RedisChunkStore, RUNNING_KEY } from "../../lib/streams/redis";
@@ -28,9 +29,15 @@ const cluster = await startOwnCluster();
 const clusterClients: Cluster[] = [];
 
 function newClusterStore(): RedisChunkStore {
-  const client = cluster.client();
-  // The store's subscriber as the app makes it: SSUBSCRIBE on the master that owns each channel.
-  const subscriber = cluster.client({ shardedSubscribers: true, redisOptions: { connectionName: subscriberName } });
+  // The clients as the app makes them (the worker's options; the subscriber SSUBSCRIBEs on the
+  // master that owns each channel).
+  const target = `cluster:${cluster.nodes}`;
+  const client = newRedisClient(target, { maxRetriesPerRequest: null, enableAutoPipelining: true }) as Cluster;
+  const subscriber = newRedisClient(
+    target,
+    { connectionName: subscriberName },
+    { shardedSubscribers: true },
+  ) as Cluster;
   clusterClients.push(client, subscriber);
   return new RedisChunkStore(client, subscriber, options);
 }
