@@ -33,10 +33,27 @@ export class SharedSubscriber {
     client.on("ready", () => {
       // ioredis resubscribes by itself after a reconnect, but what was published meanwhile is gone:
       // tell every reader to check the store again.
-      if (this.wasReady) for (const set of this.listeners.values()) for (const h of set) h.onResync?.();
+      if (this.wasReady) this.resyncAll();
       this.wasReady = true;
     });
     if (client.status === "ready") this.wasReady = true;
+    if (sharded) {
+      // On a cluster one master's subscriber connection can drop while the rest stay: ioredis
+      // connects again and subscribes its channels anew ("subscribersReady"); then, as above.
+      let lostNode = false;
+      client.on("-node", () => {
+        lostNode = true;
+      });
+      client.on("subscribersReady", () => {
+        if (!lostNode) return;
+        lostNode = false;
+        this.resyncAll();
+      });
+    }
+  }
+
+  private resyncAll() {
+    for (const set of this.listeners.values()) for (const h of set) h.onResync?.();
   }
 
   get channelCount(): number {
