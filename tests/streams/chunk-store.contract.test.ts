@@ -576,6 +576,25 @@ describe("the Redis Cluster store", () => {
     await store.close();
   });
 
+  it("tells its readers to check again when a master's subscriber connection drops, and delivers after it", async () => {
+    const store = newClusterStore();
+    const reply = newReply();
+    const events: StreamEvent[] = [];
+    let resyncs = 0;
+    const sub = store.subscribe(
+      { kind: "session", sessionId: reply.sessionId, userId: reply.userId },
+      { onEvent: (e) => events.push(e), onResync: () => resyncs++ },
+    );
+    await sub.ready;
+    // The master that owns the channel drops its pub/sub clients, as a restart would.
+    for (const node of admin.nodes("master")) await node.client("KILL", "TYPE", "pubsub");
+    await expect.poll(() => resyncs, { timeout: 10_000 }).toBeGreaterThan(0);
+    await store.create(reply);
+    await expect.poll(() => events.map((e) => e.type), { timeout: 10_000 }).toEqual(["status"]);
+    sub.close();
+    await store.close();
+  });
+
   it("notices the loss of any one master's data", async () => {
     const store = newClusterStore();
     await store.checkLoss();
