@@ -147,6 +147,24 @@ describe.each(modes)("worker crash and shutdown (%s mode)", (mode) => {
     expect(recovered?.data).toMatchObject({ reason: "store_lost", continued: true });
   }, 90_000);
 
+  // On a cluster one master can lose its data while BullMQ's master keeps the jobs.
+  if (mode === "cluster")
+    it("finishes a reply whose slot group's master lost its data while its job lives on", async () => {
+      const content = "/mock tokens=300 tps=40\nthe group forgets";
+      const sent = await client.send(content);
+      const { first, lastId } = await followToEnd(sent.streamUrl, sent.assistantMessageId);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const redis = app.redis();
+      const ref = { sessionId: sent.sessionId, messageId: sent.assistantMessageId };
+      // Everything of the reply's group, as its master restarting empty would: the job stays.
+      const tag = groupTagOf(groupOfSession(ref.sessionId));
+      await redis.del(layout.hash(ref), layout.list(ref), layout.running(ref), `${tag}:alive`);
+      redis.disconnect();
+      const rest = await expectWholeReply(sent, first.events, lastId, unfailedText(content, 300));
+      const recovered = rest.find((e) => e.event === "status" && (e.data as { attempt: number }).attempt > 1);
+      expect(recovered?.data).toMatchObject({ reason: "store_lost", continued: true });
+    }, 90_000);
+
   it("announces an end that a dying worker recorded in Postgres but never published", async () => {
     const sent = await client.send("/mock tokens=20 tps=200\nend me properly");
     const { events } = await client.readSse(sent.streamUrl);
