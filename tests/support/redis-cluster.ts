@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { promisify } from "node:util";
@@ -30,6 +31,14 @@ async function cli(port: number, ...args: string[]): Promise<string> {
   return stdout;
 }
 
+function portIsFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once("error", () => resolve(false));
+    server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
+  });
+}
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 async function waitFor(what: string, check: () => Promise<boolean>, timeoutMs = 20_000): Promise<void> {
@@ -46,7 +55,7 @@ export async function startOwnCluster(masters = 3): Promise<OwnCluster> {
   while (ports.length < masters) {
     const port = await freePort();
     // The cluster bus listens on port + 10000: both must be free.
-    if (port + 10_000 < 65_536 && !ports.includes(port)) ports.push(port);
+    if (port + 10_000 < 65_536 && !ports.includes(port) && (await portIsFree(port + 10_000))) ports.push(port);
   }
   const servers: ChildProcess[] = ports.map((port) =>
     spawn(
