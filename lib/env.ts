@@ -31,6 +31,12 @@ const envSchema = z.object({
       .min(1)
       .optional(),
   ),
+  // Upstash's REST API (the Vercel marketplace's integration names them KV_REST_API_*): when set, the
+  // web app's Redis commands go over HTTP; the queue and the live subscription stay on REDIS_URL.
+  UPSTASH_REDIS_REST_URL: z.preprocess(emptyIsUnset, z.url({ protocol: /^https?$/ }).optional()),
+  UPSTASH_REDIS_REST_TOKEN: optionalString,
+  KV_REST_API_URL: z.preprocess(emptyIsUnset, z.url({ protocol: /^https?$/ }).optional()),
+  KV_REST_API_TOKEN: optionalString,
   DATABASE_URL: z.preprocess(emptyIsUnset, z.url({ protocol: /^postgres(ql)?$/ }).optional()),
   ANTHROPIC_API_KEY: optionalString,
   ANTHROPIC_BASE_URL: z.preprocess(emptyIsUnset, z.url().optional()),
@@ -111,6 +117,9 @@ const envSchema = z.object({
   LOG_LEVEL: z.preprocess(emptyIsUnset, z.enum(["debug", "info", "warn", "error", "silent"]).default("info")),
 });
 
+/** Every variable this app reads (the README's table documents each). */
+export const ENV_VARIABLES = Object.keys(envSchema.shape);
+
 export type Env = z.infer<typeof envSchema> & {
   mode: "embedded" | "redis";
   /**
@@ -124,7 +133,36 @@ export type Env = z.infer<typeof envSchema> & {
   dataDir: string;
   /** The standalone worker's HTTP port: WORKER_HTTP_PORT, else PORT when it is set; null = none. */
   workerHttpPort: number | null;
+  /** Upstash's REST endpoint for the web app's Redis commands; null = they go over REDIS_URL. */
+  redisRest: { url: string; token: string } | null;
 };
+
+/** UPSTASH_REDIS_REST_URL and _TOKEN, else the marketplace's KV_REST_API_URL and _TOKEN; both or neither. */
+function restOf(values: z.infer<typeof envSchema>): Env["redisRest"] {
+  const pairs = [
+    [
+      "UPSTASH_REDIS_REST_URL",
+      values.UPSTASH_REDIS_REST_URL,
+      "UPSTASH_REDIS_REST_TOKEN",
+      values.UPSTASH_REDIS_REST_TOKEN,
+    ],
+    ["KV_REST_API_URL", values.KV_REST_API_URL, "KV_REST_API_TOKEN", values.KV_REST_API_TOKEN],
+  ] as const;
+  for (const [urlName, url, tokenName, token] of pairs) {
+    if (!url && !token) continue;
+    if (!url || !token) {
+      throw new Error(`Invalid environment: ${url ? urlName : tokenName} is set without ${url ? tokenName : urlName}.`);
+    }
+    if (!values.REDIS_URL) {
+      throw new Error(
+        `Invalid environment: ${urlName} carries the web app's Redis commands, but the queue and the live ` +
+          "subscription need a TCP connection too: set REDIS_URL (Upstash shows it as the rediss:// endpoint).",
+      );
+    }
+    return { url, token };
+  }
+  return null;
+}
 
 function describeIssues(error: z.ZodError): string {
   return error.issues.map((issue) => `${issue.path.join(".")}: ${issue.message}`).join("; ");
@@ -153,6 +191,7 @@ export function parseEnv(source: NodeJS.ProcessEnv): Env {
     anthropicModels: values.ANTHROPIC_MODELS?.length ? [...new Set(values.ANTHROPIC_MODELS)] : [values.ANTHROPIC_MODEL],
     dataDir: path.resolve(values.DATA_DIR),
     workerHttpPort: values.WORKER_HTTP_PORT ?? (emptyIsUnset(source.PORT) === undefined ? null : values.PORT),
+    redisRest: restOf(values),
   };
 }
 

@@ -94,6 +94,8 @@ const CONNECTION_DOWN = new Set([
 
 function outageCodeOf(error: Error): OutageCode | null {
   if (error.name === "MaxRetriesPerRequestError" || REDIS_DOWN.test(error.message)) return "store_unavailable";
+  // Upstash's REST endpoint unreachable, slow or refusing (lib/redis/port.ts).
+  if (error.name === "RedisUnavailableError") return "store_unavailable";
   // The BullMQ producer's own wait for its connection (lib/queue/bullmq.ts).
   if (error.message === "Redis is not reachable") return "queue_unavailable";
   const code = (error as { code?: unknown }).code;

@@ -1,7 +1,7 @@
 import "server-only";
 import { env } from "../env";
 import { describeError, log } from "../log";
-import { redisConnection } from "../redis/connections";
+import { commandPort } from "../redis/command-port";
 
 export interface RateDecision {
   allowed: boolean;
@@ -38,16 +38,18 @@ class MemoryRateLimiter implements RateLimiter {
 
 // Only within the window that counted it: a key that expired meanwhile is not made again.
 const REFUND_SCRIPT = `if redis.call("EXISTS", KEYS[1]) == 1 then return redis.call("DECR", KEYS[1]) end return 0`;
+// KEYS[1] the window's counter; ARGV[1] the window (ms). The count and the ms left, in one step.
+const HIT_SCRIPT = `
+local count = redis.call("INCR", KEYS[1])
+redis.call("PEXPIRE", KEYS[1], ARGV[1], "NX")
+return {count, redis.call("PTTL", KEYS[1])}`;
 
 class RedisRateLimiter implements RateLimiter {
   /**
    * `namespace`: the deployment's BULLMQ_PREFIX. Keys by user id never meet another deployment's,
    * but keys by client address would: two apps on one Redis (or the tests' many) count apart.
    */
-  constructor(
-    private readonly url: string,
-    private readonly namespace: string,
-  ) {}
+  constructor(private readonly namespace: string) {}
 
   private redisKeyOf(key: string): string {
     return `chat:ratelimit:${this.namespace}:${key}`;
@@ -66,19 +68,17 @@ class RedisRateLimiter implements RateLimiter {
 
   async refund(key: string): Promise<void> {
     try {
-      const redis = await redisConnection(this.url, "command");
-      await redis.eval(REFUND_SCRIPT, 1, this.redisKeyOf(key));
+      await (await commandPort()).run(REFUND_SCRIPT, [this.redisKeyOf(key)], []);
     } catch (error) {
       log.warn("rate limiter unavailable; hit not refunded", { error: describeError(error) });
     }
   }
 
   private async count(key: string, limit: number, windowMs: number): Promise<RateDecision> {
-    const redis = await redisConnection(this.url, "command");
-    const redisKey = this.redisKeyOf(key);
-    const results = await redis.multi().incr(redisKey).pexpire(redisKey, windowMs, "NX").pttl(redisKey).exec();
-    const count = Number(results?.[0]?.[1] ?? 0);
-    const ttl = Number(results?.[2]?.[1] ?? windowMs);
+    const [count, ttl] = (await (await commandPort()).run(HIT_SCRIPT, [this.redisKeyOf(key)], [windowMs])) as [
+      number,
+      number,
+    ];
     return { allowed: count <= limit, retryAfterSeconds: Math.max(1, Math.ceil(ttl / 1000)) };
   }
 }
@@ -88,7 +88,7 @@ const cache = globalThis as unknown as { __backchannelRateLimiter?: RateLimiter 
 export function getRateLimiter(): RateLimiter {
   if (!cache.__backchannelRateLimiter) {
     const { redis, BULLMQ_PREFIX } = env();
-    cache.__backchannelRateLimiter = redis ? new RedisRateLimiter(redis, BULLMQ_PREFIX) : new MemoryRateLimiter();
+    cache.__backchannelRateLimiter = redis ? new RedisRateLimiter(BULLMQ_PREFIX) : new MemoryRateLimiter();
   }
   return cache.__backchannelRateLimiter;
 }

@@ -4,7 +4,7 @@ import { getDb } from "../db/client";
 import { messages } from "../db/schema";
 import { env } from "../env";
 import { getReplyQueue } from "../queue/index";
-import { redisConnection } from "../redis/connections";
+import { commandPort } from "../redis/command-port";
 
 const withTimeout = <T>(work: Promise<T>, ms: number) =>
   Promise.race([work, new Promise<never>((_, reject) => setTimeout(() => reject(new Error("timeout")), ms))]);
@@ -35,7 +35,7 @@ export async function healthReport() {
   const config = env();
   const [db, redis, workers] = await Promise.all([
     check(probeDatabase),
-    config.redis ? check(async () => (await redisConnection(config.redis ?? "", "command")).ping()) : "n/a",
+    config.redis ? check(async () => (await commandPort()).command("PING")) : "n/a",
     withTimeout(getReplyQueue().workerCount(), 3_000).catch(() => 0),
   ]);
   const worker = workers > 0 ? "ok" : "stale";

@@ -2,7 +2,9 @@ import "server-only";
 import { randomUUID } from "node:crypto";
 import { env } from "../env";
 import { describeError, log } from "../log";
+import { commandPort } from "../redis/command-port";
 import { type RedisClient, redisConnection } from "../redis/connections";
+import type { RedisPort } from "../redis/port";
 
 // At most MAX_SSE_PER_USER open streams per user. A new stream always gets in: the user's oldest
 // streams past the limit are told `reconnect` `superseded` and closed, so a person's fresh tab
@@ -62,7 +64,7 @@ class RedisStreamSlots implements StreamSlots {
   private readonly ready: Promise<unknown>;
 
   constructor(
-    private readonly command: RedisClient,
+    private readonly command: RedisPort,
     subscriber: RedisClient,
     private readonly max: number,
     /** Longer than any stream lives: MAX_SSE_SECONDS and then some. */
@@ -85,14 +87,14 @@ class RedisStreamSlots implements StreamSlots {
     this.local.set(id, supersede);
     const now = Date.now();
     try {
-      await this.command.eval(TAKE_SCRIPT, 1, key, id, now, this.max, now - this.lifetimeMs, this.lifetimeMs);
+      await this.command.run(TAKE_SCRIPT, [key], [id, now, this.max, now - this.lifetimeMs, this.lifetimeMs]);
     } catch (error) {
       this.local.delete(id);
       throw error;
     }
     return () => {
       if (!this.local.delete(id)) return; // superseded: the script removed it already
-      this.command.zrem(key, id).catch((error: unknown) => {
+      this.command.command("ZREM", key, id).catch((error: unknown) => {
         // It falls off the set once it is older than any stream can be.
         log.warn("stream slot not released", { error: describeError(error) });
       });
@@ -107,10 +109,7 @@ export function getStreamSlots(): Promise<StreamSlots> {
   cache.__backchannelStreamSlots ??= (async (): Promise<StreamSlots> => {
     const { redis, MAX_SSE_PER_USER, MAX_SSE_SECONDS } = env();
     if (!redis) return new MemoryStreamSlots(MAX_SSE_PER_USER);
-    const [command, subscriber] = await Promise.all([
-      redisConnection(redis, "command"),
-      redisConnection(redis, "subscriber"),
-    ]);
+    const [command, subscriber] = await Promise.all([commandPort(), redisConnection(redis, "subscriber")]);
     return new RedisStreamSlots(command, subscriber, MAX_SSE_PER_USER, (MAX_SSE_SECONDS + 60) * 1000);
   })().catch((error: unknown) => {
     cache.__backchannelStreamSlots = undefined;

@@ -1,7 +1,7 @@
 import "server-only";
 import { env } from "../env";
+import { commandPort } from "../redis/command-port";
 import { redisConnection } from "../redis/connections";
-import { processRole } from "../runtime";
 import { MemoryChunkStore } from "./memory";
 import { RedisChunkStore } from "./redis";
 import type { ChunkStore } from "./types";
@@ -14,11 +14,8 @@ async function openStore(): Promise<ChunkStore> {
   const { redis, STREAM_TTL_SECONDS } = env();
   const options = { ttlSeconds: STREAM_TTL_SECONDS, runningTtlSeconds: 24 * 3600 };
   if (!redis) return new MemoryChunkStore(options);
-  const [client, subscriber] = await Promise.all([
-    redisConnection(redis, processRole() === "worker" ? "worker" : "command"),
-    redisConnection(redis, "subscriber"),
-  ]);
-  return new RedisChunkStore(client, subscriber, options);
+  const [port, subscriber] = await Promise.all([commandPort(), redisConnection(redis, "subscriber")]);
+  return new RedisChunkStore(port, subscriber, options);
 }
 
 /** The chunk store of this process: memory in the embedded mode, Redis (or a Redis Cluster) when REDIS_URL (REDIS_CLUSTER_NODES) is set. */

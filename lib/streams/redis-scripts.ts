@@ -187,3 +187,9 @@ export function scriptFor(lua: string, clustered: boolean): string {
     .replace(SHARD, () => (clustered ? GROUP_SHARD_OF : SHARD_OF))
     .replaceAll("@PUBLISH@", clustered ? "SPUBLISH" : "PUBLISH");
 }
+/**
+ * KEYS: hash, list. ARGV: the first list index to return. The hash's fields, the list's length and
+ * its items from that index, read at one moment.
+ */
+export const READ_SCRIPT = `
+return {redis.call('HGETALL', KEYS[1]), redis.call('LLEN', KEYS[2]), redis.call('LRANGE', KEYS[2], ARGV[1], -1)}`;

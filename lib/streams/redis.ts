@@ -1,4 +1,5 @@
-import type { Cluster, Redis, Result } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
+import type { RedisPort } from "../redis/port";
 import {
   CONTROL_CHANNEL,
   channelName,
@@ -14,6 +15,7 @@ import {
   APPEND_SCRIPT,
   CREATE_SCRIPT,
   FINISH_SCRIPT,
+  READ_SCRIPT,
   REMOVE_SCRIPT,
   START_SCRIPT,
   STOP_SCRIPT,
@@ -38,22 +40,6 @@ import type {
   Subscription,
   TerminalEvent,
 } from "./types";
-
-declare module "ioredis" {
-  interface RedisCommander<Context> {
-    bcCreate(hash: string, ...args: (string | number)[]): Result<number, Context>;
-    bcStart(
-      hash: string,
-      list: string,
-      running: string,
-      ...args: (string | number)[]
-    ): Result<Array<string | number> | null, Context>;
-    bcAppend(numberOfKeys: number, ...keysAndArgs: (string | number)[]): Result<number[], Context>;
-    bcFinish(hash: string, list: string, running: string, ...args: (string | number)[]): Result<string | null, Context>;
-    bcRemove(hash: string, list: string, running: string, messageId: string): Result<number, Context>;
-    bcStop(hash: string, list: string, running: string, messageId: string): Result<string[] | null, Context>;
-  }
-}
 
 export const replyHashKey = (ref: ReplyRef) => `chat:reply:${ref.sessionId}:${ref.messageId}`;
 export const replyListKey = (ref: ReplyRef) => `chat:stream:${ref.sessionId}:${ref.messageId}`;
@@ -115,20 +101,6 @@ export const CLUSTER_LAYOUT: KeyLayout = {
   batchOf: tagOf,
 };
 
-type Client = Redis | Cluster;
-
-function defineScripts(client: Client, clustered: boolean) {
-  if (typeof client.bcAppend === "function") return;
-  const lua = (script: string) => scriptFor(script, clustered);
-  client.defineCommand("bcCreate", { numberOfKeys: 1, lua: lua(CREATE_SCRIPT) });
-  client.defineCommand("bcStart", { numberOfKeys: 3, lua: lua(START_SCRIPT) });
-  // The key count varies with the batch: it is the command's first argument.
-  client.defineCommand("bcAppend", { lua: lua(APPEND_SCRIPT) });
-  client.defineCommand("bcFinish", { numberOfKeys: 3, lua: lua(FINISH_SCRIPT) });
-  client.defineCommand("bcStop", { numberOfKeys: 3, lua: lua(STOP_SCRIPT) });
-  client.defineCommand("bcRemove", { numberOfKeys: 3, lua: lua(REMOVE_SCRIPT) });
-}
-
 function outcomeFields(outcome: FinishOutcome): string {
   const fields =
     outcome.status === "completed"
@@ -147,46 +119,59 @@ function parseChunk(item: string, seq: number): StoredChunk {
 export class RedisChunkStore implements ChunkStore {
   readonly kind = "redis";
   private readonly subscriber: SharedSubscriber;
-  /** The key layout: a cluster client's, or one Redis's. */
+
+  /**
+   * `port`: how commands reach Redis (a TCP connection, or Upstash's REST API for the web app);
+   * `subscriberClient`: the process's pub/sub connection, always TCP.
+   */
+  /** The key layout: a cluster's, or one Redis's. */
   readonly layout: KeyLayout;
+  /** The scripts as this Redis runs them (on a cluster: SPUBLISH on the group's channel). */
+  private readonly lua: (script: string) => string;
 
   constructor(
-    private readonly client: Client,
-    subscriberClient: Client,
+    private readonly port: RedisPort,
+    subscriberClient: Redis | Cluster,
     private readonly options: ChunkStoreOptions,
   ) {
-    this.layout = client.isCluster ? CLUSTER_LAYOUT : SINGLE_LAYOUT;
-    defineScripts(client, this.layout.clustered);
-    this.subscriber = new SharedSubscriber(subscriberClient, undefined, this.layout.clustered);
+    this.layout = port.clustered ? CLUSTER_LAYOUT : SINGLE_LAYOUT;
+    const scripts = new Map<string, string>();
+    this.lua = (script) => {
+      let lua = scripts.get(script);
+      if (lua === undefined) {
+        lua = scriptFor(script, port.clustered);
+        scripts.set(script, lua);
+      }
+      return lua;
+    };
+    this.subscriber = new SharedSubscriber(subscriberClient, undefined, port.clustered);
   }
 
   async create(init: ReplyInit): Promise<void> {
     const { sessionId, messageId, userId, correlationId } = init;
-    await this.client.bcCreate(
-      this.layout.hash(init),
-      sessionId,
-      messageId,
-      userId,
-      correlationId,
-      this.options.runningTtlSeconds,
+    await this.port.run(
+      this.lua(CREATE_SCRIPT),
+      [this.layout.hash(init)],
+      [sessionId, messageId, userId, correlationId, this.options.runningTtlSeconds],
     );
   }
 
   async startAttempt(reply: ReplyInit, attempt: number, start: AttemptStart = {}): Promise<StartedAttempt | null> {
-    const result = await this.client.bcStart(
-      this.layout.hash(reply),
-      this.layout.list(reply),
-      this.layout.running(reply),
-      reply.sessionId,
-      reply.messageId,
-      attempt,
-      Date.now(),
-      this.options.runningTtlSeconds,
-      reply.userId,
-      reply.correlationId,
-      start.reason ?? "",
-      ...(start.checkpoint ?? []).map((text) => JSON.stringify(text)),
-    );
+    const result = (await this.port.run(
+      this.lua(START_SCRIPT),
+      [this.layout.hash(reply), this.layout.list(reply), this.layout.running(reply)],
+      [
+        reply.sessionId,
+        reply.messageId,
+        attempt,
+        Date.now(),
+        this.options.runningTtlSeconds,
+        reply.userId,
+        reply.correlationId,
+        start.reason ?? "",
+        ...(start.checkpoint ?? []).map((text) => JSON.stringify(text)),
+      ],
+    )) as Array<string | number> | null;
     if (!result) return null;
     const [continued, reason, ...items] = result;
     return {
@@ -229,7 +214,7 @@ export class RedisChunkStore implements ChunkStore {
         // Issued together, the calls share one round trip (per node, on a cluster); each reply is
         // in one call, so order holds.
         calls.push(
-          this.client.bcAppend(keys.length, ...keys, ...args).then((seqs) => {
+          (this.port.run(this.lua(APPEND_SCRIPT), keys, args) as Promise<number[]>).then((seqs) => {
             seqs.forEach((seq, i) => {
               out[slice[i] as number] = seq > 0 ? seq : null;
             });
@@ -242,23 +227,20 @@ export class RedisChunkStore implements ChunkStore {
   }
 
   async stop(ref: ReplyRef): Promise<StoredChunk[] | null> {
-    const { layout } = this;
-    const items = await this.client.bcStop(layout.hash(ref), layout.list(ref), layout.running(ref), ref.messageId);
+    const items = (await this.port.run(
+      this.lua(STOP_SCRIPT),
+      [this.layout.hash(ref), this.layout.list(ref), this.layout.running(ref)],
+      [ref.messageId],
+    )) as string[] | null;
     return items ? items.map((item, index) => parseChunk(String(item), index + 1)) : null;
   }
 
   async finish(ref: ReplyRef, attempt: number | null, outcome: FinishOutcome): Promise<TerminalEvent | null> {
-    const json = await this.client.bcFinish(
-      this.layout.hash(ref),
-      this.layout.list(ref),
-      this.layout.running(ref),
-      ref.sessionId,
-      ref.messageId,
-      attempt ?? "",
-      outcome.status,
-      outcomeFields(outcome),
-      this.options.ttlSeconds,
-    );
+    const json = (await this.port.run(
+      this.lua(FINISH_SCRIPT),
+      [this.layout.hash(ref), this.layout.list(ref), this.layout.running(ref)],
+      [ref.sessionId, ref.messageId, attempt ?? "", outcome.status, outcomeFields(outcome), this.options.ttlSeconds],
+    )) as string | null;
     return json ? (JSON.parse(json) as TerminalEvent) : null;
   }
 
@@ -270,23 +252,21 @@ export class RedisChunkStore implements ChunkStore {
     const start = Math.max(0, afterSeq);
     const stop = uptoSeq === undefined ? -1 : uptoSeq - 1;
     if (uptoSeq !== undefined && stop < start) return [];
-    const items = await this.client.lrange(this.layout.list(ref), start, stop);
+    const items = (await this.port.command("LRANGE", this.layout.list(ref), start, stop)) as string[];
     return items.map((item, index) => parseChunk(item, start + index + 1));
   }
 
   async readReply(ref: ReplyRef, afterSeq: number): Promise<{ state: ReplyState; chunks: StoredChunk[] } | null> {
     const start = Math.max(0, afterSeq);
-    // One transaction: the chunk count and the chunks always belong to the attempt read with them
+    // One script: the chunk count and the chunks always belong to the attempt read with them
     // (a new attempt empties the list and bumps the attempt in one script).
-    const results = await this.client
-      .multi()
-      .hgetall(this.layout.hash(ref))
-      .llen(this.layout.list(ref))
-      .lrange(this.layout.list(ref), start, -1)
-      .exec();
-    const hash = (results?.[0]?.[1] ?? {}) as Record<string, string>;
-    const length = Number(results?.[1]?.[1] ?? 0);
-    const items = (results?.[2]?.[1] ?? []) as string[];
+    const [fields, length, items] = (await this.port.run(
+      this.lua(READ_SCRIPT),
+      [this.layout.hash(ref), this.layout.list(ref)],
+      [start],
+    )) as [string[], number, string[]];
+    const hash: Record<string, string> = {};
+    for (let i = 0; i + 1 < fields.length; i += 2) hash[fields[i] as string] = fields[i + 1] as string;
     if (!hash.status || !hash.userId || !hash.correlationId) return null;
     const state: ReplyState = {
       sessionId: ref.sessionId,
@@ -316,13 +296,16 @@ export class RedisChunkStore implements ChunkStore {
    */
   async checkLoss(): Promise<boolean> {
     const now = String(Date.now());
-    const set = await Promise.all(this.layout.alive.map((key) => this.client.set(key, now, "NX")));
+    const set = await Promise.all(this.layout.alive.map((key) => this.port.command("SET", key, now, "NX")));
     return set.some((answer) => answer === "OK");
   }
 
   async remove(ref: ReplyRef): Promise<void> {
-    const { layout } = this;
-    await this.client.bcRemove(layout.hash(ref), layout.list(ref), layout.running(ref), ref.messageId);
+    await this.port.run(
+      this.lua(REMOVE_SCRIPT),
+      [this.layout.hash(ref), this.layout.list(ref), this.layout.running(ref)],
+      [ref.messageId],
+    );
   }
 
   async close(): Promise<void> {}

@@ -11,6 +11,7 @@ import type { MessageRow } from "../../lib/db/schema";
 import { BullReplyQueue } from "../../lib/queue/bullmq";
 import type { ReplyQueue } from "../../lib/queue/contracts";
 import { MemoryReplyQueue } from "../../lib/queue/memory";
+import { tcpPort } from "../../lib/redis/port";
 import { type ReplyIdentity, ReplyLifecycle } from "../../lib/replies/lifecycle";
 import { MemoryChunkStore } from "../../lib/streams/memory";
 import { RedisChunkStore } from "../../lib/streams/redis";
@@ -55,7 +56,7 @@ async function production(): Promise<Setup> {
   const prefix = `bc-lifecycle-${randomUUID()}`;
   const queue = new BullReplyQueue(TEST_REDIS_URL, prefix);
   return {
-    store: new RedisChunkStore(client, subscriber, storeOptions),
+    store: new RedisChunkStore(tcpPort(client), subscriber, storeOptions),
     queue,
     close: async () => {
       await queue.close();

@@ -3,6 +3,7 @@ import type { Cluster } from "ioredis";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
 import { newRedisClient } from "../../lib/redis/connections";
+import { type RedisPort, restPort, tcpPort } from "../../lib/redis/port";
 import { EVENT_SHARDS, eventChannelOf, groupOfSession, userListenerName } from "../../lib/streams/events";
 import { MemoryChunkStore } from "../../lib/streams/memory";
 import { CLUSTER_LAYOUT, RedisChunkStore, RUNNING_KEY } from "../../lib/streams/redis";
@@ -11,17 +12,25 @@ import type { ChunkStore, StreamEvent } from "../../lib/streams/types";
 import { readReplyUntilEnd } from "../support/reader";
 import { startOwnCluster } from "../support/redis-cluster";
 import { TEST_REDIS_URL } from "../support/services";
+import { startUpstashRest } from "../support/upstash-rest";
 
 const options = { ttlSeconds: 1, runningTtlSeconds: 60 };
 const redisClients: Redis[] = [];
 
-const subscriberName = `contract-sub-${randomUUID()}`;
+// The same Redis behind Upstash's REST protocol: the web app's commands over HTTP (its pub/sub stays TCP).
+const upstash = await startUpstashRest(TEST_REDIS_URL);
+const subscriberNames = new WeakMap<ChunkStore, string>();
 
-function newRedisStore(): ChunkStore {
+/** A Redis store whose commands go over TCP (ioredis), or over REST (`@upstash/redis`). */
+function newRedisStore(transport: "tcp" | "rest" = "tcp"): ChunkStore {
   const client = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
+  const subscriberName = `contract-sub-${randomUUID()}`;
   const subscriber = new Redis(TEST_REDIS_URL, { connectionName: subscriberName });
   redisClients.push(client, subscriber);
-  return new RedisChunkStore(client, subscriber, options);
+  const port: RedisPort = transport === "tcp" ? tcpPort(client) : restPort(upstash, 3_000);
+  const store = new RedisChunkStore(port, subscriber, options);
+  subscriberNames.set(store, subscriberName);
+  return store;
 }
 
 // A three-master cluster of this file's own: the store's keys of one script share a slot there.
@@ -33,27 +42,25 @@ function newClusterStore(): RedisChunkStore {
   // master that owns each channel).
   const target = `cluster:${cluster.nodes}`;
   const client = newRedisClient(target, { maxRetriesPerRequest: null, enableAutoPipelining: true }) as Cluster;
-  const subscriber = newRedisClient(
-    target,
-    { connectionName: subscriberName },
-    { shardedSubscribers: true },
-  ) as Cluster;
+  const subscriber = newRedisClient(target, {}, { shardedSubscribers: true }) as Cluster;
   clusterClients.push(client, subscriber);
-  return new RedisChunkStore(client, subscriber, options);
+  return new RedisChunkStore(tcpPort(client), subscriber, options);
 }
 
 afterAll(async () => {
   await Promise.all(redisClients.map((client) => client.quit()));
   await Promise.all(clusterClients.map((client) => client.quit().catch(() => client.disconnect())));
   await cluster.stop();
+  await upstash.close();
 });
 
 /**
- * Channels the stores' subscriber connection is subscribed to, as Redis counts them; on the
+ * Channels a store's subscriber connection is subscribed to, as Redis counts them; on the
  * cluster, the sharded subscriptions its masters count.
  */
 async function subscriptionsOf(store: ChunkStore): Promise<number> {
-  if (!(store instanceof RedisChunkStore) || !store.layout.clustered) return subscribedChannels();
+  if (!(store instanceof RedisChunkStore) || !store.layout.clustered)
+    return subscribedChannels(subscriberNames.get(store) ?? "");
   let total = 0;
   for (const port of cluster.ports) {
     const node = new Redis(port, "127.0.0.1");
@@ -64,8 +71,8 @@ async function subscriptionsOf(store: ChunkStore): Promise<number> {
   return total;
 }
 
-/** Channels the stores' subscriber connection is subscribed to, as Redis counts them. */
-async function subscribedChannels(name = subscriberName): Promise<number> {
+/** Channels a subscriber connection (by its name) is subscribed to, as Redis counts them. */
+async function subscribedChannels(name: string): Promise<number> {
   const clients = (await redisClients[0]?.client("LIST")) as string;
   const line = clients.split("\n").find((entry) => entry.includes(`name=${name}`));
   return Number(/ sub=(\d+) /.exec(line ?? "")?.[1]);
@@ -73,7 +80,8 @@ async function subscribedChannels(name = subscriberName): Promise<number> {
 
 const implementations: Array<[string, () => ChunkStore]> = [
   ["memory", () => new MemoryChunkStore(options)],
-  ["redis", newRedisStore],
+  ["redis", () => newRedisStore("tcp")],
+  ["redis over Upstash REST", () => newRedisStore("rest")],
   ["redis cluster", newClusterStore],
 ];
 
