@@ -20,7 +20,7 @@ export async function register() {
   // Traces, when OTEL_EXPORTER_OTLP_ENDPOINT is set: the last spans leave before the process exits.
   const { flushTracingBeforeExit, startTracing } = await import("./lib/tracing/start");
   if (await startTracing("backchannel-web")) flushTracingBeforeExit();
-  if (config.REDIS_URL) {
+  if (config.redis) {
     const { onRedisLost } = await import("./lib/redis/connections");
     // No live event can arrive while Redis is away: tell the readers now, not at their next read.
     onRedisLost(() => closeAllConnections("store_unreachable"));

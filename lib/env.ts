@@ -16,6 +16,21 @@ const envSchema = z.object({
   WORKER_HTTP_PORT: z.preprocess(emptyIsUnset, z.coerce.number().int().min(1).max(65_535).optional()),
   DATA_DIR: z.preprocess(emptyIsUnset, z.string().default(".data")),
   REDIS_URL: z.preprocess(emptyIsUnset, z.url({ protocol: /^rediss?$/ }).optional()),
+  // A Redis Cluster instead of one Redis: some of its nodes as host:port, comma-separated (the
+  // client finds the rest). Set this or REDIS_URL, not both.
+  REDIS_CLUSTER_NODES: z.preprocess(
+    (value) =>
+      typeof value === "string"
+        ? value
+            .split(",")
+            .map((node) => node.trim())
+            .filter(Boolean)
+        : value,
+    z
+      .array(z.string().regex(/^[^\s:,]+:\d{1,5}$/, "cluster nodes are host:port, separated by commas"))
+      .min(1)
+      .optional(),
+  ),
   // Upstash's REST API (the Vercel marketplace's integration names them KV_REST_API_*): when set, the
   // web app's Redis commands go over HTTP; the queue and the live subscription stay on REDIS_URL.
   UPSTASH_REDIS_REST_URL: z.preprocess(emptyIsUnset, z.url({ protocol: /^https?$/ }).optional()),
@@ -110,6 +125,11 @@ export const ENV_VARIABLES = Object.keys(envSchema.shape);
 
 export type Env = z.infer<typeof envSchema> & {
   mode: "embedded" | "redis";
+  /**
+   * Where Redis is, as one string (the key of lib/redis/connections.ts): REDIS_URL, or
+   * "cluster:host:port,host:port" from REDIS_CLUSTER_NODES; null in the embedded mode.
+   */
+  redis: string | null;
   llmProvider: "mock" | "anthropic";
   /** ANTHROPIC_MODELS, or [ANTHROPIC_MODEL] when it is unset: never empty, the default first. */
   anthropicModels: string[];
@@ -157,13 +177,19 @@ export function parseEnv(source: NodeJS.ProcessEnv): Env {
     throw new Error(`Invalid environment: ${describeIssues(parsed.error)}`);
   }
   const values = parsed.data;
+  if (values.REDIS_URL && values.REDIS_CLUSTER_NODES?.length) {
+    throw new Error("Invalid environment: set REDIS_URL or REDIS_CLUSTER_NODES, not both.");
+  }
+  const redis =
+    values.REDIS_URL ?? (values.REDIS_CLUSTER_NODES?.length ? `cluster:${values.REDIS_CLUSTER_NODES.join(",")}` : null);
   const llmProvider = values.LLM_PROVIDER ?? (values.ANTHROPIC_API_KEY ? "anthropic" : "mock");
   if (llmProvider === "anthropic" && !values.ANTHROPIC_API_KEY) {
     throw new Error("Invalid environment: LLM_PROVIDER=anthropic needs ANTHROPIC_API_KEY.");
   }
   return {
     ...values,
-    mode: values.REDIS_URL ? "redis" : "embedded",
+    mode: redis ? "redis" : "embedded",
+    redis,
     llmProvider,
     anthropicModels: values.ANTHROPIC_MODELS?.length ? [...new Set(values.ANTHROPIC_MODELS)] : [values.ANTHROPIC_MODEL],
     dataDir: path.resolve(values.DATA_DIR),
@@ -196,7 +222,7 @@ export const SSE_MARGIN_SECONDS = 30;
  */
 export function vercelStartProblem(config: Env): string | null {
   const missing = [
-    !config.REDIS_URL && "REDIS_URL",
+    !config.redis && "REDIS_URL",
     !config.DATABASE_URL && "DATABASE_URL",
     !config.AUTH_SECRET && "AUTH_SECRET",
   ].filter(Boolean);

@@ -15,7 +15,9 @@ import { startWorkerRuntime } from "../lib/worker/worker-runtime";
 setProcessRole("worker");
 const config = env();
 if (config.mode !== "redis") {
-  console.error("The standalone worker needs REDIS_URL (without it, the web app runs the worker in-process).");
+  console.error(
+    "The standalone worker needs REDIS_URL or REDIS_CLUSTER_NODES (without them, the web app runs the worker in-process).",
+  );
   process.exit(1);
 }
 

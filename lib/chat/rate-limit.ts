@@ -87,8 +87,8 @@ const cache = globalThis as unknown as { __backchannelRateLimiter?: RateLimiter 
 
 export function getRateLimiter(): RateLimiter {
   if (!cache.__backchannelRateLimiter) {
-    const { REDIS_URL, BULLMQ_PREFIX } = env();
-    cache.__backchannelRateLimiter = REDIS_URL ? new RedisRateLimiter(BULLMQ_PREFIX) : new MemoryRateLimiter();
+    const { redis, BULLMQ_PREFIX } = env();
+    cache.__backchannelRateLimiter = redis ? new RedisRateLimiter(BULLMQ_PREFIX) : new MemoryRateLimiter();
   }
   return cache.__backchannelRateLimiter;
 }

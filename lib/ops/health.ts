@@ -35,7 +35,7 @@ export async function healthReport() {
   const config = env();
   const [db, redis, workers] = await Promise.all([
     check(probeDatabase),
-    config.REDIS_URL ? check(async () => (await commandPort()).command("PING")) : "n/a",
+    config.redis ? check(async () => (await commandPort()).command("PING")) : "n/a",
     withTimeout(getReplyQueue().workerCount(), 3_000).catch(() => 0),
   ]);
   const worker = workers > 0 ? "ok" : "stale";

@@ -1,8 +1,8 @@
 import "server-only";
 import { randomBytes } from "node:crypto";
 import { DelayedError, type Job, type JobJson, Queue, UnrecoverableError, Worker } from "bullmq";
-import { Redis } from "ioredis";
 import { describeError, log } from "../log";
+import { newRedisClient, type RedisClient } from "../redis/connections";
 import {
   CHAT_QUEUE,
   DEFER_RECHECK_MS,
@@ -36,11 +36,16 @@ const CLEAR_STALE_DEDUPLICATION = `if redis.call('GET', KEYS[1]) == ARGV[1] then
 export class BullReplyQueue implements ReplyQueue {
   readonly kind = "bullmq";
   private readonly queue: Queue<GenerateReplyJob>;
-  private readonly connection: Redis;
+  private readonly connection: RedisClient;
 
+  /** `url`: env().redis, a Redis URL or a cluster's nodes; `prefix`: bullPrefixOf's. */
   constructor(url: string, prefix: string) {
     // The producer fails fast: a send answers 503 instead of hanging while Redis is away.
-    const connection = new Redis(url, { enableOfflineQueue: false, maxRetriesPerRequest: 1, connectTimeout: 5_000 });
+    const connection = newRedisClient(url, {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 5_000,
+    });
     connection.on("error", () => {});
     this.connection = connection;
     this.queue = new Queue(CHAT_QUEUE, { connection, prefix });
@@ -221,7 +226,7 @@ const LOCAL_WAIT_MS = 2_000;
  * which then ends its job with nobody writing the reply, until the sweep finds it quiet).
  */
 export function startBullWorker(options: BullWorkerOptions, processor: ReplyProcessor): ReplyWorkerHandle {
-  const connection = new Redis(options.url, { maxRetriesPerRequest: null });
+  const connection = newRedisClient(options.url, { maxRetriesPerRequest: null });
   connection.on("error", () => {});
   // This process's runs by message id; each promise settles after its entry is gone.
   const runs = new Map<string, Promise<unknown>>();

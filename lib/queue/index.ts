@@ -1,19 +1,29 @@
 import "server-only";
-import { env } from "../env";
+import { type Env, env } from "../env";
+import { clusterNodesOf } from "../redis/connections";
 import { BullReplyQueue, startBullWorker } from "./bullmq";
 import type { ReplyProcessor, ReplyQueue, ReplyWorkerHandle } from "./contracts";
 import { MemoryReplyQueue } from "./memory";
 
 export * from "./contracts";
 
+/**
+ * BullMQ's key prefix: BULLMQ_PREFIX, in a hash tag on a Redis Cluster (`{bull}`), where BullMQ's
+ * scripts touch several keys of a queue at once and those must share a slot.
+ */
+export function bullPrefixOf(config: Pick<Env, "redis" | "BULLMQ_PREFIX">): string {
+  return config.redis && clusterNodesOf(config.redis) ? `{${config.BULLMQ_PREFIX}}` : config.BULLMQ_PREFIX;
+}
+
 const cache = globalThis as unknown as { __backchannelQueue?: ReplyQueue };
 
-/** The queue of this process: in-process in the embedded mode, BullMQ when REDIS_URL is set. */
+/** The queue of this process: in-process in the embedded mode, BullMQ when REDIS_URL (or REDIS_CLUSTER_NODES) is set. */
 export function getReplyQueue(): ReplyQueue {
   if (!cache.__backchannelQueue) {
-    const { REDIS_URL, BULLMQ_PREFIX, WORKER_CONCURRENCY } = env();
-    cache.__backchannelQueue = REDIS_URL
-      ? new BullReplyQueue(REDIS_URL, BULLMQ_PREFIX)
+    const config = env();
+    const { redis, WORKER_CONCURRENCY } = config;
+    cache.__backchannelQueue = redis
+      ? new BullReplyQueue(redis, bullPrefixOf(config))
       : new MemoryReplyQueue(WORKER_CONCURRENCY);
   }
   return cache.__backchannelQueue;
@@ -25,16 +35,17 @@ export function getReplyQueue(): ReplyQueue {
  */
 export function startReplyWorker(processor: ReplyProcessor): ReplyWorkerHandle {
   const queue = getReplyQueue();
-  const { REDIS_URL, BULLMQ_PREFIX, WORKER_CONCURRENCY, WORKER_LOCK_MS } = env();
+  const config = env();
+  const { redis, WORKER_CONCURRENCY, WORKER_LOCK_MS } = config;
   if (queue.kind === "memory") {
     // `kind`, not instanceof: Next bundles lib/ once for instrumentation and once for the routes.
     const memoryQueue = queue as MemoryReplyQueue;
     memoryQueue.process(processor);
     return { close: () => memoryQueue.close(), isRunning: () => memoryQueue.isRunning() };
   }
-  if (!REDIS_URL) throw new Error("REDIS_URL is required for the BullMQ worker");
+  if (!redis) throw new Error("REDIS_URL or REDIS_CLUSTER_NODES is required for the BullMQ worker");
   return startBullWorker(
-    { url: REDIS_URL, prefix: BULLMQ_PREFIX, concurrency: WORKER_CONCURRENCY, lockDurationMs: WORKER_LOCK_MS },
+    { url: redis, prefix: bullPrefixOf(config), concurrency: WORKER_CONCURRENCY, lockDurationMs: WORKER_LOCK_MS },
     processor,
   );
 }

@@ -17,8 +17,8 @@ export function commandPort(): Promise<RedisPort> {
     const config = env();
     const worker = processRole() === "worker";
     if (config.redisRest && !worker) return restPort(config.redisRest, config.REDIS_COMMAND_TIMEOUT_MS);
-    if (!config.REDIS_URL) throw new Error("commandPort: no Redis is configured (the embedded mode has none)");
-    return tcpPort(await redisConnection(config.REDIS_URL, worker ? "worker" : "command"));
+    if (!config.redis) throw new Error("commandPort: no Redis is configured (the embedded mode has none)");
+    return tcpPort(await redisConnection(config.redis, worker ? "worker" : "command"));
   })().catch((error: unknown) => {
     cache.__backchannelPort = undefined;
     throw error;

@@ -1,5 +1,5 @@
 import "server-only";
-import { Redis, type RedisOptions } from "ioredis";
+import { Cluster, type ClusterOptions, Redis, type RedisOptions } from "ioredis";
 import { env } from "../env";
 import { outsideLogContext } from "../log";
 
@@ -11,6 +11,47 @@ import { outsideLogContext } from "../log";
 //    being written is delayed, not lost.
 //  - "subscriber": the one pub/sub connection of the process, shared by every SSE reader.
 export type RedisRole = "command" | "worker" | "subscriber";
+
+/** A connection to one Redis or to a Redis Cluster: the same commands, keys of one slot per script. */
+export type RedisClient = Redis | Cluster;
+
+const CLUSTER_PREFIX = "cluster:";
+
+/** The nodes of a target made from REDIS_CLUSTER_NODES ("cluster:host:port,…"), null for a URL. */
+export function clusterNodesOf(target: string): Array<{ host: string; port: number }> | null {
+  if (!target.startsWith(CLUSTER_PREFIX)) return null;
+  return target
+    .slice(CLUSTER_PREFIX.length)
+    .split(",")
+    .map((node) => {
+      const colon = node.lastIndexOf(":");
+      return { host: node.slice(0, colon), port: Number(node.slice(colon + 1)) };
+    });
+}
+
+/**
+ * A new client for `target` (env().redis: a URL, or a cluster's nodes). On a cluster the options
+ * are each node's; `cluster` adds the cluster's own. A cluster client follows MOVED and ASK itself.
+ */
+export function newRedisClient(
+  target: string,
+  options: RedisOptions,
+  cluster: Partial<ClusterOptions> = {},
+): RedisClient {
+  const nodes = clusterNodesOf(target);
+  if (!nodes) return new Redis(target, options);
+  // No auto-pipelining on a cluster: ioredis picks an auto-pipeline's node by the command's first
+  // argument, which for EVAL is the script and for the append script the key count, and a
+  // pipeline with keys of another node fails. Commands issued together still leave together.
+  const { enableOfflineQueue, enableAutoPipelining: _, ...redisOptions } = options;
+  return new Cluster(nodes, {
+    redisOptions,
+    ...(enableOfflineQueue === undefined ? {} : { enableOfflineQueue }),
+    // Reads go to masters: a reply's list is read right after it is written.
+    scaleReads: "master",
+    ...cluster,
+  });
+}
 
 function roleOptions(role: RedisRole): RedisOptions {
   switch (role) {
@@ -30,14 +71,14 @@ function roleOptions(role: RedisRole): RedisOptions {
 }
 
 const cache = globalThis as unknown as {
-  __backchannelRedis?: Map<string, Promise<Redis>>;
+  __backchannelRedis?: Map<string, Promise<RedisClient>>;
   /** Every client made, ready or not, by the same key: readiness is asked synchronously. */
-  __backchannelRedisClients?: Map<string, Redis>;
+  __backchannelRedisClients?: Map<string, RedisClient>;
   /** Called whenever a connection that was up is lost. */
   __backchannelRedisLost?: Set<() => void>;
 };
 
-function waitUntilReady(client: Redis, timeoutMs: number): Promise<Redis> {
+function waitUntilReady(client: RedisClient, timeoutMs: number): Promise<RedisClient> {
   if (client.status === "ready") return Promise.resolve(client);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
@@ -56,15 +97,22 @@ function waitUntilReady(client: Redis, timeoutMs: number): Promise<Redis> {
   });
 }
 
-export function redisConnection(url: string, role: RedisRole): Promise<Redis> {
+/** `url`: env().redis, a Redis URL or a cluster's nodes. */
+export function redisConnection(url: string, role: RedisRole): Promise<RedisClient> {
   cache.__backchannelRedis ??= new Map();
   const key = `${role}:${url}`;
   let connecting = cache.__backchannelRedis.get(key);
   if (!connecting) {
     // Made outside the request that first asks for it: its events (a subscriber's messages) must
     // not carry that request's ids to every later line they lead to.
-    const client = outsideLogContext(
-      () => new Redis(url, { ...roleOptions(role), connectionName: `backchannel-${role}` }),
+    const client = outsideLogContext(() =>
+      newRedisClient(
+        url,
+        { ...roleOptions(role), connectionName: `backchannel-${role}` },
+        // On a cluster, SSUBSCRIBE goes to the master that owns the channel's slot: one
+        // connection per master, and a message reaches only the node that owns its channel.
+        role === "subscriber" ? { shardedSubscribers: true } : {},
+      ),
     );
     // ioredis reconnects by itself; an unhandled "error" event would crash the process.
     client.on("error", () => {});

@@ -12,6 +12,8 @@ export type RedisArg = string | number;
 
 export interface RedisPort {
   readonly transport: "tcp" | "rest";
+  /** A Redis Cluster: every script's keys must share a slot (the chunk store lays its keys out so). */
+  readonly clustered: boolean;
   /** Runs a Lua script: EVALSHA, and EVAL once when this Redis does not know the script yet. */
   run(script: string, keys: readonly string[], args: readonly RedisArg[]): Promise<unknown>;
   /**
@@ -70,6 +72,7 @@ export function tcpPort(client: Redis | Cluster): RedisPort {
   const bytes = client as unknown as Record<"evalshaBuffer" | "evalBuffer", (...args: RedisArg[]) => Promise<unknown>>;
   return {
     transport: "tcp",
+    clustered: client.isCluster,
     async run(script, keys, args) {
       try {
         return await client.evalsha(sha1Of(script), keys.length, ...keys, ...args);
@@ -111,6 +114,7 @@ export function restPort({ url, token }: RestCredentials, timeoutMs: number): Re
   });
   const port: RedisPort = {
     transport: "rest",
+    clustered: false,
     async run(script, keys, args) {
       const values = args.map(String);
       try {

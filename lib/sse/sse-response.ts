@@ -55,7 +55,7 @@ export async function streamReplies(
   const config = env();
   const store = await getChunkStore();
   // With Redis down, the subscriber would queue this stream's SUBSCRIBE until it is back: 503 now.
-  if (config.REDIS_URL && !redisIsUp(config.REDIS_URL)) throw outageError("store_unavailable");
+  if (config.redis && !redisIsUp(config.redis)) throw outageError("store_unavailable");
   const m = metrics();
   const tally = m.sseEventsSent;
   const delivery = m.deliveryLatency;

@@ -1,10 +1,9 @@
 import "server-only";
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
 import { env } from "../env";
 import { describeError, log } from "../log";
 import { commandPort } from "../redis/command-port";
-import { redisConnection } from "../redis/connections";
+import { type RedisClient, redisConnection } from "../redis/connections";
 import type { RedisPort } from "../redis/port";
 
 // At most MAX_SSE_PER_USER open streams per user. A new stream always gets in: the user's oldest
@@ -66,7 +65,7 @@ class RedisStreamSlots implements StreamSlots {
 
   constructor(
     private readonly command: RedisPort,
-    subscriber: Redis,
+    subscriber: RedisClient,
     private readonly max: number,
     /** Longer than any stream lives: MAX_SSE_SECONDS and then some. */
     private readonly lifetimeMs: number,
@@ -105,12 +104,12 @@ class RedisStreamSlots implements StreamSlots {
 
 const cache = globalThis as unknown as { __backchannelStreamSlots?: Promise<StreamSlots> };
 
-/** The stream slots of this deployment: in Redis when REDIS_URL is set, else this process's. */
+/** The stream slots of this deployment: in Redis when REDIS_URL (or REDIS_CLUSTER_NODES) is set, else this process's. */
 export function getStreamSlots(): Promise<StreamSlots> {
   cache.__backchannelStreamSlots ??= (async (): Promise<StreamSlots> => {
-    const { REDIS_URL, MAX_SSE_PER_USER, MAX_SSE_SECONDS } = env();
-    if (!REDIS_URL) return new MemoryStreamSlots(MAX_SSE_PER_USER);
-    const [command, subscriber] = await Promise.all([commandPort(), redisConnection(REDIS_URL, "subscriber")]);
+    const { redis, MAX_SSE_PER_USER, MAX_SSE_SECONDS } = env();
+    if (!redis) return new MemoryStreamSlots(MAX_SSE_PER_USER);
+    const [command, subscriber] = await Promise.all([commandPort(), redisConnection(redis, "subscriber")]);
     return new RedisStreamSlots(command, subscriber, MAX_SSE_PER_USER, (MAX_SSE_SECONDS + 60) * 1000);
   })().catch((error: unknown) => {
     cache.__backchannelStreamSlots = undefined;

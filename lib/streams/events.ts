@@ -44,15 +44,20 @@ export function channelName(channel: import("./types").Channel): string {
 export const EVENT_SHARDS = 16;
 export const EVENT_CHANNEL_PREFIX = "chat:events:";
 
+/** The shard (0 … EVENT_SHARDS - 1) of a text; the Lua `shard` function in redis-scripts.ts computes the same. */
+export function shardIndexOf(text: string): number {
+  let x = 0;
+  for (const byte of Buffer.from(text, "utf8")) x = (x * 31 + byte) % 65521;
+  return x % EVENT_SHARDS;
+}
+
 const shardOfUser = new Map<string, string>();
 
 /** The shard channel of a user; the Lua `shard` function in redis-scripts.ts computes the same. */
 export function eventChannelOf(userId: string): string {
   let channel = shardOfUser.get(userId);
   if (channel === undefined) {
-    let x = 0;
-    for (const byte of Buffer.from(userId, "utf8")) x = (x * 31 + byte) % 65521;
-    channel = `${EVENT_CHANNEL_PREFIX}${x % EVENT_SHARDS}`;
+    channel = `${EVENT_CHANNEL_PREFIX}${shardIndexOf(userId)}`;
     // Asked for every reply at every flush: remembered, within a bound.
     if (shardOfUser.size >= 100_000) shardOfUser.clear();
     shardOfUser.set(userId, channel);
@@ -64,3 +69,22 @@ export function eventChannelOf(userId: string): string {
 export function redisChannelOf(channel: import("./types").Channel): string {
   return channel.kind === "control" ? CONTROL_CHANNEL : eventChannelOf(channel.userId);
 }
+
+// On a Redis Cluster a script may touch the keys of one slot only, and a sharded channel
+// (SPUBLISH) lives in a slot too. So there a session's replies belong to one of EVENT_SHARDS slot
+// groups, named by a hash tag: their hashes, lists, the group's running hash and the group's
+// event channel share the slot. A group follows the session, not the user (a reply's id names its
+// session, not its user): a session's reader needs one channel, a user's reader all of them.
+
+/** The hash tag of a slot group: `{chat-<n>}`. */
+export const groupTagOf = (group: number) => `{chat-${group}}`;
+
+/** The slot group of a session's replies on a cluster. */
+export const groupOfSession = (sessionId: string) => shardIndexOf(sessionId);
+
+/** A slot group's sharded event channel. */
+export const groupChannelOf = (group: number) => `${groupTagOf(group)}:events`;
+
+/** True for a channel that carries reply events (in lines), in either layout. */
+export const isEventChannel = (channel: string) =>
+  channel.startsWith(EVENT_CHANNEL_PREFIX) || (channel.startsWith("{chat-") && channel.endsWith(":events"));

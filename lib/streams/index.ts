@@ -11,14 +11,14 @@ export * from "./types";
 const cache = globalThis as unknown as { __backchannelStore?: Promise<ChunkStore> };
 
 async function openStore(): Promise<ChunkStore> {
-  const { REDIS_URL, STREAM_TTL_SECONDS } = env();
+  const { redis, STREAM_TTL_SECONDS } = env();
   const options = { ttlSeconds: STREAM_TTL_SECONDS, runningTtlSeconds: 24 * 3600 };
-  if (!REDIS_URL) return new MemoryChunkStore(options);
-  const [port, subscriber] = await Promise.all([commandPort(), redisConnection(REDIS_URL, "subscriber")]);
+  if (!redis) return new MemoryChunkStore(options);
+  const [port, subscriber] = await Promise.all([commandPort(), redisConnection(redis, "subscriber")]);
   return new RedisChunkStore(port, subscriber, options);
 }
 
-/** The chunk store of this process: memory in the embedded mode, Redis when REDIS_URL is set. */
+/** The chunk store of this process: memory in the embedded mode, Redis (or a Redis Cluster) when REDIS_URL (REDIS_CLUSTER_NODES) is set. */
 export function getChunkStore(): Promise<ChunkStore> {
   cache.__backchannelStore ??= openStore().catch((error: unknown) => {
     cache.__backchannelStore = undefined;

@@ -9,20 +9,34 @@
 // Events are published on a few shard channels (see events.ts), one message per shard per script
 // call, each line "<userId>\t<sessionId>\t<event JSON>": a flush of 1,000 replies is one PUBLISH
 // per shard, not two per reply.
+//
+// On a Redis Cluster (`clustered`) the same scripts run with the keys of one slot group (see
+// events.ts): the channel is the group's, from the session id, and the publish is SPUBLISH, which
+// reaches only the shard that owns the channel's slot. The control channel stays a plain PUBLISH
+// (a cancellation is rare and every worker must hear it).
 import { EVENT_CHANNEL_PREFIX, EVENT_SHARDS } from "./events";
 
+const HASH = `local x = 0
+  for i = 1, #u do x = (x * 31 + string.byte(u, i)) % 65521 end`;
 /** The shard channel of a user id; must match `eventChannelOf` in events.ts. */
 const SHARD_OF = `local function shard(u)
-  local x = 0
-  for i = 1, #u do x = (x * 31 + string.byte(u, i)) % 65521 end
+  ${HASH}
   return '${EVENT_CHANNEL_PREFIX}' .. (x % ${EVENT_SHARDS})
 end`;
+/** On a cluster: the event channel of the session's slot group, ARGV[1]; must match `groupChannelOf`. */
+const GROUP_SHARD_OF = `local function shard(_)
+  local u = ARGV[1]
+  ${HASH}
+  return '{chat-' .. (x % ${EVENT_SHARDS}) .. '}:events'
+end`;
 const BASE = `'"sessionId":"' .. ARGV[1] .. '","messageId":"' .. ARGV[2] .. '","correlationId":"' .. h[4] .. '"'`;
-const PUBLISH = `redis.call('PUBLISH', shard(h[3]), h[3] .. '\\t' .. ARGV[1] .. '\\t' .. ev)`;
+/** Filled in per layout: the `shard` function, and PUBLISH or SPUBLISH. */
+const SHARD = "@SHARD_OF@";
+const PUBLISH = `redis.call('@PUBLISH@', shard(h[3]), h[3] .. '\\t' .. ARGV[1] .. '\\t' .. ev)`;
 const LOAD = `local h = redis.call('HMGET', KEYS[1], 'status', 'attempt', 'userId', 'correlationId')`;
 
 /** KEYS: hash. ARGV: sessionId, messageId, userId, correlationId, runningTtl. */
-export const CREATE_SCRIPT = `${SHARD_OF}
+export const CREATE_SCRIPT = `${SHARD}
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'userId', ARGV[3], 'correlationId', ARGV[4], 'status', 'queued', 'attempt', 0, 'startedAt', 0)
 redis.call('EXPIRE', KEYS[1], ARGV[5])
@@ -42,7 +56,7 @@ return 1`;
  * so cursors into the kept text stay placeable. Only a reply lost with no checkpoint restarts.
  * Returns false when the attempt may not start, else {continued 0/1, reason, chunk items...}.
  */
-export const START_SCRIPT = `${SHARD_OF}
+export const START_SCRIPT = `${SHARD}
 ${LOAD}
 local found = h[1] ~= false
 if not found then
@@ -125,7 +139,7 @@ for i = 1, n do
     out[i] = seq
   end
 end
-for _, channel in ipairs(order) do redis.call('PUBLISH', channel, table.concat(groups[channel], '\\n')) end
+for _, channel in ipairs(order) do redis.call('@PUBLISH@', channel, table.concat(groups[channel], '\\n')) end
 return out`;
 
 /**
@@ -133,7 +147,7 @@ return out`;
  * fields as JSON (without braces), ttl. Returns the terminal event's JSON, or false when the reply
  * already ended.
  */
-export const FINISH_SCRIPT = `${SHARD_OF}
+export const FINISH_SCRIPT = `${SHARD}
 ${LOAD}
 if not h[1] then return false end
 if h[1] ~= 'queued' and h[1] ~= 'generating' then return false end
@@ -167,6 +181,12 @@ if attempt then redis.call('HDEL', KEYS[3], ARGV[1] .. ':' .. attempt) end
 redis.call('DEL', KEYS[1], KEYS[2])
 return 1`;
 
+/** A script as it runs on one Redis, or (`clustered`) on a Redis Cluster. */
+export function scriptFor(lua: string, clustered: boolean): string {
+  return lua
+    .replace(SHARD, () => (clustered ? GROUP_SHARD_OF : SHARD_OF))
+    .replaceAll("@PUBLISH@", clustered ? "SPUBLISH" : "PUBLISH");
+}
 /**
  * KEYS: hash, list. ARGV: the first list index to return, and the last (-1 or none: to the end).
  * The hash's fields, the list's length and its items in that range, read at one moment.

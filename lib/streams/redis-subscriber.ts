@@ -1,5 +1,5 @@
-import type { Redis } from "ioredis";
-import { EVENT_CHANNEL_PREFIX, sessionListenerName, userListenerName } from "./events";
+import type { Cluster, Redis } from "ioredis";
+import { isEventChannel, sessionListenerName, userListenerName } from "./events";
 import { eventsReceived } from "./tally";
 import type { StreamEvent, SubscribeHandlers, Subscription } from "./types";
 
@@ -10,6 +10,10 @@ import type { StreamEvent, SubscribeHandlers, Subscription } from "./types";
  * Listeners follow names (`chat:user:<id>`, `chat:session:<id>`, `chat:control`); reply events
  * arrive on shard channels, a message per batch with lines "<userId>\t<sessionId>\t<event JSON>".
  * A line is parsed only when this process has a listener for its user or its session.
+ *
+ * On a Redis Cluster (`sharded`) the event channels are sharded channels: SSUBSCRIBE, on the
+ * master that owns the channel's slot (ioredis keeps a connection per master and moves the
+ * subscriptions when slots move), and a listener may need several (a user's: every slot group).
  */
 export class SharedSubscriber {
   private readonly listeners = new Map<string, Set<SubscribeHandlers>>();
@@ -20,17 +24,36 @@ export class SharedSubscriber {
 
   /** `unsubscribeAfterMs`: how long a channel nobody listens to any more stays subscribed. */
   constructor(
-    private readonly client: Redis,
+    private readonly client: Redis | Cluster,
     private readonly unsubscribeAfterMs = 30_000,
+    private readonly sharded = false,
   ) {
     client.on("message", (channel: string, message: string) => this.dispatch(channel, message));
+    if (sharded) client.on("smessage", (channel: string, message: string) => this.dispatch(channel, message));
     client.on("ready", () => {
       // ioredis resubscribes by itself after a reconnect, but what was published meanwhile is gone:
       // tell every reader to check the store again.
-      if (this.wasReady) for (const set of this.listeners.values()) for (const h of set) h.onResync?.();
+      if (this.wasReady) this.resyncAll();
       this.wasReady = true;
     });
     if (client.status === "ready") this.wasReady = true;
+    if (sharded) {
+      // On a cluster one master's subscriber connection can drop while the rest stay: ioredis
+      // connects again and subscribes its channels anew ("subscribersReady"); then, as above.
+      let lostNode = false;
+      client.on("-node", () => {
+        lostNode = true;
+      });
+      client.on("subscribersReady", () => {
+        if (!lostNode) return;
+        lostNode = false;
+        this.resyncAll();
+      });
+    }
+  }
+
+  private resyncAll() {
+    for (const set of this.listeners.values()) for (const h of set) h.onResync?.();
   }
 
   get channelCount(): number {
@@ -38,7 +61,7 @@ export class SharedSubscriber {
   }
 
   private dispatch(channel: string, message: string) {
-    if (!channel.startsWith(EVENT_CHANNEL_PREFIX)) {
+    if (!isEventChannel(channel)) {
       const set = this.listeners.get(channel);
       if (set && set.size > 0) this.deliver(message, set, undefined);
       return;
@@ -70,21 +93,35 @@ export class SharedSubscriber {
     if (second) for (const handlers of second) handlers.onEvent(event);
   }
 
-  /** Listens to `name`, whose events arrive on the Redis channel `channel`. */
-  subscribe(name: string, channel: string, handlers: SubscribeHandlers): Subscription {
+  private subscribeTo(channel: string): Promise<void> {
+    const sharded = this.sharded && isEventChannel(channel);
+    return (sharded ? this.client.ssubscribe(channel) : this.client.subscribe(channel)).then(() => undefined);
+  }
+
+  private unsubscribeFrom(channel: string): Promise<unknown> {
+    const sharded = this.sharded && isEventChannel(channel);
+    return sharded ? this.client.sunsubscribe(channel) : this.client.unsubscribe(channel);
+  }
+
+  /** Listens to `name`, whose events arrive on the Redis channel(s) `channels`. */
+  subscribe(name: string, channels: string | readonly string[], handlers: SubscribeHandlers): Subscription {
+    const list = typeof channels === "string" ? [channels] : channels;
     let set = this.listeners.get(name);
     if (!set) {
       set = new Set();
       this.listeners.set(name, set);
-      const existing = this.channels.get(channel);
-      if (existing) {
-        existing.names++;
-        clearTimeout(existing.idle);
-        existing.idle = undefined;
-      } else this.channels.set(channel, { names: 1, ready: this.client.subscribe(channel).then(() => undefined) });
+      for (const channel of list) {
+        const existing = this.channels.get(channel);
+        if (existing) {
+          existing.names++;
+          clearTimeout(existing.idle);
+          existing.idle = undefined;
+        } else this.channels.set(channel, { names: 1, ready: this.subscribeTo(channel) });
+      }
     }
     set.add(handlers);
-    const ready = this.channels.get(channel)?.ready ?? Promise.resolve();
+    const readies = list.map((channel) => this.channels.get(channel)?.ready ?? Promise.resolve());
+    const ready = readies.length === 1 ? (readies[0] as Promise<void>) : Promise.all(readies).then(() => undefined);
     let closed = false;
     return {
       ready,
@@ -95,14 +132,15 @@ export class SharedSubscriber {
         current?.delete(handlers);
         if (!current || current.size > 0) return;
         this.listeners.delete(name);
-        const entry = this.channels.get(channel);
-        if (entry && --entry.names === 0) {
+        for (const channel of list) {
+          const entry = this.channels.get(channel);
+          if (!entry || --entry.names > 0) continue;
           // Kept a while: a reader that reconnects (a reload, a resume) finds it subscribed and
           // saves a round trip before its replay.
           entry.idle = setTimeout(() => {
             if (this.channels.get(channel) !== entry || entry.names > 0) return;
             this.channels.delete(channel);
-            this.client.unsubscribe(channel).catch(() => {});
+            this.unsubscribeFrom(channel).catch(() => {});
           }, this.unsubscribeAfterMs);
           entry.idle.unref();
         }

@@ -1,6 +1,15 @@
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 import type { RedisPort } from "../redis/port";
-import { channelName, eventChannelOf, redisChannelOf } from "./events";
+import {
+  CONTROL_CHANNEL,
+  channelName,
+  EVENT_SHARDS,
+  eventChannelOf,
+  groupChannelOf,
+  groupOfSession,
+  groupTagOf,
+  redisChannelOf,
+} from "./events";
 import {
   APPEND_FIELDS,
   APPEND_SCRIPT,
@@ -10,6 +19,7 @@ import {
   REMOVE_SCRIPT,
   START_SCRIPT,
   STOP_SCRIPT,
+  scriptFor,
 } from "./redis-scripts";
 import { SharedSubscriber } from "./redis-subscriber";
 import type {
@@ -39,6 +49,57 @@ export const RUNNING_KEY = "chat:running";
 const ALIVE_KEY = "chat:alive";
 /** Replies per append script call; a flush of more is several calls on one round trip. */
 const APPEND_BATCH = 200;
+
+/**
+ * Where a reply's keys and events are. On one Redis: the keys above, and a channel per user shard.
+ * On a Redis Cluster every key a script touches shares the slot of the reply's group (events.ts):
+ * `{chat-<n>}:reply:…`, `{chat-<n>}:stream:…`, the group's own running hash `{chat-<n>}:running`
+ * and loss marker `{chat-<n>}:alive`, and the sharded channel `{chat-<n>}:events`.
+ */
+export interface KeyLayout {
+  clustered: boolean;
+  hash(ref: ReplyRef): string;
+  list(ref: ReplyRef): string;
+  running(ref: ReplyRef): string;
+  /** The channel a reply's events are published on. */
+  channel(reply: ReplyInit): string;
+  /** The channels a listener needs. */
+  channelsOf(channel: Channel): string[];
+  /** The loss markers: one, or one per slot group (each group's master can lose its data alone). */
+  alive: string[];
+  /** Which append items may share a script call: the same value, the same slot. */
+  batchOf(ref: ReplyRef): string;
+}
+
+export const SINGLE_LAYOUT: KeyLayout = {
+  clustered: false,
+  hash: replyHashKey,
+  list: replyListKey,
+  running: () => RUNNING_KEY,
+  channel: (reply) => eventChannelOf(reply.userId),
+  channelsOf: (channel) => [redisChannelOf(channel)],
+  alive: [ALIVE_KEY],
+  batchOf: () => "",
+};
+
+const tagOf = (ref: ReplyRef) => groupTagOf(groupOfSession(ref.sessionId));
+const ALL_GROUP_CHANNELS = Array.from({ length: EVENT_SHARDS }, (_, group) => groupChannelOf(group));
+
+export const CLUSTER_LAYOUT: KeyLayout = {
+  clustered: true,
+  hash: (ref) => `${tagOf(ref)}:reply:${ref.sessionId}:${ref.messageId}`,
+  list: (ref) => `${tagOf(ref)}:stream:${ref.sessionId}:${ref.messageId}`,
+  running: (ref) => `${tagOf(ref)}:running`,
+  channel: (reply) => groupChannelOf(groupOfSession(reply.sessionId)),
+  channelsOf: (channel) =>
+    channel.kind === "control"
+      ? [CONTROL_CHANNEL]
+      : channel.kind === "session"
+        ? [groupChannelOf(groupOfSession(channel.sessionId))]
+        : ALL_GROUP_CHANNELS,
+  alive: Array.from({ length: EVENT_SHARDS }, (_, group) => `${groupTagOf(group)}:alive`),
+  batchOf: tagOf,
+};
 
 function outcomeFields(outcome: FinishOutcome): string {
   const fields =
@@ -73,27 +134,42 @@ export class RedisChunkStore implements ChunkStore {
    * `port`: how commands reach Redis (a TCP connection, or Upstash's REST API for the web app);
    * `subscriberClient`: the process's pub/sub connection, always TCP.
    */
+  /** The key layout: a cluster's, or one Redis's. */
+  readonly layout: KeyLayout;
+  /** The scripts as this Redis runs them (on a cluster: SPUBLISH on the group's channel). */
+  private readonly lua: (script: string) => string;
+
   constructor(
     private readonly port: RedisPort,
-    subscriberClient: Redis,
+    subscriberClient: Redis | Cluster,
     private readonly options: ChunkStoreOptions,
   ) {
-    this.subscriber = new SharedSubscriber(subscriberClient);
+    this.layout = port.clustered ? CLUSTER_LAYOUT : SINGLE_LAYOUT;
+    const scripts = new Map<string, string>();
+    this.lua = (script) => {
+      let lua = scripts.get(script);
+      if (lua === undefined) {
+        lua = scriptFor(script, port.clustered);
+        scripts.set(script, lua);
+      }
+      return lua;
+    };
+    this.subscriber = new SharedSubscriber(subscriberClient, undefined, port.clustered);
   }
 
   async create(init: ReplyInit): Promise<void> {
     const { sessionId, messageId, userId, correlationId } = init;
     await this.port.run(
-      CREATE_SCRIPT,
-      [replyHashKey(init)],
+      this.lua(CREATE_SCRIPT),
+      [this.layout.hash(init)],
       [sessionId, messageId, userId, correlationId, this.options.runningTtlSeconds],
     );
   }
 
   async startAttempt(reply: ReplyInit, attempt: number, start: AttemptStart = {}): Promise<StartedAttempt | null> {
     const result = (await this.port.run(
-      START_SCRIPT,
-      [replyHashKey(reply), replyListKey(reply), RUNNING_KEY],
+      this.lua(START_SCRIPT),
+      [this.layout.hash(reply), this.layout.list(reply), this.layout.running(reply)],
       [
         reply.sessionId,
         reply.messageId,
@@ -121,27 +197,49 @@ export class RedisChunkStore implements ChunkStore {
   }
 
   async appendMany(items: readonly AppendItem[]): Promise<Array<number | null>> {
-    const calls: Promise<number[]>[] = [];
-    for (let start = 0; start < items.length; start += APPEND_BATCH) {
-      const slice = items.slice(start, start + APPEND_BATCH);
-      const keys: string[] = [RUNNING_KEY];
-      const args: (string | number)[] = [this.options.runningTtlSeconds];
-      for (const { reply, attempt, text, ts } of slice) {
-        keys.push(replyListKey(reply));
-        args.push(eventChannelOf(reply.userId), `${reply.messageId}:${attempt}`, JSON.stringify(text), ts);
+    const { layout } = this;
+    // Items of one slot (all of them on one Redis) go in the same calls, in order.
+    const batches = new Map<string, number[]>();
+    items.forEach((item, index) => {
+      const key = layout.batchOf(item.reply);
+      const batch = batches.get(key);
+      if (batch) batch.push(index);
+      else batches.set(key, [index]);
+    });
+    const calls: Array<Promise<void>> = [];
+    const out: Array<number | null> = new Array(items.length).fill(null);
+    for (const indexes of batches.values()) {
+      for (let start = 0; start < indexes.length; start += APPEND_BATCH) {
+        const slice = indexes.slice(start, start + APPEND_BATCH);
+        const first = items[slice[0] ?? 0];
+        if (!first) continue;
+        const keys: string[] = [layout.running(first.reply)];
+        const args: (string | number)[] = [this.options.runningTtlSeconds];
+        for (const index of slice) {
+          const { reply, attempt, text, ts } = items[index] as AppendItem;
+          keys.push(layout.list(reply));
+          args.push(layout.channel(reply), `${reply.messageId}:${attempt}`, JSON.stringify(text), ts);
+        }
+        if (args.length !== 1 + slice.length * APPEND_FIELDS) throw new Error("append: argument layout drifted");
+        // Issued together, the calls share one round trip (per node, on a cluster); each reply is
+        // in one call, so order holds.
+        calls.push(
+          (this.port.run(this.lua(APPEND_SCRIPT), keys, args) as Promise<number[]>).then((seqs) => {
+            seqs.forEach((seq, i) => {
+              out[slice[i] as number] = seq > 0 ? seq : null;
+            });
+          }),
+        );
       }
-      if (args.length !== 1 + slice.length * APPEND_FIELDS) throw new Error("append: argument layout drifted");
-      // Issued together, the calls share one round trip; each reply is in one call, so order holds.
-      calls.push(this.port.run(APPEND_SCRIPT, keys, args) as Promise<number[]>);
     }
-    const results = (await Promise.all(calls)).flat();
-    return results.map((seq) => (seq > 0 ? seq : null));
+    await Promise.all(calls);
+    return out;
   }
 
   async stop(ref: ReplyRef): Promise<StoredChunk[] | null> {
     const items = (await this.port.run(
-      STOP_SCRIPT,
-      [replyHashKey(ref), replyListKey(ref), RUNNING_KEY],
+      this.lua(STOP_SCRIPT),
+      [this.layout.hash(ref), this.layout.list(ref), this.layout.running(ref)],
       [ref.messageId],
     )) as string[] | null;
     return items ? items.map((item, index) => parseChunk(String(item), index + 1)) : null;
@@ -149,8 +247,8 @@ export class RedisChunkStore implements ChunkStore {
 
   async finish(ref: ReplyRef, attempt: number | null, outcome: FinishOutcome): Promise<TerminalEvent | null> {
     const json = (await this.port.run(
-      FINISH_SCRIPT,
-      [replyHashKey(ref), replyListKey(ref), RUNNING_KEY],
+      this.lua(FINISH_SCRIPT),
+      [this.layout.hash(ref), this.layout.list(ref), this.layout.running(ref)],
       [ref.sessionId, ref.messageId, attempt ?? "", outcome.status, outcomeFields(outcome), this.options.ttlSeconds],
     )) as string | null;
     return json ? (JSON.parse(json) as TerminalEvent) : null;
@@ -164,7 +262,7 @@ export class RedisChunkStore implements ChunkStore {
     const start = Math.max(0, afterSeq);
     const stop = uptoSeq === undefined ? -1 : uptoSeq - 1;
     if (uptoSeq !== undefined && stop < start) return [];
-    const items = (await this.port.command("LRANGE", replyListKey(ref), start, stop)) as string[];
+    const items = (await this.port.command("LRANGE", this.layout.list(ref), start, stop)) as string[];
     return items.map((item, index) => parseChunk(item, start + index + 1));
   }
 
@@ -178,8 +276,8 @@ export class RedisChunkStore implements ChunkStore {
     // One script: the chunk count and the chunks always belong to the attempt read with them
     // (a new attempt empties the list and bumps the attempt in one script).
     const [fields, length, items] = (await this.port.runBytes(
-      READ_SCRIPT,
-      [replyHashKey(ref), replyListKey(ref)],
+      this.lua(READ_SCRIPT),
+      [this.layout.hash(ref), this.layout.list(ref)],
       [start, last],
     )) as [Array<Buffer | string>, number, Array<Buffer | string>];
     const hash: Record<string, string> = {};
@@ -203,19 +301,26 @@ export class RedisChunkStore implements ChunkStore {
   }
 
   subscribe(channel: Channel, handlers: SubscribeHandlers): Subscription {
-    return this.subscriber.subscribe(channelName(channel), redisChannelOf(channel), handlers);
+    return this.subscriber.subscribe(channelName(channel), this.layout.channelsOf(channel), handlers);
   }
 
   /**
    * A marker key with no expiry: when it is gone, Redis lost its data (a restart without
-   * persistence, a failover to an empty replica). One command per call.
+   * persistence, a failover to an empty replica). One command per call; on a cluster one per slot
+   * group, since each master can lose its data alone (issued together: one round trip per node).
    */
   async checkLoss(): Promise<boolean> {
-    return (await this.port.command("SET", ALIVE_KEY, String(Date.now()), "NX")) === "OK";
+    const now = String(Date.now());
+    const set = await Promise.all(this.layout.alive.map((key) => this.port.command("SET", key, now, "NX")));
+    return set.some((answer) => answer === "OK");
   }
 
   async remove(ref: ReplyRef): Promise<void> {
-    await this.port.run(REMOVE_SCRIPT, [replyHashKey(ref), replyListKey(ref), RUNNING_KEY], [ref.messageId]);
+    await this.port.run(
+      this.lua(REMOVE_SCRIPT),
+      [this.layout.hash(ref), this.layout.list(ref), this.layout.running(ref)],
+      [ref.messageId],
+    );
   }
 
   async close(): Promise<void> {}

@@ -9,14 +9,13 @@ import { serveStatic } from "@hono/node-server/serve-static";
 import { Queue } from "bullmq";
 import { type Context, Hono, type Next } from "hono";
 import { getCookie, setCookie } from "hono/cookie";
-import { Redis } from "ioredis";
 import { collectDefaultMetrics } from "prom-client";
 import { env } from "../env";
 import { describeError, log } from "../log";
 import { check, probeDatabase } from "../ops/health";
 import { registerQueueGauges } from "../ops/prom";
-import { CHAT_QUEUE, getReplyQueue } from "../queue/index";
-import { redisConnection } from "../redis/connections";
+import { bullPrefixOf, CHAT_QUEUE, getReplyQueue } from "../queue/index";
+import { newRedisClient, type RedisClient, redisConnection } from "../redis/connections";
 import { workerMetrics } from "./metrics";
 
 // The standalone worker's own HTTP server, on WORKER_HTTP_PORT (or PORT): /healthz for the
@@ -43,7 +42,7 @@ const bearerOf = (c: Context) => c.req.header("authorization")?.replace(/^Bearer
 
 /** GET /healthz's answer: 200 when Redis and Postgres answer and the worker takes jobs, else 503 with the reason. */
 export async function workerHealth(isTakingJobs: () => boolean) {
-  const url = env().REDIS_URL ?? "";
+  const url = env().redis ?? "";
   const [redis, db] = await Promise.all([
     check(async () => (await redisConnection(url, "command")).ping()),
     check(probeDatabase),
@@ -76,8 +75,8 @@ export function startWorkerHttp(port: number, isTakingJobs: () => boolean): Prom
   });
 
   let boardQueue: Queue | null = null;
-  let boardConnection: Redis | null = null;
-  if (token && config.REDIS_URL) {
+  let boardConnection: RedisClient | null = null;
+  if (token && config.redis) {
     // A Bearer header (scripts), or ?token= once in a browser: it sets an HttpOnly cookie for the
     // board's pages and API calls, and redirects to the same address without the token.
     const guard = async (c: Context, next: Next) => {
@@ -93,9 +92,9 @@ export function startWorkerHttp(port: number, isTakingJobs: () => boolean): Prom
       if (tokenMatches(bearerOf(c), token) || tokenMatches(getCookie(c, BOARD_COOKIE), token)) return next();
       return c.text("A metrics token is required: open this page with ?token=<METRICS_TOKEN>.", 401);
     };
-    boardConnection = new Redis(config.REDIS_URL, { maxRetriesPerRequest: null });
+    boardConnection = newRedisClient(config.redis, { maxRetriesPerRequest: null });
     boardConnection.on("error", () => {});
-    boardQueue = new Queue(CHAT_QUEUE, { connection: boardConnection, prefix: config.BULLMQ_PREFIX });
+    boardQueue = new Queue(CHAT_QUEUE, { connection: boardConnection, prefix: bullPrefixOf(config) });
     boardQueue.on("error", () => {});
     const adapter = new HonoAdapter(serveStatic).setBasePath(BOARD_PATH);
     createBullBoard({ queues: [new BullMQAdapter(boardQueue)], serverAdapter: adapter });

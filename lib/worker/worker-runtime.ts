@@ -91,11 +91,16 @@ export async function startWorkerRuntime(): Promise<WorkerRuntime> {
   sweepStart.unref();
   // A worker that starts on a store that lost its data (or on a new one) reconciles at once.
   if (await store.checkLoss().catch(() => false)) reconcile(0);
+  // On a Redis Cluster one master can lose its data while BullMQ's keeps the jobs: a reply of a
+  // lost slot group keeps its job until its worker's next write is refused and the run lets go,
+  // which may come after the loss check's re-queue. So a loss is re-queued once more at the next check.
+  let lossEcho = false;
   const lossCheck = setInterval(() => {
     store.checkLoss().then(
       (lost) => {
         if (lost) log.warn("the chunk store lost its data: queueing every running reply again");
-        if (lost || lossPending) reconcile(0);
+        if (lost || lossPending || lossEcho) reconcile(0);
+        lossEcho = lost;
       },
       () => {},
     );

@@ -53,6 +53,8 @@ export class Cluster {
   readonly webs: WebProcess[] = [];
   private readonly workers: Array<ChildProcess | null> = [null, null];
   private redis: ChildProcess | null = null;
+  /** With `redisCluster`: the other masters, which stay up (the first is `redis`/`redisPort`). */
+  private readonly otherNodes: Array<{ port: number; child: ChildProcess | null }> = [];
   private database: { url: string; drop(): Promise<void> } | null = null;
   private lockHolder: postgres.Sql | null = null;
   private stopped = false;
@@ -61,11 +63,39 @@ export class Cluster {
   env: Record<string, string> = {};
   redisPort = 0;
 
-  constructor(private readonly knobs: Record<string, string>) {}
+  /** `redisCluster`: Redis is a three-master cluster, and its fault is the first master restarting empty. */
+  constructor(
+    private readonly knobs: Record<string, string>,
+    private readonly redisCluster = false,
+  ) {}
 
   async start(): Promise<void> {
     this.redisPort = await freePort();
     await this.startRedis();
+    if (this.redisCluster) {
+      for (let i = 0; i < 2; i++) {
+        const port = await freePort();
+        const node = { port, child: await this.startRedisNode(port) };
+        this.otherNodes.push(node);
+      }
+      const all = [this.redisPort, ...this.otherNodes.map((node) => node.port)];
+      await new Promise<void>((resolve, reject) =>
+        execFile(
+          "redis-cli",
+          [
+            "--cluster",
+            "create",
+            ...all.map((port) => `127.0.0.1:${port}`),
+            "--cluster-replicas",
+            "0",
+            "--cluster-yes",
+          ],
+          { timeout: 30_000 },
+          (error) => (error ? reject(error) : resolve()),
+        ),
+      );
+      await this.waitForClusterOk();
+    }
     this.database = await createDatabase();
     // Not the test suite's quick timings (BASE_ENV): the app's defaults, but for the run's knobs.
     const { NODE_ENV, NEXT_TELEMETRY_DISABLED, AUTH_SECRET } = BASE_ENV;
@@ -75,7 +105,14 @@ export class Cluster {
       AUTH_SECRET,
       ...this.knobs,
       LLM_PROVIDER: "mock",
-      REDIS_URL: `redis://127.0.0.1:${this.redisPort}`,
+      ...(this.redisCluster
+        ? {
+            REDIS_URL: "",
+            REDIS_CLUSTER_NODES: [this.redisPort, ...this.otherNodes.map((node) => node.port)]
+              .map((port) => `127.0.0.1:${port}`)
+              .join(","),
+          }
+        : { REDIS_URL: `redis://127.0.0.1:${this.redisPort}` }),
       DATABASE_URL: this.database.url,
     };
     await migrateDatabase(this.env, this.log);
@@ -119,16 +156,35 @@ export class Cluster {
   }
 
   private async startRedis(): Promise<void> {
-    const args = ["--port", String(this.redisPort), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+    this.redis = await this.startRedisNode(this.redisPort);
+    // A cluster's master that restarts empty keeps its slots (its nodes file): back in the cluster.
+    if (this.redisCluster && this.otherNodes.length) await this.waitForClusterOk();
+  }
+
+  private async startRedisNode(port: number): Promise<ChildProcess> {
+    const args = ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"];
+    if (this.redisCluster) {
+      const config = path.join(this.logDir, `nodes-${port}.conf`);
+      args.push("--cluster-enabled", "yes", "--cluster-config-file", config, "--cluster-node-timeout", "5000");
+    }
     const redis = spawn("redis-server", [...args, "--dir", this.logDir], { stdio: ["ignore", "pipe", "pipe"] });
-    redis.stdout?.on("data", (data: Buffer) => this.log.write(`[redis] ${data}`));
-    redis.stderr?.on("data", (data: Buffer) => this.log.write(`[redis] ${data}`));
-    this.redis = redis;
+    redis.stdout?.on("data", (data: Buffer) => this.log.write(`[redis:${port}] ${data}`));
+    redis.stderr?.on("data", (data: Buffer) => this.log.write(`[redis:${port}] ${data}`));
     for (let tries = 0; tries < 100; tries++) {
-      if ((await this.redisCli("ping")) === "PONG") return;
+      if ((await this.redisCli("-p", String(port), "ping")) === "PONG") return redis;
       await sleep(50);
     }
-    throw new Error(`redis-server did not answer on port ${this.redisPort}`);
+    throw new Error(`redis-server did not answer on port ${port}`);
+  }
+
+  private async waitForClusterOk(): Promise<void> {
+    const ports = [this.redisPort, ...this.otherNodes.map((node) => node.port)];
+    for (let tries = 0; tries < 300; tries++) {
+      const infos = await Promise.all(ports.map((port) => this.redisCli("-p", String(port), "cluster", "info")));
+      if (infos.every((info) => info.includes("cluster_state:ok"))) return;
+      await sleep(100);
+    }
+    throw new Error("the Redis Cluster did not reach cluster_state:ok");
   }
 
   /** `shutdown nosave`: Redis goes away with all its data, as a crashed instance without persistence does. */
@@ -145,9 +201,11 @@ export class Cluster {
     return this.startRedis();
   }
 
+  /** redis-cli on the (first) Redis; a leading "-p", port picks another node. */
   private redisCli(...args: string[]): Promise<string> {
+    const target = args[0] === "-p" ? [] : ["-p", String(this.redisPort)];
     return new Promise((resolve) => {
-      execFile("redis-cli", ["-p", String(this.redisPort), ...args], { timeout: 5_000 }, (_error, stdout) =>
+      execFile("redis-cli", [...target, ...args], { timeout: 5_000 }, (_error, stdout) =>
         resolve(String(stdout).trim()),
       );
     });
@@ -196,6 +254,7 @@ export class Cluster {
     await Promise.all(children.map((child) => stopChild(child, "SIGTERM")));
     await stopChild(this.redis, "SIGTERM");
     this.redis = null;
+    for (const node of this.otherNodes) await stopChild(node.child, "SIGTERM");
     await this.database?.drop().catch((error: unknown) => this.log.write(`[chaos] drop failed: ${String(error)}\n`));
     this.database = null;
     await new Promise((resolve) => this.log.end(resolve));

@@ -1,4 +1,4 @@
-// npm run chaos [-- --short] [--replies=N] [--seed=N] [--json=PATH] — the Redis mode under faults
+// npm run chaos [-- --short] [--redis-cluster] [--replies=N] [--seed=N] [--json=PATH] — the Redis mode under faults
 // (issue 11): two web processes and two workers on their own redis-server and Postgres database,
 // guests sending long replies and readers resuming at random, while a worker and a web process are
 // SIGKILLed, Redis restarts empty, the messages table is locked for 10 s and connections are cut.
@@ -14,7 +14,7 @@ import { summarize } from "./summary";
 
 const options = parseOptions(process.argv.slice(2));
 const knobs = appKnobs();
-const cluster = new Cluster(knobs.set);
+const cluster = new Cluster(knobs.set, options.redisCluster);
 const runStartedAt = Date.now();
 let stopping: Promise<void> | null = null;
 const stopAll = () => {
@@ -80,7 +80,8 @@ async function knownByStatus(replies: SentReply[], guests: Guest[]): Promise<Set
 }
 
 async function main(): Promise<number> {
-  console.log(`chaos ${options.short ? "short" : "full"} run: seed ${options.seed}, ${options.replies} replies`);
+  const on = options.redisCluster ? " on a three-master Redis Cluster" : "";
+  console.log(`chaos ${options.short ? "short" : "full"} run${on}: seed ${options.seed}, ${options.replies} replies`);
   console.log(
     `  app settings (defaults but for the rate limits): ${Object.entries(knobs.shown)
       .map(([k, v]) => `${k}=${v}`)

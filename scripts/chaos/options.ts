@@ -4,6 +4,8 @@ import { parseEnv } from "../../lib/env";
 
 export interface RunOptions {
   short: boolean;
+  /** On a three-master Redis Cluster: the Redis fault is one master restarting empty. */
+  redisCluster: boolean;
   replies: number;
   guests: number;
   seed: number;
@@ -30,7 +32,7 @@ export interface FaultTimes {
   cutBursts: number[];
 }
 
-const FULL: Omit<RunOptions, "replies" | "seed" | "jsonPath" | "short"> = {
+const FULL: Omit<RunOptions, "replies" | "seed" | "jsonPath" | "short" | "redisCluster"> = {
   guests: 6,
   // 60 replies of 8-15 s sent over 80 s: several stream at any moment, so each fault finds some mid-way.
   sendWindowMs: 80_000,
@@ -65,18 +67,21 @@ export function parseOptions(argv: readonly string[]): RunOptions {
   const flags = new Map<string, string>();
   for (const arg of argv) {
     const match = /^--([a-z-]+)(?:=(.*))?$/.exec(arg);
-    if (!match?.[1]) throw new Error(`unknown argument ${arg} (use --short, --replies=N, --seed=N, --json=PATH)`);
+    if (!match?.[1])
+      throw new Error(`unknown argument ${arg} (use --short, --redis-cluster, --replies=N, --seed=N, --json=PATH)`);
     flags.set(match[1], match[2] ?? "");
   }
   for (const name of flags.keys()) {
-    if (!["short", "replies", "seed", "json"].includes(name)) throw new Error(`unknown option --${name}`);
+    if (!["short", "redis-cluster", "replies", "seed", "json"].includes(name))
+      throw new Error(`unknown option --${name}`);
   }
   const short = flags.has("short");
   const replies = Number(flags.get("replies") ?? (short ? 20 : 60));
   const seed = Number(flags.get("seed") ?? Math.floor(Math.random() * 2 ** 31));
   if (!Number.isInteger(replies) || replies < 1) throw new Error("--replies needs a whole number above 0");
   if (!Number.isInteger(seed)) throw new Error("--seed needs a whole number");
-  return { ...(short ? SHORT : FULL), short, replies, seed, jsonPath: flags.get("json") || null };
+  const redisCluster = flags.has("redis-cluster");
+  return { ...(short ? SHORT : FULL), short, redisCluster, replies, seed, jsonPath: flags.get("json") || null };
 }
 
 // The app's settings for the run: the app's own defaults (so the run tests the product as it ships)

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Mode, type RunningApp, startApp } from "../support/app";
 import { ApiClient, isEnd, type SseEvent, textOf } from "../support/client";
 
-const modes: Mode[] = ["embedded", "redis"];
+const modes: Mode[] = ["embedded", "redis", "cluster"];
 
 const chunkSeqs = (events: SseEvent[], messageId: string) =>
   events.filter((e) => e.event === "chunk" && e.data.messageId === messageId).map((e) => Number(e.data.seq));

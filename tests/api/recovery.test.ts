@@ -1,21 +1,36 @@
 import { Queue } from "bullmq";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { mockReplyTokens } from "../../lib/llm/mock-text";
-import { type RunningApp, startApp } from "../support/app";
+import { groupOfSession, groupTagOf } from "../../lib/streams/events";
+import { CLUSTER_LAYOUT, SINGLE_LAYOUT } from "../../lib/streams/redis";
+import { type Mode, type RunningApp, startApp } from "../support/app";
 import { ApiClient, isEnd, type SendBody, type SseEvent, textOf } from "../support/client";
-import { TEST_REDIS_URL } from "../support/services";
 
 /** The text the mock writes for `content` when nothing interrupts it. */
 const unfailedText = (content: string, tokens: number) => mockReplyTokens(content, tokens).join("");
 
+const modes: Mode[] = ["redis", "cluster"];
+
 // The worker is a separate process in the Redis mode: it can die at any moment without losing a reply.
-describe("worker crash and shutdown (redis mode)", () => {
+describe.each(modes)("worker crash and shutdown (%s mode)", (mode) => {
   let app: RunningApp;
   let client: ApiClient;
+  const layout = mode === "cluster" ? CLUSTER_LAYOUT : SINGLE_LAYOUT;
+  /** BullMQ's queue of the app, on its Redis (the caller closes both). */
+  const openQueue = () => {
+    const connection = app.redis();
+    const queue = new Queue("chat", { connection, prefix: app.bullPrefix });
+    return {
+      queue,
+      close: async () => {
+        await queue.close();
+        connection.disconnect();
+      },
+    };
+  };
 
   beforeAll(async () => {
-    app = await startApp("redis");
+    app = await startApp(mode);
     client = await ApiClient.guest(app.baseUrl);
   });
   afterAll(() => app?.stop());
@@ -100,10 +115,10 @@ describe("worker crash and shutdown (redis mode)", () => {
     const sent = await client.send(content);
     const { first, lastId } = await followToEnd(sent.streamUrl, sent.assistantMessageId);
     await app.killWorker("SIGKILL");
-    const queue = new Queue("chat", { connection: { url: TEST_REDIS_URL }, prefix: app.env.BULLMQ_PREFIX });
+    const { queue, close } = openQueue();
     // Wait until the dead worker's lock lapses, then drop the job as if Redis had lost it.
     await expect.poll(async () => queue.remove(sent.assistantMessageId), { timeout: 10_000, interval: 250 }).toBe(1);
-    await queue.close();
+    await close();
     await app.startWorker();
     await expectWholeReply(sent, first.events, lastId, unfailedText(content, 400));
   }, 90_000);
@@ -115,33 +130,53 @@ describe("worker crash and shutdown (redis mode)", () => {
     // A checkpoint lands every CHECKPOINT_MS (1 s here): let one land with text in it.
     await new Promise((resolve) => setTimeout(resolve, 1_500));
     // Forget the reply and its job as a Redis restarted empty would; the marker key says so.
-    const redis = new Redis(TEST_REDIS_URL);
-    const ref = `${sent.sessionId}:${sent.assistantMessageId}`;
-    await redis.del(`chat:reply:${ref}`, `chat:stream:${ref}`, "chat:alive");
-    const running = await redis.hkeys("chat:running");
+    const redis = app.redis();
+    const ref = { sessionId: sent.sessionId, messageId: sent.assistantMessageId };
+    // On a cluster: the keys of the reply's slot group, as that group's master losing its data would.
+    const alive = mode === "cluster" ? `${groupTagOf(groupOfSession(ref.sessionId))}:alive` : "chat:alive";
+    await redis.del(layout.hash(ref), layout.list(ref), alive);
+    const running = await redis.hkeys(layout.running(ref));
     const fields = running.filter((field) => field.startsWith(sent.assistantMessageId));
-    if (fields.length) await redis.hdel("chat:running", ...fields);
+    if (fields.length) await redis.hdel(layout.running(ref), ...fields);
     redis.disconnect();
-    const queue = new Queue("chat", { connection: { url: TEST_REDIS_URL }, prefix: app.env.BULLMQ_PREFIX });
+    const { queue, close } = openQueue();
     await queue.remove(sent.assistantMessageId).catch(() => 0);
-    await queue.close();
+    await close();
     const rest = await expectWholeReply(sent, first.events, lastId, unfailedText(content, 300));
     const recovered = rest.find((e) => e.event === "status" && (e.data as { attempt: number }).attempt > 1);
     expect(recovered?.data).toMatchObject({ reason: "store_lost", continued: true });
   }, 90_000);
+
+  // On a cluster one master can lose its data while BullMQ's master keeps the jobs.
+  if (mode === "cluster")
+    it("finishes a reply whose slot group's master lost its data while its job lives on", async () => {
+      const content = "/mock tokens=300 tps=40\nthe group forgets";
+      const sent = await client.send(content);
+      const { first, lastId } = await followToEnd(sent.streamUrl, sent.assistantMessageId);
+      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      const redis = app.redis();
+      const ref = { sessionId: sent.sessionId, messageId: sent.assistantMessageId };
+      // Everything of the reply's group, as its master restarting empty would: the job stays.
+      const tag = groupTagOf(groupOfSession(ref.sessionId));
+      await redis.del(layout.hash(ref), layout.list(ref), layout.running(ref), `${tag}:alive`);
+      redis.disconnect();
+      const rest = await expectWholeReply(sent, first.events, lastId, unfailedText(content, 300));
+      const recovered = rest.find((e) => e.event === "status" && (e.data as { attempt: number }).attempt > 1);
+      expect(recovered?.data).toMatchObject({ reason: "store_lost", continued: true });
+    }, 90_000);
 
   it("announces an end that a dying worker recorded in Postgres but never published", async () => {
     const sent = await client.send("/mock tokens=20 tps=200\nend me properly");
     const { events } = await client.readSse(sent.streamUrl);
     const lastChunk = events.filter((e) => e.event === "chunk").at(-1);
     // Rewind the store as if the worker died between the Postgres update and the `done`.
-    const redis = new Redis(TEST_REDIS_URL);
-    const hash = `chat:reply:${sent.sessionId}:${sent.assistantMessageId}`;
+    const redis = app.redis();
+    const hash = layout.hash({ sessionId: sent.sessionId, messageId: sent.assistantMessageId });
     await redis.hset(hash, "status", "generating");
     await redis.hdel(hash, "final");
     redis.disconnect();
     const waiting = client.readSse(sent.streamUrl, { lastEventId: lastChunk?.id, timeoutMs: 30_000 });
-    const queue = new Queue("chat", { connection: { url: TEST_REDIS_URL }, prefix: app.env.BULLMQ_PREFIX });
+    const { queue, close } = openQueue();
     await queue.remove(sent.assistantMessageId);
     await queue.add(
       "generate-reply",
@@ -153,7 +188,7 @@ describe("worker crash and shutdown (redis mode)", () => {
       },
       { jobId: sent.assistantMessageId },
     );
-    await queue.close();
+    await close();
     const { events: rest } = await waiting;
     expect(rest.map((e) => e.event)).toEqual(["done"]);
   }, 60_000);

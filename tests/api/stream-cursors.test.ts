@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Mode, type RunningApp, startApp } from "../support/app";
 import { ApiClient, isEnd, textOf } from "../support/client";
 
-const modes: Mode[] = ["embedded", "redis"];
+const modes: Mode[] = ["embedded", "redis", "cluster"];
 
 describe.each(modes)("stream cursors and connection lifetime (%s mode)", (mode) => {
   let app: RunningApp;

@@ -13,9 +13,9 @@ const ROOT = path.resolve(import.meta.dirname, "../..");
 const dir = mkdtempSync(path.join(tmpdir(), "bc-chaos-test-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-function runShortChaos(jsonPath: string): Promise<{ code: number | null; output: string }> {
+function runShortChaos(jsonPath: string, extra: string[] = []): Promise<{ code: number | null; output: string }> {
   return new Promise((resolve) => {
-    const args = ["--import", "tsx", "scripts/chaos/index.ts", "--short", `--json=${jsonPath}`];
+    const args = ["--import", "tsx", "scripts/chaos/index.ts", "--short", `--json=${jsonPath}`, ...extra];
     const child = spawn(process.execPath, args, { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] });
     let output = "";
     child.stdout.on("data", (data: Buffer) => {
@@ -32,11 +32,16 @@ function runShortChaos(jsonPath: string): Promise<{ code: number | null; output:
   });
 }
 
-describe("chaos (redis mode, two web processes, two workers)", () => {
+// On one Redis, and on a three-master Redis Cluster, where the Redis fault is one master restarting
+// empty while the other two keep their data.
+describe.each([
+  ["one Redis", []],
+  ["a Redis Cluster", ["--redis-cluster"]],
+])("chaos (redis mode on %s, two web processes, two workers)", (name, extra) => {
   it("loses, doubles and strands no reply through worker, web, Redis and Postgres faults", async () => {
-    const jsonPath = path.join(dir, "short.json");
-    const { code, output } = await runShortChaos(jsonPath);
-    expect(existsSync(jsonPath), `the run ended (${code}) without figures:\n${output}`).toBe(true);
+    const jsonPath = path.join(dir, `short-${extra.length}.json`);
+    const { code, output } = await runShortChaos(jsonPath, extra);
+    expect(existsSync(jsonPath), `the run on ${name} ended (${code}) without figures:\n${output}`).toBe(true);
     const figures = JSON.parse(readFileSync(jsonPath, "utf8")) as Figures;
     expect(figures.problems, output).toEqual([]);
     expect(figures.faultsInjected).toBeGreaterThanOrEqual(5);

@@ -1,11 +1,14 @@
 import { randomUUID } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
+import { newRedisClient } from "../../lib/redis/connections";
 import { tcpPort } from "../../lib/redis/port";
+import { EVENT_SHARDS } from "../../lib/streams/events";
 import { MemoryChunkStore } from "../../lib/streams/memory";
 import { RedisChunkStore } from "../../lib/streams/redis";
 import type { ChunkStore, ReplyInit } from "../../lib/streams/types";
 import { ChunkBatcher } from "../../lib/worker/chunk-batcher";
+import { startOwnCluster } from "../support/redis-cluster";
 import { TEST_REDIS_URL } from "../support/services";
 
 const options = { ttlSeconds: 60, runningTtlSeconds: 60 };
@@ -182,4 +185,44 @@ describe.each(stores)("chunk batcher on the %s store", (name, store) => {
       expect(commands).toBeGreaterThanOrEqual(600);
     });
   }
+});
+
+describe("chunk batcher on a Redis Cluster", () => {
+  it("costs about one command per reply per flush there too, plus one script call per slot group", async () => {
+    const cluster = await startOwnCluster();
+    const target = `cluster:${cluster.nodes}`;
+    // The worker's connection as the app makes it.
+    const command = newRedisClient(target, { maxRetriesPerRequest: null, enableAutoPipelining: true });
+    const sharded = newRedisClient(target, {}, { shardedSubscribers: true });
+    const store = new RedisChunkStore(tcpPort(command), sharded, options);
+    try {
+      const replies = await started(store, 300);
+      const batcher = new ChunkBatcher(store, 20, 4096);
+      const buffers = replies.map((reply) => batcher.open(reply, 1, () => {}));
+      const count = async () => {
+        let total = 0;
+        for (const [name, calls] of await cluster.commandStats()) if (!name.startsWith("cluster")) total += calls;
+        return total;
+      };
+      const flushAll = async () => {
+        for (const buffer of buffers) for (let i = 0; i < 5; i++) buffer.push(`token${i} `);
+        await Promise.all(buffers.map((buffer) => buffer.flush()));
+      };
+      // The first flush loads the append script on each master (a NOSCRIPT, then EVAL) and sets
+      // each list's expiry; the second is counted.
+      await flushAll();
+      const before = await count();
+      await flushAll();
+      const commands = (await count()) - before;
+      // 300 RPUSH, plus per slot group one EVALSHA, one HMGET of the group's running hash and one
+      // SPUBLISH on its channel.
+      expect(commands).toBeLessThanOrEqual(300 + 3 * EVENT_SHARDS);
+      expect(commands).toBeGreaterThanOrEqual(300);
+    } finally {
+      await store.close();
+      command.disconnect();
+      sharded.disconnect();
+      await cluster.stop();
+    }
+  });
 });

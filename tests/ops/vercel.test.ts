@@ -86,6 +86,16 @@ describe("the start check on Vercel", () => {
     expect(problem(production)).toBeNull();
   });
 
+  it("accepts a Redis Cluster in place of one Redis", () => {
+    const { REDIS_URL: _, ...rest } = production;
+    const config = parseEnv({ ...rest, REDIS_CLUSTER_NODES: "127.0.0.1:7000, 127.0.0.1:7001" });
+    expect(config.mode).toBe("redis");
+    expect(config.redis).toBe("cluster:127.0.0.1:7000,127.0.0.1:7001");
+    expect(vercelStartProblem(config)).toBeNull();
+    expect(() => parseEnv({ ...production, REDIS_CLUSTER_NODES: "127.0.0.1:7000" })).toThrow(/not both/);
+    expect(() => parseEnv({ ...rest, REDIS_CLUSTER_NODES: "127.0.0.1" })).toThrow(/REDIS_CLUSTER_NODES/);
+  });
+
   it("refuses the embedded mode, naming the variables to set", () => {
     const sentence = problem({ NODE_ENV: "production" });
     expect(sentence).toMatch(/embedded mode on Vercel/);

@@ -1,13 +1,16 @@
 import { randomUUID } from "node:crypto";
+import type { Cluster } from "ioredis";
 import { Redis } from "ioredis";
 import { afterAll, describe, expect, it } from "vitest";
+import { newRedisClient } from "../../lib/redis/connections";
 import { type RedisPort, restPort, tcpPort } from "../../lib/redis/port";
-import { eventChannelOf, userListenerName } from "../../lib/streams/events";
+import { EVENT_SHARDS, eventChannelOf, groupOfSession, userListenerName } from "../../lib/streams/events";
 import { MemoryChunkStore } from "../../lib/streams/memory";
-import { RedisChunkStore, RUNNING_KEY } from "../../lib/streams/redis";
+import { CLUSTER_LAYOUT, RedisChunkStore, RUNNING_KEY } from "../../lib/streams/redis";
 import { SharedSubscriber } from "../../lib/streams/redis-subscriber";
 import type { ChunkStore, StreamEvent } from "../../lib/streams/types";
 import { readReplyUntilEnd } from "../support/reader";
+import { startOwnCluster } from "../support/redis-cluster";
 import { TEST_REDIS_URL } from "../support/services";
 import { startUpstashRest } from "../support/upstash-rest";
 
@@ -30,10 +33,43 @@ function newRedisStore(transport: "tcp" | "rest" = "tcp"): ChunkStore {
   return store;
 }
 
+// A three-master cluster of this file's own: the store's keys of one script share a slot there.
+const cluster = await startOwnCluster();
+const clusterClients: Cluster[] = [];
+
+function newClusterStore(): RedisChunkStore {
+  // The clients as the app makes them (the worker's options; the subscriber SSUBSCRIBEs on the
+  // master that owns each channel).
+  const target = `cluster:${cluster.nodes}`;
+  const client = newRedisClient(target, { maxRetriesPerRequest: null, enableAutoPipelining: true }) as Cluster;
+  const subscriber = newRedisClient(target, {}, { shardedSubscribers: true }) as Cluster;
+  clusterClients.push(client, subscriber);
+  return new RedisChunkStore(tcpPort(client), subscriber, options);
+}
+
 afterAll(async () => {
   await Promise.all(redisClients.map((client) => client.quit()));
+  await Promise.all(clusterClients.map((client) => client.quit().catch(() => client.disconnect())));
+  await cluster.stop();
   await upstash.close();
 });
+
+/**
+ * Channels a store's subscriber connection is subscribed to, as Redis counts them; on the
+ * cluster, the sharded subscriptions its masters count.
+ */
+async function subscriptionsOf(store: ChunkStore): Promise<number> {
+  if (!(store instanceof RedisChunkStore) || !store.layout.clustered)
+    return subscribedChannels(subscriberNames.get(store) ?? "");
+  let total = 0;
+  for (const port of cluster.ports) {
+    const node = new Redis(port, "127.0.0.1");
+    const clients = (await node.client("LIST")) as string;
+    node.disconnect();
+    for (const line of clients.split("\n")) total += Number(/ ssub=(\d+) /.exec(line)?.[1] ?? 0);
+  }
+  return total;
+}
 
 /** Channels a subscriber connection (by its name) is subscribed to, as Redis counts them. */
 async function subscribedChannels(name: string): Promise<number> {
@@ -46,6 +82,7 @@ const implementations: Array<[string, () => ChunkStore]> = [
   ["memory", () => new MemoryChunkStore(options)],
   ["redis", () => newRedisStore("tcp")],
   ["redis over Upstash REST", () => newRedisStore("rest")],
+  ["redis cluster", newClusterStore],
 ];
 
 function newReply() {
@@ -317,8 +354,7 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
   it("serves many readers of one reply from one subscription", async () => {
     const reply = newReply();
     // Channels of earlier tests may still be subscribed (a channel nobody needs lingers a while).
-    const subscriberName = subscriberNames.get(store) ?? "";
-    const before = await subscribedChannels(subscriberName);
+    const before = await subscriptionsOf(store);
     const counts = new Array<number>(300).fill(0);
     const subs = counts.map((_, i) =>
       store.subscribe(
@@ -332,8 +368,7 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
     );
     await Promise.all(subs.map((s) => s.ready));
     // At most one more Redis subscription in all: the reply's user's shard channel.
-    if (store instanceof RedisChunkStore)
-      expect((await subscribedChannels(subscriberName)) - before).toBeLessThanOrEqual(1);
+    if (store instanceof RedisChunkStore) expect((await subscriptionsOf(store)) - before).toBeLessThanOrEqual(1);
     await store.create(reply);
     await store.startAttempt(reply, 1);
     for (let i = 0; i < 10; i++) await store.append(reply, 1, "t", i);
@@ -383,7 +418,9 @@ describe.each(implementations)("chunk store contract: %s", (_name, makeStore) =>
     const mine = newReply();
     // Another user whose events travel on the same Redis channel.
     let other = newReply();
-    while (eventChannelOf(other.userId) !== eventChannelOf(mine.userId)) other = newReply();
+    const channelOf = (reply: ReturnType<typeof newReply>) =>
+      store instanceof RedisChunkStore ? store.layout.channel(reply) : eventChannelOf(reply.userId);
+    while (channelOf(other) !== channelOf(mine)) other = newReply();
     const sameUserOtherSession = { ...newReply(), userId: mine.userId };
     const byUser: StreamEvent[] = [];
     const bySession: StreamEvent[] = [];
@@ -482,6 +519,134 @@ describe("the Redis store's running hash", () => {
     expect(await fieldsOf(client, removed.messageId)).toEqual([]);
     expect(await store.getState(removed)).toBeNull();
     expect(await store.append(removed, 1, "late", 1)).toBeNull();
+    await store.close();
+  });
+});
+
+describe("the Redis Cluster store", () => {
+  const admin = cluster.client();
+  clusterClients.push(admin);
+  /** Sums `ask` over the masters, each asked directly. */
+  const overMasters = async (ask: (node: Redis) => Promise<number>) => {
+    let total = 0;
+    for (const node of admin.nodes("master")) total += await ask(node);
+    return total;
+  };
+  const calls = (command: string) =>
+    overMasters(async (node) => {
+      const info = await node.info("commandstats");
+      return Number(new RegExp(`^cmdstat_${command}:calls=(\\d+)`, "m").exec(info)?.[1] ?? 0);
+    });
+  /** Replies in every slot group, `perGroup` of each. */
+  const repliesOfEveryGroup = (perGroup: number) => {
+    const byGroup = new Map<number, ReturnType<typeof newReply>[]>();
+    while ([...byGroup.values()].filter((list) => list.length >= perGroup).length < EVENT_SHARDS) {
+      const reply = newReply();
+      const list = byGroup.get(groupOfSession(reply.sessionId)) ?? [];
+      if (list.length < perGroup) list.push(reply);
+      byGroup.set(groupOfSession(reply.sessionId), list);
+    }
+    return [...byGroup.values()].flat();
+  };
+
+  it("keeps a reply's keys, its group's running hash and event channel in one slot, groups spread over the masters", async () => {
+    const store = newClusterStore();
+    const slots = new Set<number>();
+    for (const reply of repliesOfEveryGroup(1)) {
+      const { layout } = store;
+      const keys = [layout.hash(reply), layout.list(reply), layout.running(reply), layout.channel(reply)];
+      const keySlots = await Promise.all(keys.map((key) => admin.cluster("KEYSLOT", key) as Promise<number>));
+      expect(new Set(keySlots).size).toBe(1);
+      slots.add(keySlots[0] as number);
+    }
+    expect(slots.size).toBe(EVENT_SHARDS);
+    // Each master owns some of the groups.
+    const owners = new Set<string>();
+    const ranges = await admin.cluster("SLOTS");
+    for (const slot of slots) {
+      const range = ranges.find(([from, to]) => slot >= from && slot <= to);
+      owners.add(String(range?.[2]?.[1]));
+    }
+    expect(owners.size).toBe(cluster.ports.length);
+    expect(CLUSTER_LAYOUT.channelsOf({ kind: "user", userId: "u" })).toHaveLength(EVENT_SHARDS);
+  });
+
+  it("appends a batch across replies in every slot group: one script call per group, each reply in order", async () => {
+    const store = newClusterStore();
+    const replies = repliesOfEveryGroup(5);
+    for (const reply of replies) {
+      await store.create(reply);
+      await store.startAttempt(reply, 1);
+    }
+    const stale = replies[7] as ReturnType<typeof newReply>;
+    await store.startAttempt(stale, 2);
+    // The first call loads the script on each master; the second is counted.
+    expect(await store.appendMany(replies.map((reply) => ({ reply, attempt: 1, text: "a", ts: 1 })))).toEqual(
+      replies.map((reply) => (reply === stale ? null : 1)),
+    );
+    const before = await calls("evalsha");
+    const seqs = await store.appendMany(replies.map((reply, i) => ({ reply, attempt: 1, text: `b${i}`, ts: 2 })));
+    expect((await calls("evalsha")) - before).toBe(EVENT_SHARDS);
+    expect(seqs).toEqual(replies.map((reply) => (reply === stale ? null : 2)));
+    for (const [i, reply] of replies.entries()) {
+      if (reply === stale) continue;
+      expect((await store.readChunks(reply, 0)).map((c) => c.text)).toEqual(["a", `b${i}`]);
+    }
+    await store.close();
+  });
+
+  it("announces events on sharded channels only: a plain SUBSCRIBE hears none of them", async () => {
+    const store = newClusterStore();
+    const reply = newReply();
+    const channel = store.layout.channel(reply);
+    const plain = cluster.client();
+    clusterClients.push(plain);
+    const heardPlain: string[] = [];
+    plain.on("message", (_channel: string, message: string) => heardPlain.push(message));
+    await plain.subscribe(channel);
+    // Sharded subscriptions of the channel, as the masters count them (other stores' may linger).
+    const subscribers = () =>
+      overMasters(async (node) => ((await node.pubsub("SHARDNUMSUB", channel)) as [string, number])[1]);
+    const before = await subscribers();
+    const { events, sub } = await recordUserEvents(store, reply.userId);
+    expect((await subscribers()) - before).toBe(1);
+    await store.create(reply);
+    await store.startAttempt(reply, 1);
+    await store.append(reply, 1, "x", 1);
+    await store.finish(reply, 1, done);
+    await expect.poll(() => events.map((e) => e.type)).toEqual(["status", "status", "chunk", "done"]);
+    await sleep(100);
+    expect(heardPlain).toEqual([]);
+    sub.close();
+    await store.close();
+  });
+
+  it("tells its readers to check again when a master's subscriber connection drops, and delivers after it", async () => {
+    const store = newClusterStore();
+    const reply = newReply();
+    const events: StreamEvent[] = [];
+    let resyncs = 0;
+    const sub = store.subscribe(
+      { kind: "session", sessionId: reply.sessionId, userId: reply.userId },
+      { onEvent: (e) => events.push(e), onResync: () => resyncs++ },
+    );
+    await sub.ready;
+    // The master that owns the channel drops its pub/sub clients, as a restart would.
+    for (const node of admin.nodes("master")) await node.client("KILL", "TYPE", "pubsub");
+    await expect.poll(() => resyncs, { timeout: 10_000 }).toBeGreaterThan(0);
+    await store.create(reply);
+    await expect.poll(() => events.map((e) => e.type), { timeout: 10_000 }).toEqual(["status"]);
+    sub.close();
+    await store.close();
+  });
+
+  it("notices the loss of any one master's data", async () => {
+    const store = newClusterStore();
+    await store.checkLoss();
+    expect(await store.checkLoss()).toBe(false);
+    await admin.nodes("master").at(-1)?.flushall();
+    expect(await store.checkLoss()).toBe(true);
+    expect(await store.checkLoss()).toBe(false);
     await store.close();
   });
 });

@@ -4,17 +4,25 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Redis } from "ioredis";
+import { type Cluster, Redis } from "ioredis";
 import postgres from "postgres";
+import { type OwnCluster, startOwnCluster } from "./redis-cluster";
 import { TEST_POSTGRES_URL, TEST_REDIS_URL } from "./services";
 
 // A running Backchannel, started from the production build (`next build` runs before the suite):
 // "embedded" is one process with PGlite; "redis" is the web app plus a separate worker process
-// against real Redis and a fresh Postgres database.
-export type Mode = "embedded" | "redis";
+// against real Redis and a fresh Postgres database; "cluster" is the same on a three-master Redis
+// Cluster of the app's own (REDIS_CLUSTER_NODES).
+export type Mode = "embedded" | "redis" | "cluster";
 
 export interface RunningApp {
   mode: Mode;
+  /** Redis and cluster modes: a new client of the app's Redis (the caller disconnects it). */
+  redis(): Redis | Cluster;
+  /** Redis and cluster modes: BullMQ's prefix as the app uses it (in a hash tag on a cluster). */
+  bullPrefix: string;
+  /** Cluster mode: the app's cluster. */
+  cluster: OwnCluster | null;
   baseUrl: string;
   env: Record<string, string>;
   /** Redis mode: the worker's own HTTP server (WORKER_HTTP_PORT: /healthz, /metrics, Bull Board). */
@@ -185,6 +193,7 @@ export async function startApp(
   const workerPort = await freePort();
   const cleanups: Array<() => Promise<void>> = [];
   const env: Record<string, string> = { ...BASE_ENV, PORT: String(port), ...extraEnv };
+  let cluster: OwnCluster | null = null;
   if (mode === "embedded") {
     const dataDir = mkdtempSync(path.join(tmpdir(), "bc-embedded-"));
     env.DATA_DIR = dataDir;
@@ -194,8 +203,16 @@ export async function startApp(
     cleanups.push(database.drop);
     // Its own BullMQ prefix: apps of concurrent test runs never take each other's jobs.
     const prefix = `bctest-${database.url.split("/").at(-1)}`;
-    cleanups.push(() => dropRedisKeys(`${prefix}:*`));
-    Object.assign(env, { DATABASE_URL: database.url, REDIS_URL: TEST_REDIS_URL, BULLMQ_PREFIX: prefix }, extraEnv);
+    if (mode === "cluster") {
+      const own = await startOwnCluster();
+      cluster = own;
+      cleanups.push(() => own.stop());
+      Object.assign(env, { REDIS_URL: "", REDIS_CLUSTER_NODES: own.nodes, BULLMQ_PREFIX: prefix }, extraEnv);
+    } else {
+      cleanups.push(() => dropRedisKeys(`${prefix}:*`));
+      Object.assign(env, { REDIS_URL: TEST_REDIS_URL, BULLMQ_PREFIX: prefix }, extraEnv);
+    }
+    Object.assign(env, { DATABASE_URL: database.url }, extraEnv);
     await migrateDatabase(env);
   }
   const web = launch(
@@ -221,11 +238,14 @@ export async function startApp(
   let worker: ChildProcess | null = null;
   const app: RunningApp = {
     mode,
+    redis: () => cluster?.client() ?? new Redis(env.REDIS_URL || TEST_REDIS_URL),
+    bullPrefix: cluster ? `{${env.BULLMQ_PREFIX}}` : (env.BULLMQ_PREFIX ?? ""),
+    cluster,
     baseUrl,
     env,
     workerUrl: `http://127.0.0.1:${workerPort}`,
     startWorker: async () => {
-      if (mode !== "redis") return;
+      if (mode === "embedded") return;
       const workerEnv = { ...env, WORKER_HTTP_PORT: String(workerPort) };
       worker = launch(process.execPath, [...APP_NODE_ARGS, ...TSX, "workers/index.ts"], workerEnv, "worker");
       capture(worker);
@@ -245,7 +265,7 @@ export async function startApp(
   };
   try {
     if (options.waitUntilHealthy === false) await waitForAnswer(baseUrl);
-    else if (mode === "redis") await app.startWorker();
+    else if (mode !== "embedded") await app.startWorker();
     else await waitForHealth(baseUrl);
   } catch (error) {
     await app.stop();
