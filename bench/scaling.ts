@@ -26,6 +26,7 @@ import {
   TSX,
   waitForHealth,
 } from "../tests/support/app";
+import { startOwnCluster } from "../tests/support/redis-cluster";
 import { startOwnRedis } from "../tests/support/redis-server";
 import { APP_ENV } from "./app-env";
 import { openSse, type SseReader } from "./http";
@@ -61,12 +62,8 @@ async function singleRedis(): Promise<RedisSide> {
 }
 
 async function clusterRedis(): Promise<RedisSide> {
-  // The cluster support of the test suite (three masters on free loopback ports).
-  const support = "../tests/support/redis-cluster";
-  const { startRedisCluster } = (await import(support)) as {
-    startRedisCluster(): Promise<{ nodes: string; ports: number[]; stop(): Promise<void> }>;
-  };
-  const cluster = await startRedisCluster();
+  // The test suite's cluster: three masters on free loopback ports.
+  const cluster = await startOwnCluster();
   const clients = cluster.ports.map((port) => new Redis(port, "127.0.0.1"));
   return {
     env: { REDIS_CLUSTER_NODES: cluster.nodes },
