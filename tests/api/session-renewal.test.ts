@@ -15,19 +15,26 @@ function renewedCookie(response: Response): { pair: string; line: string } | nul
   return line ? { pair: line.split(";")[0] ?? "", line } : null;
 }
 
-describe.each(modes)("a session in use renews itself (%s mode)", (mode) => {
-  let app: RunningApp;
+// Most of a run is waiting out the cookie's life: both modes wait at once.
+describe("a session in use renews itself", () => {
+  const apps = new Map<Mode, RunningApp>();
 
   beforeAll(async () => {
-    app = await startApp(mode, { AUTH_SESSION_MAX_AGE_SECONDS: String(MAX_AGE_SECONDS) });
+    await Promise.all(
+      modes.map(async (mode) =>
+        apps.set(mode, await startApp(mode, { AUTH_SESSION_MAX_AGE_SECONDS: String(MAX_AGE_SECONDS) })),
+      ),
+    );
   }, 120_000);
   afterAll(async () => {
-    await app?.stop();
+    await Promise.all([...apps.values()].map((app) => app.stop()));
   });
 
-  it(
-    "keeps a used session alive past its max age; an unused one expires",
-    async () => {
+  it.concurrent.each(modes)(
+    "keeps a used session alive past its max age; an unused one expires (%s mode)",
+    async (mode) => {
+      const app = apps.get(mode);
+      if (!app) throw new Error(`no ${mode} app`);
       const idle = await ApiClient.guest(app.baseUrl);
       const first = await idle.send("a chat of the guest");
       const started = Date.now();

@@ -9,11 +9,15 @@ import { RedisChunkStore } from "../../lib/streams/redis";
 import type { ChunkStore, ReplyInit } from "../../lib/streams/types";
 import { ChunkBatcher } from "../../lib/worker/chunk-batcher";
 import { startOwnCluster } from "../support/redis-cluster";
-import { TEST_REDIS_URL } from "../support/services";
+import { startOwnRedis } from "../support/redis-server";
 
 const options = { ttlSeconds: 60, runningTtlSeconds: 60 };
-const client = new Redis(TEST_REDIS_URL, { maxRetriesPerRequest: 1 });
-const subscriber = new Redis(TEST_REDIS_URL);
+// A redis-server of this file's own: the command counts below are of this test's commands alone,
+// whatever else runs on the machine's shared Redis meanwhile.
+const own = await startOwnRedis();
+await own.start();
+const client = new Redis(own.url, { maxRetriesPerRequest: 1 });
+const subscriber = new Redis(own.url);
 const stores: Array<[string, ChunkStore]> = [
   ["memory", new MemoryChunkStore(options)],
   ["redis", new RedisChunkStore(tcpPort(client), subscriber, options)],
@@ -22,6 +26,7 @@ const stores: Array<[string, ChunkStore]> = [
 afterAll(async () => {
   for (const [, store] of stores) await store.close();
   await Promise.all([client.quit(), subscriber.quit()]);
+  await own.stop();
 });
 
 const newReply = (): ReplyInit => ({
