@@ -15,8 +15,14 @@ import type { StreamEvent, SubscribeHandlers, Subscription } from "./types";
  * master that owns the channel's slot (ioredis keeps a connection per master and moves the
  * subscriptions when slots move), and a listener may need several (a user's: every slot group).
  */
+const USER_PREFIX = userListenerName("");
+const SESSION_PREFIX = sessionListenerName("");
+
 export class SharedSubscriber {
   private readonly listeners = new Map<string, Set<SubscribeHandlers>>();
+  /** The same sets by the bare user or session id an event line starts with: no name built per line. */
+  private readonly byUserId = new Map<string, Set<SubscribeHandlers>>();
+  private readonly bySessionId = new Map<string, Set<SubscribeHandlers>>();
   /** Redis channel → how many listener names need it, its SUBSCRIBE, and its pending UNSUBSCRIBE. */
   private readonly channels = new Map<string, { names: number; ready: Promise<void>; idle?: NodeJS.Timeout }>();
   private wasReady = false;
@@ -52,6 +58,19 @@ export class SharedSubscriber {
     }
   }
 
+  /** Keeps byUserId / bySessionId in step with `listeners` for a user's or a session's name. */
+  private indexById(name: string, set: Set<SubscribeHandlers> | null) {
+    for (const [prefix, index] of [
+      [USER_PREFIX, this.byUserId],
+      [SESSION_PREFIX, this.bySessionId],
+    ] as const) {
+      if (!name.startsWith(prefix)) continue;
+      const id = name.slice(prefix.length);
+      if (set) index.set(id, set);
+      else index.delete(id);
+    }
+  }
+
   private resyncAll() {
     for (const set of this.listeners.values()) for (const h of set) h.onResync?.();
   }
@@ -73,8 +92,8 @@ export class SharedSubscriber {
       const tab1 = message.indexOf("\t", start);
       const tab2 = message.indexOf("\t", tab1 + 1);
       if (tab1 !== -1 && tab2 !== -1 && tab2 < end) {
-        const byUser = this.listeners.get(userListenerName(message.slice(start, tab1)));
-        const bySession = this.listeners.get(sessionListenerName(message.slice(tab1 + 1, tab2)));
+        const byUser = this.byUserId.get(message.slice(start, tab1));
+        const bySession = this.bySessionId.get(message.slice(tab1 + 1, tab2));
         if (byUser || bySession) this.deliver(message.slice(tab2 + 1, end), byUser, bySession);
       }
       start = end + 1;
@@ -110,6 +129,7 @@ export class SharedSubscriber {
     if (!set) {
       set = new Set();
       this.listeners.set(name, set);
+      this.indexById(name, set);
       for (const channel of list) {
         const existing = this.channels.get(channel);
         if (existing) {
@@ -132,6 +152,7 @@ export class SharedSubscriber {
         current?.delete(handlers);
         if (!current || current.size > 0) return;
         this.listeners.delete(name);
+        this.indexById(name, null);
         for (const channel of list) {
           const entry = this.channels.get(channel);
           if (!entry || --entry.names > 0) continue;
