@@ -11,7 +11,6 @@ import type { Cluster, Redis } from "ioredis";
 export type RedisArg = string | number;
 
 export interface RedisPort {
-  readonly transport: "tcp" | "rest";
   /** A Redis Cluster: every script's keys must share a slot (the chunk store lays its keys out so). */
   readonly clustered: boolean;
   /** Runs a Lua script: EVALSHA, and EVAL once when this Redis does not know the script yet. */
@@ -37,6 +36,16 @@ function sha1Of(script: string): string {
 }
 
 const isNoScript = (error: unknown) => error instanceof Error && /NOSCRIPT/i.test(error.message);
+
+/** EVALSHA, and EVAL when this Redis does not know the script yet (a restart empties its cache). */
+async function withScriptCache<T>(bySha: () => Promise<T>, byText: () => Promise<T>): Promise<T> {
+  try {
+    return await bySha();
+  } catch (error) {
+    if (!isNoScript(error)) throw error;
+    return await byText();
+  }
+}
 
 /**
  * The REST endpoint could not be reached, timed out, or refused the request (a bad token, a limit,
@@ -71,24 +80,17 @@ export function tcpPort(client: Redis | Cluster): RedisPort {
   // is no way round it: under auto-pipelining it drops the command's name.
   const bytes = client as unknown as Record<"evalshaBuffer" | "evalBuffer", (...args: RedisArg[]) => Promise<unknown>>;
   return {
-    transport: "tcp",
     clustered: client.isCluster,
-    async run(script, keys, args) {
-      try {
-        return await client.evalsha(sha1Of(script), keys.length, ...keys, ...args);
-      } catch (error) {
-        if (!isNoScript(error)) throw error;
-        return await client.eval(script, keys.length, ...keys, ...args);
-      }
-    },
-    async runBytes(script, keys, args) {
-      try {
-        return await bytes.evalshaBuffer(sha1Of(script), keys.length, ...keys, ...args);
-      } catch (error) {
-        if (!isNoScript(error)) throw error;
-        return await bytes.evalBuffer(script, keys.length, ...keys, ...args);
-      }
-    },
+    run: (script, keys, args) =>
+      withScriptCache(
+        () => client.evalsha(sha1Of(script), keys.length, ...keys, ...args),
+        () => client.eval(script, keys.length, ...keys, ...args),
+      ),
+    runBytes: (script, keys, args) =>
+      withScriptCache(
+        () => bytes.evalshaBuffer(sha1Of(script), keys.length, ...keys, ...args),
+        () => bytes.evalBuffer(script, keys.length, ...keys, ...args),
+      ),
     command: (name, ...args) => client.call(name, ...args),
   };
 }
@@ -113,18 +115,15 @@ export function restPort({ url, token }: RestCredentials, timeoutMs: number): Re
     signal: () => AbortSignal.timeout(timeoutMs),
   });
   const port: RedisPort = {
-    transport: "rest",
     clustered: false,
-    async run(script, keys, args) {
+    run: (script, keys, args) => {
       const values = args.map(String);
-      try {
-        return await client.evalsha(sha1Of(script), [...keys], values);
-      } catch (error) {
-        if (!isNoScript(error)) throw restFailure(error);
-        return await client.eval(script, [...keys], values).catch((again: unknown) => {
-          throw restFailure(again);
-        });
-      }
+      return withScriptCache(
+        () => client.evalsha(sha1Of(script), [...keys], values),
+        () => client.eval(script, [...keys], values),
+      ).catch((error: unknown) => {
+        throw restFailure(error);
+      });
     },
     runBytes: (script, keys, args) => port.run(script, keys, args),
     command: (name, ...args) =>

@@ -130,29 +130,30 @@ export class RedisChunkStore implements ChunkStore {
   readonly kind = "redis";
   private readonly subscriber: SharedSubscriber;
 
+  /** The key layout: a cluster's, or one Redis's. */
+  readonly layout: KeyLayout;
+  /** The scripts as this Redis runs them (on a cluster: SPUBLISH on the group's channel). */
+  private readonly scripts: Record<"create" | "start" | "append" | "finish" | "stop" | "remove" | "read", string>;
+
   /**
    * `port`: how commands reach Redis (a TCP connection, or Upstash's REST API for the web app);
    * `subscriberClient`: the process's pub/sub connection, always TCP.
    */
-  /** The key layout: a cluster's, or one Redis's. */
-  readonly layout: KeyLayout;
-  /** The scripts as this Redis runs them (on a cluster: SPUBLISH on the group's channel). */
-  private readonly lua: (script: string) => string;
-
   constructor(
     private readonly port: RedisPort,
     subscriberClient: Redis | Cluster,
     private readonly options: ChunkStoreOptions,
   ) {
     this.layout = port.clustered ? CLUSTER_LAYOUT : SINGLE_LAYOUT;
-    const scripts = new Map<string, string>();
-    this.lua = (script) => {
-      let lua = scripts.get(script);
-      if (lua === undefined) {
-        lua = scriptFor(script, port.clustered);
-        scripts.set(script, lua);
-      }
-      return lua;
+    const lua = (script: string) => scriptFor(script, port.clustered);
+    this.scripts = {
+      create: lua(CREATE_SCRIPT),
+      start: lua(START_SCRIPT),
+      append: lua(APPEND_SCRIPT),
+      finish: lua(FINISH_SCRIPT),
+      stop: lua(STOP_SCRIPT),
+      remove: lua(REMOVE_SCRIPT),
+      read: lua(READ_SCRIPT),
     };
     this.subscriber = new SharedSubscriber(subscriberClient, undefined, port.clustered);
   }
@@ -160,7 +161,7 @@ export class RedisChunkStore implements ChunkStore {
   async create(init: ReplyInit): Promise<void> {
     const { sessionId, messageId, userId, correlationId } = init;
     await this.port.run(
-      this.lua(CREATE_SCRIPT),
+      this.scripts.create,
       [this.layout.hash(init)],
       [sessionId, messageId, userId, correlationId, this.options.runningTtlSeconds],
     );
@@ -168,7 +169,7 @@ export class RedisChunkStore implements ChunkStore {
 
   async startAttempt(reply: ReplyInit, attempt: number, start: AttemptStart = {}): Promise<StartedAttempt | null> {
     const result = (await this.port.run(
-      this.lua(START_SCRIPT),
+      this.scripts.start,
       [this.layout.hash(reply), this.layout.list(reply), this.layout.running(reply)],
       [
         reply.sessionId,
@@ -224,7 +225,7 @@ export class RedisChunkStore implements ChunkStore {
         // Issued together, the calls share one round trip (per node, on a cluster); each reply is
         // in one call, so order holds.
         calls.push(
-          (this.port.run(this.lua(APPEND_SCRIPT), keys, args) as Promise<number[]>).then((seqs) => {
+          (this.port.run(this.scripts.append, keys, args) as Promise<number[]>).then((seqs) => {
             seqs.forEach((seq, i) => {
               out[slice[i] as number] = seq > 0 ? seq : null;
             });
@@ -238,7 +239,7 @@ export class RedisChunkStore implements ChunkStore {
 
   async stop(ref: ReplyRef): Promise<StoredChunk[] | null> {
     const items = (await this.port.run(
-      this.lua(STOP_SCRIPT),
+      this.scripts.stop,
       [this.layout.hash(ref), this.layout.list(ref), this.layout.running(ref)],
       [ref.messageId],
     )) as string[] | null;
@@ -247,7 +248,7 @@ export class RedisChunkStore implements ChunkStore {
 
   async finish(ref: ReplyRef, attempt: number | null, outcome: FinishOutcome): Promise<TerminalEvent | null> {
     const json = (await this.port.run(
-      this.lua(FINISH_SCRIPT),
+      this.scripts.finish,
       [this.layout.hash(ref), this.layout.list(ref), this.layout.running(ref)],
       [ref.sessionId, ref.messageId, attempt ?? "", outcome.status, outcomeFields(outcome), this.options.ttlSeconds],
     )) as string | null;
@@ -276,7 +277,7 @@ export class RedisChunkStore implements ChunkStore {
     // One script: the chunk count and the chunks always belong to the attempt read with them
     // (a new attempt empties the list and bumps the attempt in one script).
     const [fields, length, items] = (await this.port.runBytes(
-      this.lua(READ_SCRIPT),
+      this.scripts.read,
       [this.layout.hash(ref), this.layout.list(ref)],
       [start, last],
     )) as [Array<Buffer | string>, number, Array<Buffer | string>];
@@ -317,7 +318,7 @@ export class RedisChunkStore implements ChunkStore {
 
   async remove(ref: ReplyRef): Promise<void> {
     await this.port.run(
-      this.lua(REMOVE_SCRIPT),
+      this.scripts.remove,
       [this.layout.hash(ref), this.layout.list(ref), this.layout.running(ref)],
       [ref.messageId],
     );
